@@ -1,0 +1,19 @@
+//! Pure data shared by every sasskit crate: no CUDA, no I/O beyond the bytes it is given.
+//!
+//! * [`arch`]: GPU architectures, target lists and the rules of which code runs on which device;
+//! * [`fatbin`]: a defensive parser for NVIDIA fat binary containers, and the SASS-only filter;
+//! * [`select`]: the image the driver would choose for a device;
+//! * [`manifest`]: what the build script hands to the macro and the runtime;
+//! * [`kernel`]: kernel signatures and the C to Rust type mapping.
+//!
+//! This crate is an implementation detail of `sasskit`; its API follows sasskit's version exactly.
+
+pub mod arch;
+pub mod fatbin;
+pub mod kernel;
+pub mod manifest;
+pub mod select;
+
+pub use arch::{Arch, ArchError, ComputeCapability, Target, TargetList, Variant};
+pub use fatbin::{Compression, FatBinary, FatbinError, Image, ImageKind};
+pub use select::{Choice, ImageMatch, select_image};

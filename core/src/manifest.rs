@@ -1,0 +1,242 @@
+//! The build manifest: what the build script hands to the macro and the runtime.
+//!
+//! For every `.cu` file, `sasskit-build` writes `OUT_DIR/sasskit/<module>.fatbin` and, next to
+//! it, `OUT_DIR/sasskit/<module>.toml`, a [`Manifest`] in TOML. The macro reads the manifest to
+//! generate the typed wrappers and embeds both files; the runtime reads the embedded manifest to
+//! say in its load report which toolkit built the module and under which build key.
+//!
+//! ```toml
+//! format = 1
+//!
+//! [module]
+//! name = "saxpy"
+//! source = "/home/me/crate/kernels/saxpy.cu"
+//! fatbin = "saxpy.fatbin"
+//! targets = ["sm_90", "sm_100", "sm_121"]
+//! build_key = "5f0c…"
+//! cache = "miss"
+//!
+//! [toolkit]
+//! nvcc = "/usr/local/cuda/bin/nvcc"
+//! version = "13.0.88"
+//! flags = ["-O3"]
+//!
+//! [[images]]
+//! kind = "sass"
+//! arch = "sm_90"
+//! compression = "none"
+//! size = 5184
+//!
+//! [[kernels]]
+//! name = "saxpy"
+//! file = "/home/me/crate/kernels/saxpy.cu"
+//! line = 3
+//! params = [{ name = "n", c_type = "int", ty = "i32" }, …]
+//! ```
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::kernel::KernelSignature;
+
+/// The manifest format this version writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// Everything known about one compiled `.cu` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The manifest format, [`FORMAT`].
+    pub format: u32,
+    /// The compiled module.
+    pub module: ModuleInfo,
+    /// The nvcc that compiled it.
+    pub toolkit: ToolkitInfo,
+    /// The images of the fat binary, as the parser read them after the build.
+    #[serde(default)]
+    pub images: Vec<ImageInfo>,
+    /// Every `extern "C" __global__` kernel, in source order.
+    #[serde(default)]
+    pub kernels: Vec<KernelSignature>,
+}
+
+/// The module part of a [`Manifest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    /// The module name: the file stem of the source, as a Rust identifier.
+    pub name: String,
+    /// The `.cu` source, absolute.
+    pub source: String,
+    /// The fat binary's file name, relative to the manifest.
+    pub fatbin: String,
+    /// The requested targets (`sm_90`, `compute_90`, …), in build order.
+    pub targets: Vec<String>,
+    /// A hash of everything that determines the fat binary's contents.
+    pub build_key: String,
+    /// Whether the fat binary came from the build cache.
+    pub cache: CacheStatus,
+}
+
+/// Where a fat binary came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheStatus {
+    /// No shared cache is configured; nvcc compiled it.
+    Off,
+    /// A cache is configured and held a verified entry for the build key.
+    Hit,
+    /// A cache is configured but had no usable entry; nvcc compiled it and the cache stored it.
+    Miss,
+}
+
+impl fmt::Display for CacheStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CacheStatus::Off => "off",
+            CacheStatus::Hit => "hit",
+            CacheStatus::Miss => "miss",
+        })
+    }
+}
+
+/// The toolkit part of a [`Manifest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolkitInfo {
+    /// The nvcc executable.
+    pub nvcc: String,
+    /// Its version, `13.0.88`.
+    pub version: String,
+    /// The flags passed besides the `-gencode` options.
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+/// One image of the built fat binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// `sass`, `ptx`, `lto-ir` or `kind-0x…`.
+    pub kind: String,
+    /// `sm_90a` for SASS, `compute_90` for PTX.
+    pub arch: String,
+    /// `none`, `lz4` or `zstd`.
+    pub compression: String,
+    /// Bytes the entry takes in the container.
+    pub size: u64,
+}
+
+impl ImageInfo {
+    /// Describes a parsed image.
+    pub fn from_image(image: &crate::Image) -> ImageInfo {
+        let arch = match image.target() {
+            Some(target) => target.to_string(),
+            None => image.arch.to_string(),
+        };
+        ImageInfo {
+            kind: image.kind.to_string(),
+            arch,
+            compression: image.compression.to_string(),
+            size: image.entry_size() as u64,
+        }
+    }
+}
+
+/// A manifest that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+impl Manifest {
+    /// Reads a manifest from its TOML text.
+    pub fn from_toml(text: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|error| ManifestError {
+            message: format!("the sasskit build manifest is not valid: {error}"),
+        })?;
+        if manifest.format != FORMAT {
+            return Err(ManifestError {
+                message: format!(
+                    "the sasskit build manifest has format {}, this sasskit reads format {FORMAT}; \
+                     `sasskit` and `sasskit-build` must be the same version",
+                    manifest.format
+                ),
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// Writes the manifest as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a manifest holds only strings, numbers and tables")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{Param, ParamType, Scalar};
+
+    fn sample() -> Manifest {
+        Manifest {
+            format: FORMAT,
+            module: ModuleInfo {
+                name: "saxpy".into(),
+                source: "/src/saxpy.cu".into(),
+                fatbin: "saxpy.fatbin".into(),
+                targets: vec!["sm_90".into(), "sm_100".into()],
+                build_key: "abc".into(),
+                cache: CacheStatus::Miss,
+            },
+            toolkit: ToolkitInfo {
+                nvcc: "/usr/local/cuda/bin/nvcc".into(),
+                version: "13.0.88".into(),
+                flags: vec!["-O3".into()],
+            },
+            images: vec![ImageInfo {
+                kind: "sass".into(),
+                arch: "sm_90".into(),
+                compression: "none".into(),
+                size: 100,
+            }],
+            kernels: vec![KernelSignature {
+                name: "saxpy".into(),
+                file: "/src/saxpy.cu".into(),
+                line: 3,
+                params: vec![Param {
+                    name: "x".into(),
+                    c_type: "const float*".into(),
+                    ty: ParamType::ConstPtr(Scalar::F32),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let manifest = sample();
+        let text = manifest.to_toml();
+        assert!(text.contains("ty = \"*const f32\""), "{text}");
+        assert_eq!(Manifest::from_toml(&text), Ok(manifest));
+    }
+
+    #[test]
+    fn refuses_another_format() {
+        let mut manifest = sample();
+        manifest.format = 99;
+        let error = Manifest::from_toml(&manifest.to_toml()).unwrap_err();
+        assert!(error.to_string().contains("must be the same version"), "{error}");
+    }
+
+    #[test]
+    fn refuses_unknown_parameter_types() {
+        let text = sample().to_toml().replace("*const f32", "*const u128");
+        assert!(Manifest::from_toml(&text).is_err());
+    }
+}

@@ -1,0 +1,80 @@
+//! The image the driver would run on a device.
+//!
+//! Compatible SASS always wins over PTX: measured on an H100 with driver r580, whatever the
+//! order of the entries and the PTX version. Among SASS images the highest SM number that runs on
+//! the device wins, and for equal numbers `a` beats `f` beats plain (measured: `sm_90a` over
+//! `sm_90`; the rest follows LLVM's ordering of these targets). Among PTX images the highest
+//! virtual architecture wins (measured: `compute_90` over `compute_80`).
+//!
+//! Whether the driver understands a PTX image's ISA version is not decided here: the runtime
+//! knows the driver version.
+
+use std::fmt;
+
+use crate::arch::{ComputeCapability, Variant};
+use crate::fatbin::{Image, ImageKind};
+
+/// How the chosen image fits the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageMatch {
+    /// SASS built for exactly this compute capability.
+    Exact,
+    /// SASS built for an older minor of the same major (`sm_90` on 9.0 is exact, `sm_120` on 12.1
+    /// is compatible); runs natively, possibly without the newest minor's features.
+    Compatible,
+    /// PTX only: the driver must JIT-compile it.
+    Jit,
+}
+
+impl fmt::Display for ImageMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ImageMatch::Exact => "exact",
+            ImageMatch::Compatible => "compatible",
+            ImageMatch::Jit => "jit",
+        })
+    }
+}
+
+/// The image chosen for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Choice {
+    /// Index of the image in the list given to [`select_image`].
+    pub index: usize,
+    /// How it fits.
+    pub image_match: ImageMatch,
+}
+
+/// The image the driver would run on a device of compute capability `cc`, or `None` if no image
+/// runs there.
+pub fn select_image(images: &[Image], cc: ComputeCapability) -> Option<Choice> {
+    let best_of = |kind: ImageKind| {
+        images
+            .iter()
+            .enumerate()
+            .filter(|(_, image)| image.kind == kind)
+            .filter(|(_, image)| image.target().is_some_and(|target| target.runs_on(cc)))
+            .max_by_key(|(index, image)| {
+                // Earlier entries win ties, so the choice is stable.
+                (image.arch.sm, variant_rank(image.arch.variant), std::cmp::Reverse(*index))
+            })
+            .map(|(index, _)| index)
+    };
+    if let Some(index) = best_of(ImageKind::Sass) {
+        let image_match =
+            if images[index].arch.sm == cc.sm() { ImageMatch::Exact } else { ImageMatch::Compatible };
+        return Some(Choice { index, image_match });
+    }
+    best_of(ImageKind::Ptx).map(|index| Choice { index, image_match: ImageMatch::Jit })
+}
+
+fn variant_rank(variant: Variant) -> u8 {
+    match variant {
+        Variant::Plain => 0,
+        Variant::Family => 1,
+        Variant::Specific => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests;
