@@ -1,0 +1,201 @@
+//! Which targets to build, from the builder, the environment, the crate's metadata or the
+//! defaults, in that order of precedence.
+//!
+//! | precedence | where | example |
+//! | --- | --- | --- |
+//! | 1 | [`Build::archs`](crate::Build::archs) in `build.rs` | `.archs("sm_90,sm_100")` |
+//! | 2 | the `SASSKIT_ARCHS` environment variable | `SASSKIT_ARCHS="sm_90 sm_100"` |
+//! | 3 | `archs` in `[package.metadata.sasskit]` | `archs = ["sm_90", "sm_100"]` |
+//! | 4 | the defaults | `sm_90`, `sm_100`, `sm_121` |
+//!
+//! The first place that sets a list wins; lists are never merged.
+
+use std::fmt;
+use std::path::Path;
+
+use sasskit_core::arch::{ACCEPTED_FORMS, ArchError, TargetSpec};
+use sasskit_core::{Target, TargetList};
+
+use crate::error::Error;
+use crate::{env, fs, native};
+
+/// The environment variable that overrides the metadata and the defaults.
+pub const ARCHS_ENV: &str = "SASSKIT_ARCHS";
+
+/// Where the target list came from, for messages and the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Builder,
+    Env,
+    Metadata(String),
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Builder => f.write_str("`Build::archs` in build.rs"),
+            Origin::Env => write!(f, "the environment variable `{ARCHS_ENV}`"),
+            Origin::Metadata(path) => write!(f, "`archs` in [package.metadata.sasskit] of {path}"),
+            Origin::Default => f.write_str("the defaults"),
+        }
+    }
+}
+
+/// The resolved target list and where it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Targets {
+    pub(crate) list: TargetList,
+    pub(crate) origin: Origin,
+}
+
+/// Resolves the targets: `builder` is what `Build::archs` was given, if anything.
+pub(crate) fn resolve(builder: Option<&str>, manifest_dir: Option<&Path>) -> Result<Targets, Error> {
+    if let Some(text) = builder {
+        return parse(text, &Origin::Builder);
+    }
+    if let Some(value) = env::tracked(ARCHS_ENV) {
+        let text = value.to_str().ok_or_else(|| {
+            Error::config(format!("`{ARCHS_ENV}` is not valid UTF-8; accepted forms: {ACCEPTED_FORMS}"))
+        })?;
+        return parse(text, &Origin::Env);
+    }
+    if let Some(dir) = manifest_dir {
+        let path = dir.join("Cargo.toml");
+        println!("cargo:rerun-if-changed={}", path.display());
+        if let Some((text, origin)) = metadata_archs(&path)? {
+            return parse(&text, &origin);
+        }
+    }
+    Ok(Targets { list: TargetList::default_targets(), origin: Origin::Default })
+}
+
+/// Parses a list, expanding `native` to the build host's GPUs.
+pub(crate) fn parse(text: &str, origin: &Origin) -> Result<Targets, Error> {
+    let specs = TargetSpec::parse_list(text).map_err(|error| bad_value(origin, text, &error))?;
+    let mut list = TargetList::new();
+    for spec in specs {
+        match spec {
+            TargetSpec::Target(target) => list.push(target),
+            TargetSpec::Native => {
+                for target in native::host_targets()? {
+                    list.push(target);
+                }
+            }
+        }
+    }
+    Ok(Targets { list, origin: origin.clone() })
+}
+
+fn bad_value(origin: &Origin, text: &str, error: &ArchError) -> Error {
+    Error::config(format!("invalid target list `{text}` in {origin}: {error}"))
+}
+
+/// Reads `archs` from `[package.metadata.sasskit]`: an array of strings or one string.
+fn metadata_archs(cargo_toml: &Path) -> Result<Option<(String, Origin)>, Error> {
+    let text = fs::read_to_string(cargo_toml)?;
+    let origin = Origin::Metadata(cargo_toml.display().to_string());
+    let document: toml::Table = toml::from_str(&text).map_err(|error| {
+        Error::config(format!("failed to parse `{}`: {error}", cargo_toml.display()))
+    })?;
+    let Some(sasskit) = document
+        .get("package")
+        .and_then(|package| package.get("metadata"))
+        .and_then(|metadata| metadata.get("sasskit"))
+    else {
+        return Ok(None);
+    };
+    let Some(archs) = sasskit.get("archs") else {
+        return Ok(None);
+    };
+    let wrong_type = |found: &str| {
+        Error::config(format!(
+            "`archs` in [package.metadata.sasskit] of {} must be an array of strings such as \
+             [\"sm_90\", \"sm_100\"], found {found}",
+            cargo_toml.display()
+        ))
+    };
+    let text = match archs {
+        toml::Value::String(text) => text.clone(),
+        toml::Value::Array(items) => {
+            let mut names = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    toml::Value::String(name) => names.push(name.as_str()),
+                    other => return Err(wrong_type(&format!("an element `{other}`"))),
+                }
+            }
+            names.join(",")
+        }
+        other => return Err(wrong_type(&format!("`{other}` ({})", other.type_str()))),
+    };
+    Ok(Some((text, origin)))
+}
+
+/// Checks that a list is usable at all: not empty, at least one SASS target.
+pub(crate) fn check_not_empty(targets: &Targets) -> Result<(), Error> {
+    if targets.list.sass().next().is_some() {
+        return Ok(());
+    }
+    let what = if targets.list.is_empty() { "is empty" } else { "holds only PTX targets" };
+    Err(Error::config(format!(
+        "the target list from {} {what}: sasskit builds SASS for at least one architecture; \
+         add one, e.g. `sm_90` (accepted forms: {ACCEPTED_FORMS})",
+        targets.origin
+    )))
+}
+
+/// The targets as strings, for the manifest.
+pub(crate) fn names(list: &TargetList) -> Vec<String> {
+    list.iter().map(|target: Target| target.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(body: &str) -> Result<Option<(String, Origin)>, Error> {
+        let dir = std::env::temp_dir().join(format!("sasskit-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{}.toml", body.len()));
+        std::fs::write(&path, format!("[package]\nname = \"x\"\n{body}")).unwrap();
+        metadata_archs(&path)
+    }
+
+    #[test]
+    fn metadata_accepts_arrays_and_strings() {
+        let (text, _) = metadata("[package.metadata.sasskit]\narchs = [\"sm_90\", \"100\"]\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(text, "sm_90,100");
+        let (text, _) =
+            metadata("[package.metadata.sasskit]\narchs = \"sm_90a\"\n").unwrap().unwrap();
+        assert_eq!(text, "sm_90a");
+        assert!(metadata("").unwrap().is_none());
+    }
+
+    #[test]
+    fn metadata_of_the_wrong_type_names_the_key() {
+        let error = metadata("[package.metadata.sasskit]\narchs = 90\n").unwrap_err();
+        assert!(error.to_string().contains("`archs` in [package.metadata.sasskit]"), "{error}");
+        assert!(error.to_string().contains("integer"), "{error}");
+        let error = metadata("[package.metadata.sasskit]\narchs = [90]\n").unwrap_err();
+        assert!(error.to_string().contains("element `90`"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_name_the_origin_and_the_forms() {
+        let error = parse("sm90a1", &Origin::Env).unwrap_err().to_string();
+        assert!(error.contains("SASSKIT_ARCHS"), "{error}");
+        assert!(error.contains("sm90a1"), "{error}");
+        assert!(error.contains("sm_90a"), "{error}");
+    }
+
+    #[test]
+    fn empty_and_ptx_only_lists_are_refused() {
+        let empty = Targets { list: TargetList::new(), origin: Origin::Env };
+        assert!(check_not_empty(&empty).unwrap_err().to_string().contains("is empty"));
+        let ptx = parse("compute_90", &Origin::Builder).unwrap();
+        assert!(check_not_empty(&ptx).unwrap_err().to_string().contains("only PTX"));
+    }
+}

@@ -1,0 +1,92 @@
+//! The build's error type.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a build failed; its `Display` is the whole message, ready for the user.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum ErrorKind {
+    /// A setting (builder, env var or metadata key) that could not be used.
+    Config(String),
+    /// No nvcc was found.
+    NvccNotFound(String),
+    /// nvcc was found but cannot build a requested target.
+    NvccTooOld(String),
+    /// nvcc ran and failed.
+    Compile(String),
+    /// A kernel signature that cannot be wrapped.
+    Signature(String),
+    /// The produced fat binary is not what was asked for.
+    Verify(String),
+    /// A file could not be read or written.
+    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    /// A program could not be run.
+    Spawn { program: PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Error {
+        Error { kind }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Config(message.into()))
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::new(ErrorKind::Io { path: path.into(), action, source })
+    }
+
+    /// Whether the error is about a setting (arch list, env var, metadata).
+    pub fn is_config(&self) -> bool {
+        matches!(self.kind, ErrorKind::Config(_))
+    }
+
+    /// Whether nvcc could not be found, or cannot build a requested target.
+    pub fn is_toolkit(&self) -> bool {
+        matches!(self.kind, ErrorKind::NvccNotFound(_) | ErrorKind::NvccTooOld(_))
+    }
+
+    /// Whether nvcc failed to compile a source file.
+    pub fn is_compile(&self) -> bool {
+        matches!(self.kind, ErrorKind::Compile(_))
+    }
+
+    /// Whether a kernel signature could not be wrapped.
+    pub fn is_signature(&self) -> bool {
+        matches!(self.kind, ErrorKind::Signature(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Config(message)
+            | ErrorKind::NvccNotFound(message)
+            | ErrorKind::NvccTooOld(message)
+            | ErrorKind::Compile(message)
+            | ErrorKind::Signature(message)
+            | ErrorKind::Verify(message) => f.write_str(message),
+            ErrorKind::Io { path, action, source } => {
+                write!(f, "failed to {action} `{}`: {source}", path.display())
+            }
+            ErrorKind::Spawn { program, source } => {
+                write!(f, "failed to run `{}`: {source}", program.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io { source, .. } | ErrorKind::Spawn { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

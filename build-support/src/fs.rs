@@ -1,0 +1,41 @@
+//! File operations whose errors name the path, and atomic writes.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|error| Error::io("read", path, error))
+}
+
+pub(crate) fn read_to_string(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|error| Error::io("read", path, error))
+}
+
+pub(crate) fn create_dir_all(path: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(path).map_err(|error| Error::io("create directory", path, error))
+}
+
+/// Writes `contents` to a temporary file next to `path` and renames it into place, so a reader
+/// sees the old file or the new one, never half of one. Skips the write when the file already
+/// holds exactly these bytes, so cargo does not see a change.
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    if std::fs::read(path).is_ok_and(|existing| existing == contents) {
+        return Ok(());
+    }
+    let tmp = temporary_sibling(path);
+    std::fs::write(&tmp, contents).map_err(|error| Error::io("write", &tmp, error))?;
+    std::fs::rename(&tmp, path).map_err(|error| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io("rename into place", path, error)
+    })
+}
+
+/// A name in the same directory (so the rename stays on one filesystem) that no other process
+/// uses at the same time.
+pub(crate) fn temporary_sibling(path: &Path) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}

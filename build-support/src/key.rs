@@ -1,0 +1,32 @@
+//! The build key: a hash of everything that determines a fat binary's contents.
+//!
+//! It covers the preprocessed source (so every included header's content counts), the whole
+//! nvcc command line except output paths, the target list, and the nvcc version and path. Two
+//! builds with the same key produce the same fat binary.
+
+use sha2::{Digest, Sha256};
+
+use sasskit_core::TargetList;
+
+use crate::toolkit::Nvcc;
+
+/// Bumped when the way sasskit builds changes in a way the inputs do not show.
+const KEY_VERSION: &str = "sasskit-build-key-1";
+
+pub(crate) fn build_key(preprocessed: &str, nvcc: &Nvcc, args: &[String], targets: &TargetList) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |name: &str, value: &[u8]| {
+        hasher.update(name.as_bytes());
+        hasher.update((value.len() as u64).to_le_bytes());
+        hasher.update(value);
+    };
+    field("version", KEY_VERSION.as_bytes());
+    field("nvcc", nvcc.tool.path().as_os_str().as_encoded_bytes());
+    field("nvcc-version", nvcc.version.as_bytes());
+    field("targets", targets.to_string().as_bytes());
+    for arg in args {
+        field("arg", arg.as_bytes());
+    }
+    field("source", preprocessed.as_bytes());
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}

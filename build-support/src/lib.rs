@@ -1,0 +1,312 @@
+//! Build-script helper of [sasskit](https://docs.rs/sasskit): compiles a crate's CUDA sources
+//! ahead of time into fat binaries that carry SASS, native machine code, for every target GPU
+//! architecture, and checks that they do.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     sasskit_build::Build::new()
+//!         .file("kernels/saxpy.cu")
+//!         .file("kernels/reduce.cu")
+//!         .compile();
+//! }
+//! ```
+//!
+//! For each `.cu` file this
+//!
+//! 1. finds nvcc (`NVCC`, `CUDA_HOME`/`CUDA_PATH`, `PATH`, `/usr/local/cuda`) and refuses
+//!    targets it cannot build, saying which nvcc it found and what it supports;
+//! 2. preprocesses the file (`nvcc -E`) and reads the signature of every `extern "C"
+//!    __global__` kernel, so that `sasskit::kernels!` can generate typed wrappers;
+//! 3. compiles it with one `-gencode arch=compute_XY,code=sm_XY` per target (never `-arch`,
+//!    which would also embed PTX), in parallel across files within cargo's jobserver;
+//! 4. parses the result and fails the build if any requested target has no image;
+//! 5. writes, atomically, into `$OUT_DIR/sasskit/`:
+//!
+//! ```text
+//! $OUT_DIR/sasskit/
+//! ├── saxpy.fatbin   the fat binary, embedded by `sasskit::kernels!(saxpy)`
+//! ├── saxpy.toml     its manifest: targets, images, kernels, nvcc, build key
+//! └── saxpy.d        nvcc's dependency file
+//! ```
+//!
+//! 6. prints `cargo:rerun-if-changed` for every source and included header and
+//!    `cargo:rerun-if-env-changed` for every environment variable it read.
+//!
+//! # Targets
+//!
+//! The target list comes from the first of: [`Build::archs`], the `SASSKIT_ARCHS` environment
+//! variable, `archs` in `[package.metadata.sasskit]` of the crate's `Cargo.toml`, and the
+//! default `sm_90, sm_100, sm_121`. Accepted forms: `sm_90`, `90`, `9.0`, `sm_90a`, `sm_100f`,
+//! `compute_90` (PTX, which the runtime only loads when JIT is allowed) and `native` (the GPUs of
+//! the build host, from `nvidia-smi`), separated by `,`, `;` or spaces.
+
+mod command;
+mod compile;
+mod config;
+mod deps;
+mod diagnostics;
+mod env;
+mod error;
+mod fs;
+mod key;
+mod native;
+mod parallel;
+mod signature;
+mod toolkit;
+mod verify;
+
+use std::path::{Path, PathBuf};
+
+use sasskit_core::kernel::KernelSignature;
+use sasskit_core::manifest::Manifest;
+
+pub use config::ARCHS_ENV;
+pub use error::Error;
+
+use crate::command::Tool;
+use crate::compile::{Job, Session, module_name};
+use crate::toolkit::Nvcc;
+
+/// Compiles CUDA sources into verified fat binaries; see the [crate documentation](crate).
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Build {
+    files: Vec<PathBuf>,
+    includes: Vec<PathBuf>,
+    defines: Vec<(String, Option<String>)>,
+    flags: Vec<String>,
+    archs: Option<String>,
+    nvcc: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    manifest_dir: Option<PathBuf>,
+}
+
+/// What a successful build produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    modules: Vec<Module>,
+}
+
+/// One compiled `.cu` file.
+#[derive(Debug, Clone)]
+pub struct Module {
+    manifest: Manifest,
+    fatbin: PathBuf,
+    manifest_path: PathBuf,
+}
+
+impl Build {
+    /// A build with no files, the configured targets, and nvcc found the usual way.
+    pub fn new() -> Build {
+        Build::default()
+    }
+
+    /// Adds a `.cu` file; relative paths are relative to the crate root.
+    pub fn file(&mut self, path: impl AsRef<Path>) -> &mut Build {
+        self.files.push(path.as_ref().to_owned());
+        self
+    }
+
+    /// Adds several `.cu` files.
+    pub fn files<P: AsRef<Path>>(&mut self, paths: impl IntoIterator<Item = P>) -> &mut Build {
+        for path in paths {
+            self.file(path);
+        }
+        self
+    }
+
+    /// Adds an include directory (`-I`).
+    pub fn include(&mut self, dir: impl AsRef<Path>) -> &mut Build {
+        self.includes.push(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Defines a preprocessor macro (`-D NAME` or `-D NAME=VALUE`).
+    pub fn define(&mut self, name: &str, value: Option<&str>) -> &mut Build {
+        self.defines.push((name.to_owned(), value.map(str::to_owned)));
+        self
+    }
+
+    /// Adds an nvcc flag, such as `-lineinfo` or `--use_fast_math`. Target options (`-arch`,
+    /// `-gencode`, `-code`) are refused: use [`Build::archs`].
+    pub fn flag(&mut self, flag: &str) -> &mut Build {
+        self.flags.push(flag.to_owned());
+        self
+    }
+
+    /// Sets the targets, overriding `SASSKIT_ARCHS` and the crate metadata: `"sm_90,sm_100"`.
+    pub fn archs(&mut self, list: &str) -> &mut Build {
+        self.archs = Some(list.to_owned());
+        self
+    }
+
+    /// Uses this nvcc instead of searching for one.
+    pub fn nvcc(&mut self, path: impl AsRef<Path>) -> &mut Build {
+        self.nvcc = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Writes the outputs here instead of `$OUT_DIR/sasskit`.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
+        self.out_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Reads `[package.metadata.sasskit]` and resolves relative paths from this directory
+    /// instead of `$CARGO_MANIFEST_DIR`.
+    pub fn manifest_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
+        self.manifest_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Builds every file, printing cargo's rerun lines; on failure prints the error and exits
+    /// the build script with status 1.
+    pub fn compile(&self) -> Output {
+        match self.try_compile() {
+            Ok(output) => output,
+            Err(error) => {
+                eprintln!("error: {error}");
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    eprintln!("caused by: {cause}");
+                    source = cause.source();
+                }
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// Builds every file and returns what it produced, or the first error.
+    pub fn try_compile(&self) -> Result<Output, Error> {
+        let manifest_dir = self.manifest_dir.clone().or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
+        let targets = config::resolve(self.archs.as_deref(), manifest_dir.as_deref())?;
+        config::check_not_empty(&targets)?;
+        self.check_flags()?;
+        let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
+        let nvcc = match &self.nvcc {
+            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
+            None => Nvcc::find(target_triple.as_deref())?,
+        };
+        nvcc.check_targets(&targets.list)?;
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => PathBuf::from(env::cargo("OUT_DIR").ok_or_else(|| {
+                Error::config("`OUT_DIR` is not set: call sasskit_build from a build script, or set `Build::out_dir`")
+            })?)
+            .join("sasskit"),
+        };
+        fs::create_dir_all(&out_dir)?;
+        let jobs = self.jobs(manifest_dir.as_deref(), &targets.list)?;
+        let session = Session { nvcc, flags: self.nvcc_flags(), ccbin: host_compiler(), out_dir };
+        let results = parallel::run_all(&jobs, |job| session.compile(job));
+        let mut modules = Vec::with_capacity(jobs.len());
+        for result in results {
+            let compiled = result?;
+            for input in &compiled.inputs {
+                println!("cargo:rerun-if-changed={}", input.display());
+            }
+            for warning in &compiled.warnings {
+                println!("cargo:warning={warning}");
+            }
+            modules.push(Module { manifest: compiled.manifest, fatbin: compiled.fatbin_path, manifest_path: compiled.manifest_path });
+        }
+        Ok(Output { modules })
+    }
+
+    fn jobs(&self, manifest_dir: Option<&Path>, targets: &sasskit_core::TargetList) -> Result<Vec<Job>, Error> {
+        if self.files.is_empty() {
+            return Err(Error::config("no `.cu` files to compile: add them with `Build::file`"));
+        }
+        let mut jobs: Vec<Job> = Vec::new();
+        for file in &self.files {
+            let source = match manifest_dir {
+                Some(dir) if file.is_relative() => dir.join(file),
+                _ => file.clone(),
+            };
+            println!("cargo:rerun-if-changed={}", source.display());
+            if !source.is_file() {
+                return Err(Error::config(format!("the CUDA source `{}` does not exist", source.display())));
+            }
+            let module = module_name(&source);
+            if let Some(other) = jobs.iter().find(|job| job.module == module) {
+                return Err(Error::config(format!(
+                    "`{}` and `{}` would both be the module `{module}`: rename one of them",
+                    other.source.display(),
+                    source.display()
+                )));
+            }
+            jobs.push(Job { source, module, targets: targets.clone() });
+        }
+        Ok(jobs)
+    }
+
+    fn check_flags(&self) -> Result<(), Error> {
+        const TARGET_FLAGS: &[&str] = &["-arch", "--gpu-architecture", "-gencode", "--generate-code", "-code", "--gpu-code"];
+        for flag in &self.flags {
+            if TARGET_FLAGS.iter().any(|target_flag| flag == target_flag || flag.starts_with(&format!("{target_flag}="))) {
+                return Err(Error::config(format!(
+                    "the nvcc flag `{flag}` would change the targets behind sasskit's back: set them \
+                     with `Build::archs`, `SASSKIT_ARCHS` or `archs` in [package.metadata.sasskit]"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn nvcc_flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        for dir in &self.includes {
+            flags.push(format!("-I{}", dir.display()));
+        }
+        for (name, value) in &self.defines {
+            flags.push(match value {
+                Some(value) => format!("-D{name}={value}"),
+                None => format!("-D{name}"),
+            });
+        }
+        flags.extend(self.flags.iter().cloned());
+        flags
+    }
+}
+
+/// The C++ compiler the `cc` crate picks for the host, which nvcc uses for host-side parsing.
+fn host_compiler() -> Option<PathBuf> {
+    let host = env::cargo("HOST")?.into_string().ok()?;
+    let compiler = cc::Build::new().cpp(true).cargo_metadata(false).target(&host).host(&host).opt_level(2).try_get_compiler().ok()?;
+    Some(compiler.path().to_owned())
+}
+
+impl Output {
+    /// The compiled modules, in the order the files were added.
+    pub fn modules(&self) -> &[Module] {
+        &self.modules
+    }
+}
+
+impl Module {
+    /// The module name, which `sasskit::kernels!` takes.
+    pub fn name(&self) -> &str {
+        &self.manifest.module.name
+    }
+
+    /// The fat binary.
+    pub fn fatbin(&self) -> &Path {
+        &self.fatbin
+    }
+
+    /// The manifest file.
+    pub fn manifest_path(&self) -> &Path {
+        &self.manifest_path
+    }
+
+    /// The manifest's contents.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The `extern "C"` kernels found in the source.
+    pub fn kernels(&self) -> &[KernelSignature] {
+        &self.manifest.kernels
+    }
+}

@@ -1,0 +1,169 @@
+//! Kernel signatures from preprocessed CUDA source.
+//!
+//! The build runs `nvcc -E` with the same flags and defines as the real compilation, so kernels
+//! that macros generate are found too. In nvcc's preprocessed output `__global__` reads
+//! `__attribute__((global))`. A kernel is wrapped when it is defined (has a body) and is
+//! `extern "C"`, by its own declaration or by an enclosing `extern "C" { … }` block. Kernels
+//! with mangled names (C++ linkage, templates) cannot be looked up by name; they get a warning
+//! that says how to expose them.
+
+mod params;
+mod tokens;
+
+use sasskit_core::kernel::KernelSignature;
+
+use self::params::{TypeAliases, parse_params};
+use self::tokens::{Token, tokenize};
+
+/// What the source defines.
+#[derive(Debug, Default)]
+pub(crate) struct Extracted {
+    /// `extern "C"` kernels, in source order, without duplicates.
+    pub(crate) kernels: Vec<KernelSignature>,
+    /// Kernels that cannot be wrapped, with the reason and the fix.
+    pub(crate) warnings: Vec<String>,
+    /// Parameters whose types cannot cross from Rust, one message each.
+    pub(crate) errors: Vec<String>,
+}
+
+/// Finds every kernel definition in preprocessed source.
+pub(crate) fn extract(preprocessed: &str) -> Extracted {
+    let unit = tokenize(preprocessed);
+    let tokens = &unit.tokens;
+    let aliases = TypeAliases::collect(tokens);
+    let mut out = Extracted::default();
+    // For each open brace: whether it opened an `extern "C"` block.
+    let mut braces: Vec<bool> = Vec::new();
+    let mut statement_start = 0;
+    let mut i = 0;
+    while i < tokens.len() {
+        match tokens[i].text.as_str() {
+            "{" => {
+                let extern_c_block = i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
+                braces.push(extern_c_block);
+                statement_start = i + 1;
+            }
+            "}" => {
+                braces.pop();
+                statement_start = i + 1;
+            }
+            ";" => statement_start = i + 1,
+            _ => {}
+        }
+        let Some(after) = global_attribute_end(tokens, i) else {
+            i += 1;
+            continue;
+        };
+        let prefix = &tokens[statement_start..i];
+        let extern_c = braces.iter().any(|&block| block)
+            || prefix.windows(2).any(|pair| pair[0].text == "extern" && pair[1].text == "\"C\"");
+        let is_template = prefix.iter().any(|token| token.text == "template");
+        match declaration(tokens, after) {
+            Some(decl) if decl.has_body => {
+                let name_token = &tokens[decl.name];
+                let file = unit.files[name_token.file].clone();
+                let line = name_token.line;
+                let name = name_token.text.clone();
+                if is_template || !extern_c {
+                    out.warnings.push(not_extern_c_warning(&name, &file, line, is_template));
+                } else if !out.kernels.iter().any(|kernel| kernel.name == name) {
+                    match parse_params(&tokens[decl.params_start..decl.params_end], &aliases) {
+                        Ok(params) => out.kernels.push(KernelSignature { name, file, line, params }),
+                        Err(problems) => out.errors.extend(problems.into_iter().map(|problem| {
+                            format!("{file}:{line}: kernel `{name}`: {problem}")
+                        })),
+                    }
+                }
+                i = decl.params_end;
+            }
+            Some(decl) => i = decl.params_end,
+            None => i = after,
+        }
+    }
+    out
+}
+
+fn not_extern_c_warning(name: &str, file: &str, line: u32, is_template: bool) -> String {
+    if is_template {
+        format!(
+            "{file}:{line}: kernel template `{name}` gets no Rust wrapper: its instantiations have \
+             mangled names; add an `extern \"C\" __global__` kernel per type that calls it"
+        )
+    } else {
+        format!(
+            "{file}:{line}: kernel `{name}` gets no Rust wrapper: it has C++ linkage, so its name \
+             is mangled; declare it `extern \"C\" __global__` to wrap it"
+        )
+    }
+}
+
+/// If `tokens[i..]` starts `__attribute__((global))` (or a literal `__global__`), the index
+/// after it.
+fn global_attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
+    if tokens[i].text == "__global__" {
+        return Some(i + 1);
+    }
+    let pattern = ["__attribute__", "(", "(", "global", ")", ")"];
+    let window = tokens.get(i..i + pattern.len())?;
+    window.iter().zip(pattern).all(|(token, want)| token.text == want).then_some(i + pattern.len())
+}
+
+/// A function declarator found after the `global` attribute.
+struct Declaration {
+    name: usize,
+    /// Tokens strictly between the parentheses.
+    params_start: usize,
+    params_end: usize,
+    has_body: bool,
+}
+
+fn declaration(tokens: &[Token], mut i: usize) -> Option<Declaration> {
+    loop {
+        let token = tokens.get(i)?;
+        match token.text.as_str() {
+            ";" | "{" | "}" => return None,
+            "(" => {
+                let name = i.checked_sub(1)?;
+                if !tokens[name].is_ident() {
+                    return None;
+                }
+                let close = matching_paren(tokens, i)?;
+                let mut j = close + 1;
+                while let Some(next) = tokens.get(j) {
+                    match next.text.as_str() {
+                        "{" => return Some(Declaration { name, params_start: i + 1, params_end: close, has_body: true }),
+                        ";" => return Some(Declaration { name, params_start: i + 1, params_end: close, has_body: false }),
+                        "(" => j = matching_paren(tokens, j)? + 1,
+                        _ => j += 1,
+                    }
+                }
+                return None;
+            }
+            // Attributes and macros that take arguments: skip their parentheses.
+            _ if token.text.starts_with("__") && tokens.get(i + 1).is_some_and(|next| next.text == "(") => {
+                i = matching_paren(tokens, i + 1)? + 1;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+pub(crate) fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (offset, token) in tokens.get(open..)?.iter().enumerate() {
+        match token.text.as_str() {
+            "(" => depth += 1,
+            ")" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + offset);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+// Tile edge of matmul.cu; the launch uses TILE x TILE threads per block.
+#pragma once
+#define TILE 16

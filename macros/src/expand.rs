@@ -1,0 +1,130 @@
+//! `kernels!(module)` → a module with the embedded fat binary, a `Module` type and its wrappers.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use sasskit_core::manifest::Manifest;
+
+use crate::input::KernelsInput;
+use crate::manifest_file::{Located, locate};
+use crate::names::{RESERVED_METHODS, ident};
+use crate::wrapper::wrapper;
+
+pub(crate) fn expand(input: &KernelsInput) -> syn::Result<TokenStream> {
+    let located = locate(&input.module.to_string(), input.module.span())?;
+    generate(input, &located)
+}
+
+/// The whole expansion, separate from file lookup so that tests can feed it a manifest.
+pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<TokenStream> {
+    let manifest = &located.manifest;
+    check_names(input, manifest)?;
+    let module = &input.module;
+    let visibility = &input.visibility;
+    let name = &manifest.module.name;
+    let fatbin_path = located.fatbin_path.display().to_string();
+    let manifest_path = located.manifest_path.display().to_string();
+    let module_doc = module_doc(manifest);
+    let fields: Vec<_> = manifest.kernels.iter().map(|kernel| format_ident!("{}", field_name(&kernel.name))).collect();
+    let kernel_names: Vec<&str> = manifest.kernels.iter().map(|kernel| kernel.name.as_str()).collect();
+    let methods: Vec<TokenStream> = manifest.kernels.iter().map(|kernel| wrapper(kernel, &field_name(&kernel.name))).collect();
+    let private = quote!(::sasskit::__private);
+    Ok(quote! {
+        #[doc = #module_doc]
+        #visibility mod #module {
+            static FATBIN: &#private::Aligned<[u8]> = &#private::Aligned(*::core::include_bytes!(#fatbin_path));
+
+            /// The embedded fat binary and the manifest the build wrote for it.
+            pub static EMBEDDED: #private::EmbeddedModule = #private::EmbeddedModule {
+                name: #name,
+                fatbin: &FATBIN.0,
+                manifest: ::core::include_str!(#manifest_path),
+            };
+
+            /// The module loaded on one device, with a typed method per kernel.
+            #[derive(Debug)]
+            pub struct Module {
+                loaded: #private::LoadedModule,
+                #(#fields: #private::cudarc::driver::CudaFunction,)*
+            }
+
+            impl Module {
+                /// Loads the module on `ctx`'s device: the SASS image the driver would run there,
+                /// and nothing it could JIT-compile. Fails if the fat binary has no SASS for this
+                /// device.
+                pub fn load(ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>) -> ::core::result::Result<Module, #private::LoadError> {
+                    Module::load_with(ctx, #private::LoadPolicy::SassOnly)
+                }
+
+                /// Loads the module under an explicit policy (`LoadPolicy::AllowJit` accepts PTX).
+                pub fn load_with(
+                    ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>,
+                    policy: #private::LoadPolicy,
+                ) -> ::core::result::Result<Module, #private::LoadError> {
+                    Module::from_loaded(#private::load(ctx, &EMBEDDED, policy)?)
+                }
+
+                /// Wraps a module loaded by `sasskit::load` or `sasskit::load_on_every_device`.
+                pub fn from_loaded(loaded: #private::LoadedModule) -> ::core::result::Result<Module, #private::LoadError> {
+                    #(let #fields = loaded.function(#kernel_names)?;)*
+                    ::core::result::Result::Ok(Module { loaded, #(#fields,)* })
+                }
+
+                /// What was loaded, from which image, and how long it took.
+                pub fn report(&self) -> &#private::LoadReport {
+                    self.loaded.report()
+                }
+
+                /// The loaded module.
+                pub fn loaded(&self) -> &#private::LoadedModule {
+                    &self.loaded
+                }
+
+                #(#methods)*
+            }
+        }
+    })
+}
+
+fn field_name(kernel: &str) -> String {
+    format!("fn_{kernel}")
+}
+
+fn check_names(input: &KernelsInput, manifest: &Manifest) -> syn::Result<()> {
+    if manifest.module.name != input.module.to_string() {
+        return Err(syn::Error::new(
+            input.module.span(),
+            format!("the manifest names the module `{}`; rebuild the crate", manifest.module.name),
+        ));
+    }
+    for kernel in &manifest.kernels {
+        if RESERVED_METHODS.contains(&kernel.name.as_str()) {
+            return Err(syn::Error::new(
+                input.module.span(),
+                format!(
+                    "the kernel `{}` ({}:{}) has the name of a method of the generated `Module` ({}); \
+                     rename the kernel",
+                    kernel.name,
+                    kernel.file,
+                    kernel.line,
+                    RESERVED_METHODS.join(", ")
+                ),
+            ));
+        }
+        let _ = ident(&kernel.name);
+    }
+    Ok(())
+}
+
+fn module_doc(manifest: &Manifest) -> String {
+    let kernels: Vec<String> = manifest.kernels.iter().map(|kernel| format!("`{}`", kernel.name)).collect();
+    format!(
+        " Typed launch wrappers for the kernels of `{}`.\n\n Built by nvcc {} for {}; kernels: {}.",
+        manifest.module.source,
+        manifest.toolkit.version,
+        manifest.module.targets.join(", "),
+        if kernels.is_empty() { "none".to_owned() } else { kernels.join(", ") }
+    )
+}
+
+#[cfg(test)]
+mod tests;
