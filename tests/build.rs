@@ -1,0 +1,52 @@
+//! Builds the modules of the GPU tests, one target mix per file, when nvcc is available.
+//!
+//! | module | targets | what the H100 must do |
+//! | --- | --- | --- |
+//! | `saxpy_sm90` | `sm_90` | load exact SASS |
+//! | `saxpy_sm90a` | `sm_90a` | load exact SASS |
+//! | `saxpy_blackwell_ptx90` | `sm_100, sm_121, compute_90` | refuse, or JIT when allowed |
+//! | `saxpy_blackwell_only` | `sm_100, sm_121` | refuse without loading |
+//!
+//! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
+//! a missing nvcc fails the build instead.
+
+const MODULES: &[(&str, &str)] = &[
+    ("gpu_kernels/saxpy_sm90.cu", "sm_90"),
+    ("gpu_kernels/saxpy_sm90a.cu", "sm_90a"),
+    (
+        "gpu_kernels/saxpy_blackwell_ptx90.cu",
+        "sm_100,sm_121,compute_90",
+    ),
+    ("gpu_kernels/saxpy_blackwell_only.cu", "sm_100,sm_121"),
+];
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(sasskit_gpu_modules)");
+    println!("cargo:rerun-if-env-changed=SASSKIT_REQUIRE_TOOLCHAIN");
+    println!("cargo:rerun-if-changed=../kernels/saxpy.cu");
+    for (file, archs) in MODULES {
+        match sasskit_build::Build::new()
+            .file(file)
+            .archs(archs)
+            .try_compile()
+        {
+            Ok(_) => {}
+            Err(error) if error.is_toolkit() && !toolchain_required() => {
+                println!(
+                    "cargo:warning=GPU test modules not built, the GPU tests will be skipped: {error}"
+                );
+                return;
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        }
+    }
+    println!("cargo:rustc-cfg=sasskit_gpu_modules");
+}
+
+#[allow(clippy::disallowed_methods)] // A build script of the test crate, not library code.
+fn toolchain_required() -> bool {
+    std::env::var_os("SASSKIT_REQUIRE_TOOLCHAIN").is_some_and(|value| value == "1")
+}
