@@ -30,7 +30,11 @@ impl Tool {
 pub(crate) fn display(command: &Command) -> String {
     let quote = |part: &OsStr| {
         let part = part.to_string_lossy();
-        if part.contains(' ') { format!("'{part}'") } else { part.into_owned() }
+        if part.contains(' ') {
+            format!("'{part}'")
+        } else {
+            part.into_owned()
+        }
     };
     std::iter::once(quote(command.get_program()))
         .chain(command.get_args().map(quote))

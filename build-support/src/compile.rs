@@ -64,7 +64,11 @@ impl Session {
                 extracted.errors.join("\n  ")
             ))));
         }
-        let gencode: Vec<String> = job.targets.iter().flat_map(|target| ["-gencode".to_owned(), target.gencode()]).collect();
+        let gencode: Vec<String> = job
+            .targets
+            .iter()
+            .flat_map(|target| ["-gencode".to_owned(), target.gencode()])
+            .collect();
         let mut args = self.base_args();
         args.extend(gencode);
         let build_key = key::build_key(&preprocessed, &self.nvcc, &args, &job.targets);
@@ -75,7 +79,15 @@ impl Session {
         let tmp_fatbin = fs::temporary_sibling(&fatbin_path);
         let tmp_dep = fs::temporary_sibling(&dep_path);
         let mut command = self.nvcc.tool.command();
-        command.arg("--fatbin").args(&args).arg("-MD").arg("-MF").arg(&tmp_dep).arg("-o").arg(&tmp_fatbin).arg(&job.source);
+        command
+            .arg("--fatbin")
+            .args(&args)
+            .arg("-MD")
+            .arg("-MF")
+            .arg(&tmp_dep)
+            .arg("-o")
+            .arg(&tmp_fatbin)
+            .arg(&job.source);
         let output = run(&mut command, &self.nvcc)?;
         let cleanup = || {
             let _ = std::fs::remove_file(&tmp_fatbin);
@@ -85,13 +97,28 @@ impl Session {
             cleanup();
             return Err(compile_error(&source, &command, &output));
         }
-        let result = self.finish(job, &tmp_fatbin, &tmp_dep, &fatbin_path, build_key, &extracted);
+        let result = self.finish(
+            job,
+            &tmp_fatbin,
+            &tmp_dep,
+            &fatbin_path,
+            build_key,
+            &extracted,
+        );
         cleanup();
         let (manifest, inputs) = result?;
         fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
         let mut warnings = extracted.warnings;
-        warnings.extend(diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)));
-        Ok(Compiled { manifest, fatbin_path, manifest_path, inputs, warnings })
+        warnings.extend(diagnostics::normalize(&String::from_utf8_lossy(
+            &output.stderr,
+        )));
+        Ok(Compiled {
+            manifest,
+            fatbin_path,
+            manifest_path,
+            inputs,
+            warnings,
+        })
     }
 
     fn finish(
@@ -141,19 +168,30 @@ impl Session {
         command.arg(&job.source);
         let output = run(&mut command, &self.nvcc)?;
         if !output.status.success() {
-            return Err(compile_error(&job.source.display().to_string(), &command, &output));
+            return Err(compile_error(
+                &job.source.display().to_string(),
+                &command,
+                &output,
+            ));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 }
 
 fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error> {
-    command.output().map_err(|source| Error::new(ErrorKind::Spawn { program: nvcc.tool.path().to_owned(), source }))
+    command.output().map_err(|source| {
+        Error::new(ErrorKind::Spawn {
+            program: nvcc.tool.path().to_owned(),
+            source,
+        })
+    })
 }
 
 fn compile_error(source: &str, command: &std::process::Command, output: &Output) -> Error {
     let mut lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
-    lines.extend(diagnostics::normalize(&String::from_utf8_lossy(&output.stdout)));
+    lines.extend(diagnostics::normalize(&String::from_utf8_lossy(
+        &output.stdout,
+    )));
     Error::new(ErrorKind::Compile(format!(
         "nvcc failed to compile `{source}` ({}):\n  {}\ncommand: {}",
         output.status,
@@ -164,8 +202,20 @@ fn compile_error(source: &str, command: &std::process::Command, output: &Output)
 
 /// The module name for a source file: its stem as a Rust identifier (`saxpy-v2.cu` → `saxpy_v2`).
 pub(crate) fn module_name(source: &Path) -> String {
-    let stem = source.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let stem = source
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }

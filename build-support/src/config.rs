@@ -50,13 +50,18 @@ pub(crate) struct Targets {
 }
 
 /// Resolves the targets: `builder` is what `Build::archs` was given, if anything.
-pub(crate) fn resolve(builder: Option<&str>, manifest_dir: Option<&Path>) -> Result<Targets, Error> {
+pub(crate) fn resolve(
+    builder: Option<&str>,
+    manifest_dir: Option<&Path>,
+) -> Result<Targets, Error> {
     if let Some(text) = builder {
         return parse(text, &Origin::Builder);
     }
     if let Some(value) = env::tracked(ARCHS_ENV) {
         let text = value.to_str().ok_or_else(|| {
-            Error::config(format!("`{ARCHS_ENV}` is not valid UTF-8; accepted forms: {ACCEPTED_FORMS}"))
+            Error::config(format!(
+                "`{ARCHS_ENV}` is not valid UTF-8; accepted forms: {ACCEPTED_FORMS}"
+            ))
         })?;
         return parse(text, &Origin::Env);
     }
@@ -67,7 +72,10 @@ pub(crate) fn resolve(builder: Option<&str>, manifest_dir: Option<&Path>) -> Res
             return parse(&text, &origin);
         }
     }
-    Ok(Targets { list: TargetList::default_targets(), origin: Origin::Default })
+    Ok(Targets {
+        list: TargetList::default_targets(),
+        origin: Origin::Default,
+    })
 }
 
 /// Parses a list, expanding `native` to the build host's GPUs.
@@ -84,7 +92,10 @@ pub(crate) fn parse(text: &str, origin: &Origin) -> Result<Targets, Error> {
             }
         }
     }
-    Ok(Targets { list, origin: origin.clone() })
+    Ok(Targets {
+        list,
+        origin: origin.clone(),
+    })
 }
 
 fn bad_value(origin: &Origin, text: &str, error: &ArchError) -> Error {
@@ -96,7 +107,10 @@ fn metadata_archs(cargo_toml: &Path) -> Result<Option<(String, Origin)>, Error> 
     let text = fs::read_to_string(cargo_toml)?;
     let origin = Origin::Metadata(cargo_toml.display().to_string());
     let document: toml::Table = toml::from_str(&text).map_err(|error| {
-        Error::config(format!("failed to parse `{}`: {error}", cargo_toml.display()))
+        Error::config(format!(
+            "failed to parse `{}`: {error}",
+            cargo_toml.display()
+        ))
     })?;
     let Some(sasskit) = document
         .get("package")
@@ -137,7 +151,11 @@ pub(crate) fn check_not_empty(targets: &Targets) -> Result<(), Error> {
     if targets.list.sass().next().is_some() {
         return Ok(());
     }
-    let what = if targets.list.is_empty() { "is empty" } else { "holds only PTX targets" };
+    let what = if targets.list.is_empty() {
+        "is empty"
+    } else {
+        "holds only PTX targets"
+    };
     Err(Error::config(format!(
         "the target list from {} {what}: sasskit builds SASS for at least one architecture; \
          add one, e.g. `sm_90` (accepted forms: {ACCEPTED_FORMS})",
@@ -147,7 +165,9 @@ pub(crate) fn check_not_empty(targets: &Targets) -> Result<(), Error> {
 
 /// The targets as strings, for the manifest.
 pub(crate) fn names(list: &TargetList) -> Vec<String> {
-    list.iter().map(|target: Target| target.to_string()).collect()
+    list.iter()
+        .map(|target: Target| target.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -168,8 +188,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(text, "sm_90,100");
-        let (text, _) =
-            metadata("[package.metadata.sasskit]\narchs = \"sm_90a\"\n").unwrap().unwrap();
+        let (text, _) = metadata("[package.metadata.sasskit]\narchs = \"sm_90a\"\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(text, "sm_90a");
         assert!(metadata("").unwrap().is_none());
     }
@@ -177,7 +198,12 @@ mod tests {
     #[test]
     fn metadata_of_the_wrong_type_names_the_key() {
         let error = metadata("[package.metadata.sasskit]\narchs = 90\n").unwrap_err();
-        assert!(error.to_string().contains("`archs` in [package.metadata.sasskit]"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("`archs` in [package.metadata.sasskit]"),
+            "{error}"
+        );
         assert!(error.to_string().contains("integer"), "{error}");
         let error = metadata("[package.metadata.sasskit]\narchs = [90]\n").unwrap_err();
         assert!(error.to_string().contains("element `90`"), "{error}");
@@ -193,9 +219,22 @@ mod tests {
 
     #[test]
     fn empty_and_ptx_only_lists_are_refused() {
-        let empty = Targets { list: TargetList::new(), origin: Origin::Env };
-        assert!(check_not_empty(&empty).unwrap_err().to_string().contains("is empty"));
+        let empty = Targets {
+            list: TargetList::new(),
+            origin: Origin::Env,
+        };
+        assert!(
+            check_not_empty(&empty)
+                .unwrap_err()
+                .to_string()
+                .contains("is empty")
+        );
         let ptx = parse("compute_90", &Origin::Builder).unwrap();
-        assert!(check_not_empty(&ptx).unwrap_err().to_string().contains("only PTX"));
+        assert!(
+            check_not_empty(&ptx)
+                .unwrap_err()
+                .to_string()
+                .contains("only PTX")
+        );
     }
 }

@@ -7,7 +7,9 @@ pub(crate) fn parse(text: &str) -> Vec<PathBuf> {
     let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
     let mut paths = Vec::new();
     for rule in joined.lines() {
-        let Some((_, prerequisites)) = split_rule(rule) else { continue };
+        let Some((_, prerequisites)) = split_rule(rule) else {
+            continue;
+        };
         let mut current = String::new();
         let mut chars = prerequisites.chars().peekable();
         while let Some(c) = chars.next() {
@@ -28,7 +30,9 @@ pub(crate) fn parse(text: &str) -> Vec<PathBuf> {
 /// Splits `target: prerequisites`, skipping a drive letter colon (`C:\…`).
 fn split_rule(rule: &str) -> Option<(&str, &str)> {
     let bytes = rule.as_bytes();
-    (0..bytes.len()).find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|next| next.is_ascii_whitespace())).map(|i| (&rule[..i], &rule[i + 1..]))
+    (0..bytes.len())
+        .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace))
+        .map(|i| (&rule[..i], &rule[i + 1..]))
 }
 
 fn flush(current: &mut String, paths: &mut Vec<PathBuf>) {
@@ -48,6 +52,13 @@ mod tests {
     fn reads_continued_rules_and_escaped_spaces() {
         let text = "k.fatbin : /src/k.cu \\\n /src/my\\ dir/a.cuh \\\n /usr/include/stdio.h\n";
         let paths = parse(text);
-        assert_eq!(paths, [PathBuf::from("/src/k.cu"), PathBuf::from("/src/my dir/a.cuh"), PathBuf::from("/usr/include/stdio.h")]);
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/src/k.cu"),
+                PathBuf::from("/src/my dir/a.cuh"),
+                PathBuf::from("/usr/include/stdio.h")
+            ]
+        );
     }
 }

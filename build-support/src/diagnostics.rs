@@ -2,9 +2,13 @@
 
 /// Rewrites `kernels/k.cu(12): error: …` as `kernels/k.cu:12: error: …`; other lines are kept.
 pub(crate) fn normalize_line(line: &str) -> String {
-    let Some(open) = line.find('(') else { return line.to_owned() };
+    let Some(open) = line.find('(') else {
+        return line.to_owned();
+    };
     let rest = &line[open + 1..];
-    let Some(close) = rest.find("): ") else { return line.to_owned() };
+    let Some(close) = rest.find("): ") else {
+        return line.to_owned();
+    };
     let number = &rest[..close];
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || open == 0 {
         return line.to_owned();
@@ -14,7 +18,11 @@ pub(crate) fn normalize_line(line: &str) -> String {
 
 /// All lines of nvcc's output, normalized, without empty lines.
 pub(crate) fn normalize(output: &str) -> Vec<String> {
-    output.lines().filter(|line| !line.trim().is_empty()).map(normalize_line).collect()
+    output
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(normalize_line)
+        .collect()
 }
 
 #[cfg(test)]
@@ -24,10 +32,18 @@ mod tests {
     #[test]
     fn rewrites_nvcc_positions() {
         assert_eq!(
-            normalize_line("kernels/bad.cu(1): error: this declaration has no storage class or type specifier"),
+            normalize_line(
+                "kernels/bad.cu(1): error: this declaration has no storage class or type specifier"
+            ),
             "kernels/bad.cu:1: error: this declaration has no storage class or type specifier"
         );
-        assert_eq!(normalize_line("1 error detected in the compilation of \"bad.cu\"."), "1 error detected in the compilation of \"bad.cu\".");
-        assert_eq!(normalize_line("f(x): not a position"), "f(x): not a position");
+        assert_eq!(
+            normalize_line("1 error detected in the compilation of \"bad.cu\"."),
+            "1 error detected in the compilation of \"bad.cu\"."
+        );
+        assert_eq!(
+            normalize_line("f(x): not a position"),
+            "f(x): not a position"
+        );
     }
 }

@@ -24,9 +24,16 @@ pub(crate) enum ErrorKind {
     /// The produced fat binary is not what was asked for.
     Verify(String),
     /// A file could not be read or written.
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
     /// A program could not be run.
-    Spawn { program: PathBuf, source: std::io::Error },
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -38,8 +45,16 @@ impl Error {
         Error::new(ErrorKind::Config(message.into()))
     }
 
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::new(ErrorKind::Io { path: path.into(), action, source })
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Error {
+        Error::new(ErrorKind::Io {
+            path: path.into(),
+            action,
+            source,
+        })
     }
 
     /// Whether the error is about a setting (arch list, env var, metadata).
@@ -49,7 +64,10 @@ impl Error {
 
     /// Whether nvcc could not be found, or cannot build a requested target.
     pub fn is_toolkit(&self) -> bool {
-        matches!(self.kind, ErrorKind::NvccNotFound(_) | ErrorKind::NvccTooOld(_))
+        matches!(
+            self.kind,
+            ErrorKind::NvccNotFound(_) | ErrorKind::NvccTooOld(_)
+        )
     }
 
     /// Whether nvcc failed to compile a source file.
@@ -72,7 +90,11 @@ impl fmt::Display for Error {
             | ErrorKind::Compile(message)
             | ErrorKind::Signature(message)
             | ErrorKind::Verify(message) => f.write_str(message),
-            ErrorKind::Io { path, action, source } => {
+            ErrorKind::Io {
+                path,
+                action,
+                source,
+            } => {
                 write!(f, "failed to {action} `{}`: {source}", path.display())
             }
             ErrorKind::Spawn { program, source } => {

@@ -4,6 +4,8 @@
 //! nvcc command line except output paths, the target list, and the nvcc version and path. Two
 //! builds with the same key produce the same fat binary.
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
 
 use sasskit_core::TargetList;
@@ -13,7 +15,12 @@ use crate::toolkit::Nvcc;
 /// Bumped when the way sasskit builds changes in a way the inputs do not show.
 const KEY_VERSION: &str = "sasskit-build-key-1";
 
-pub(crate) fn build_key(preprocessed: &str, nvcc: &Nvcc, args: &[String], targets: &TargetList) -> String {
+pub(crate) fn build_key(
+    preprocessed: &str,
+    nvcc: &Nvcc,
+    args: &[String],
+    targets: &TargetList,
+) -> String {
     let mut hasher = Sha256::new();
     let mut field = |name: &str, value: &[u8]| {
         hasher.update(name.as_bytes());
@@ -28,5 +35,9 @@ pub(crate) fn build_key(preprocessed: &str, nvcc: &Nvcc, args: &[String], target
         field("arg", arg.as_bytes());
     }
     field("source", preprocessed.as_bytes());
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    let mut key = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
 }

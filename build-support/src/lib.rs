@@ -3,13 +3,11 @@
 //! architecture, and checks that they do.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     sasskit_build::Build::new()
-//!         .file("kernels/saxpy.cu")
-//!         .file("kernels/reduce.cu")
-//!         .compile();
-//! }
+//! // in build.rs, inside `fn main`
+//! sasskit_build::Build::new()
+//!     .file("kernels/saxpy.cu")
+//!     .file("kernels/reduce.cu")
+//!     .compile();
 //! ```
 //!
 //! For each `.cu` file this
@@ -124,7 +122,8 @@ impl Build {
 
     /// Defines a preprocessor macro (`-D NAME` or `-D NAME=VALUE`).
     pub fn define(&mut self, name: &str, value: Option<&str>) -> &mut Build {
-        self.defines.push((name.to_owned(), value.map(str::to_owned)));
+        self.defines
+            .push((name.to_owned(), value.map(str::to_owned)));
         self
     }
 
@@ -179,7 +178,10 @@ impl Build {
 
     /// Builds every file and returns what it produced, or the first error.
     pub fn try_compile(&self) -> Result<Output, Error> {
-        let manifest_dir = self.manifest_dir.clone().or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
+        let manifest_dir = self
+            .manifest_dir
+            .clone()
+            .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
         let targets = config::resolve(self.archs.as_deref(), manifest_dir.as_deref())?;
         config::check_not_empty(&targets)?;
         self.check_flags()?;
@@ -198,7 +200,12 @@ impl Build {
         };
         fs::create_dir_all(&out_dir)?;
         let jobs = self.jobs(manifest_dir.as_deref(), &targets.list)?;
-        let session = Session { nvcc, flags: self.nvcc_flags(), ccbin: host_compiler(), out_dir };
+        let session = Session {
+            nvcc,
+            flags: self.nvcc_flags(),
+            ccbin: host_compiler(),
+            out_dir,
+        };
         let results = parallel::run_all(&jobs, |job| session.compile(job));
         let mut modules = Vec::with_capacity(jobs.len());
         for result in results {
@@ -209,14 +216,24 @@ impl Build {
             for warning in &compiled.warnings {
                 println!("cargo:warning={warning}");
             }
-            modules.push(Module { manifest: compiled.manifest, fatbin: compiled.fatbin_path, manifest_path: compiled.manifest_path });
+            modules.push(Module {
+                manifest: compiled.manifest,
+                fatbin: compiled.fatbin_path,
+                manifest_path: compiled.manifest_path,
+            });
         }
         Ok(Output { modules })
     }
 
-    fn jobs(&self, manifest_dir: Option<&Path>, targets: &sasskit_core::TargetList) -> Result<Vec<Job>, Error> {
+    fn jobs(
+        &self,
+        manifest_dir: Option<&Path>,
+        targets: &sasskit_core::TargetList,
+    ) -> Result<Vec<Job>, Error> {
         if self.files.is_empty() {
-            return Err(Error::config("no `.cu` files to compile: add them with `Build::file`"));
+            return Err(Error::config(
+                "no `.cu` files to compile: add them with `Build::file`",
+            ));
         }
         let mut jobs: Vec<Job> = Vec::new();
         for file in &self.files {
@@ -226,7 +243,10 @@ impl Build {
             };
             println!("cargo:rerun-if-changed={}", source.display());
             if !source.is_file() {
-                return Err(Error::config(format!("the CUDA source `{}` does not exist", source.display())));
+                return Err(Error::config(format!(
+                    "the CUDA source `{}` does not exist",
+                    source.display()
+                )));
             }
             let module = module_name(&source);
             if let Some(other) = jobs.iter().find(|job| job.module == module) {
@@ -236,15 +256,28 @@ impl Build {
                     source.display()
                 )));
             }
-            jobs.push(Job { source, module, targets: targets.clone() });
+            jobs.push(Job {
+                source,
+                module,
+                targets: targets.clone(),
+            });
         }
         Ok(jobs)
     }
 
     fn check_flags(&self) -> Result<(), Error> {
-        const TARGET_FLAGS: &[&str] = &["-arch", "--gpu-architecture", "-gencode", "--generate-code", "-code", "--gpu-code"];
+        const TARGET_FLAGS: &[&str] = &[
+            "-arch",
+            "--gpu-architecture",
+            "-gencode",
+            "--generate-code",
+            "-code",
+            "--gpu-code",
+        ];
         for flag in &self.flags {
-            if TARGET_FLAGS.iter().any(|target_flag| flag == target_flag || flag.starts_with(&format!("{target_flag}="))) {
+            if TARGET_FLAGS.iter().any(|target_flag| {
+                flag == target_flag || flag.starts_with(&format!("{target_flag}="))
+            }) {
                 return Err(Error::config(format!(
                     "the nvcc flag `{flag}` would change the targets behind sasskit's back: set them \
                      with `Build::archs`, `SASSKIT_ARCHS` or `archs` in [package.metadata.sasskit]"
@@ -273,7 +306,14 @@ impl Build {
 /// The C++ compiler the `cc` crate picks for the host, which nvcc uses for host-side parsing.
 fn host_compiler() -> Option<PathBuf> {
     let host = env::cargo("HOST")?.into_string().ok()?;
-    let compiler = cc::Build::new().cpp(true).cargo_metadata(false).target(&host).host(&host).opt_level(2).try_get_compiler().ok()?;
+    let compiler = cc::Build::new()
+        .cpp(true)
+        .cargo_metadata(false)
+        .target(&host)
+        .host(&host)
+        .opt_level(2)
+        .try_get_compiler()
+        .ok()?;
     Some(compiler.path().to_owned())
 }
 

@@ -41,10 +41,14 @@ fn parse_compute_caps(text: &str) -> Result<Vec<Target>, Error> {
     let mut targets = Vec::new();
     for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
         let parsed = line.split_once('.').and_then(|(major, minor)| {
-            Some(Arch::plain(major.parse::<u32>().ok()? * 10 + minor.parse::<u32>().ok()?))
+            Some(Arch::plain(
+                major.parse::<u32>().ok()? * 10 + minor.parse::<u32>().ok()?,
+            ))
         });
         let arch = parsed.ok_or_else(|| {
-            Error::config(format!("`nvidia-smi` reported the compute capability `{line}`, expected `9.0`"))
+            Error::config(format!(
+                "`nvidia-smi` reported the compute capability `{line}`, expected `9.0`"
+            ))
         })?;
         if !targets.contains(&Target::Sass(arch)) {
             targets.push(Target::Sass(arch));
@@ -60,7 +64,13 @@ mod tests {
     #[test]
     fn reads_one_target_per_distinct_gpu() {
         let targets = parse_compute_caps("9.0\n9.0\n12.1\n").unwrap();
-        assert_eq!(targets, [Target::Sass(Arch::plain(90)), Target::Sass(Arch::plain(121))]);
+        assert_eq!(
+            targets,
+            [
+                Target::Sass(Arch::plain(90)),
+                Target::Sass(Arch::plain(121))
+            ]
+        );
         assert!(parse_compute_caps("[N/A]\n").is_err());
     }
 }

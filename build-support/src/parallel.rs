@@ -19,12 +19,23 @@ pub(crate) fn run_all<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Syn
                 scope.spawn(move || {
                     // The implicit token covers the first job; a failure to get a token only
                     // costs parallelism.
-                    let _token = if index == 0 { None } else { client.and_then(|client| client.acquire().ok()) };
+                    let _token = if index == 0 {
+                        None
+                    } else {
+                        client.and_then(|client| client.acquire().ok())
+                    };
                     work(job)
                 })
             })
             .collect();
-        handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
 }
 

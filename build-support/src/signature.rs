@@ -39,7 +39,8 @@ pub(crate) fn extract(preprocessed: &str) -> Extracted {
     while i < tokens.len() {
         match tokens[i].text.as_str() {
             "{" => {
-                let extern_c_block = i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
+                let extern_c_block =
+                    i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
                 braces.push(extern_c_block);
                 statement_start = i + 1;
             }
@@ -56,7 +57,9 @@ pub(crate) fn extract(preprocessed: &str) -> Extracted {
         };
         let prefix = &tokens[statement_start..i];
         let extern_c = braces.iter().any(|&block| block)
-            || prefix.windows(2).any(|pair| pair[0].text == "extern" && pair[1].text == "\"C\"");
+            || prefix
+                .windows(2)
+                .any(|pair| pair[0].text == "extern" && pair[1].text == "\"C\"");
         let is_template = prefix.iter().any(|token| token.text == "template");
         match declaration(tokens, after) {
             Some(decl) if decl.has_body => {
@@ -65,13 +68,21 @@ pub(crate) fn extract(preprocessed: &str) -> Extracted {
                 let line = name_token.line;
                 let name = name_token.text.clone();
                 if is_template || !extern_c {
-                    out.warnings.push(not_extern_c_warning(&name, &file, line, is_template));
+                    out.warnings
+                        .push(not_extern_c_warning(&name, &file, line, is_template));
                 } else if !out.kernels.iter().any(|kernel| kernel.name == name) {
                     match parse_params(&tokens[decl.params_start..decl.params_end], &aliases) {
-                        Ok(params) => out.kernels.push(KernelSignature { name, file, line, params }),
-                        Err(problems) => out.errors.extend(problems.into_iter().map(|problem| {
-                            format!("{file}:{line}: kernel `{name}`: {problem}")
-                        })),
+                        Ok(params) => out.kernels.push(KernelSignature {
+                            name,
+                            file,
+                            line,
+                            params,
+                        }),
+                        Err(problems) => {
+                            out.errors.extend(problems.into_iter().map(|problem| {
+                                format!("{file}:{line}: kernel `{name}`: {problem}")
+                            }));
+                        }
                     }
                 }
                 i = decl.params_end;
@@ -105,7 +116,11 @@ fn global_attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
     }
     let pattern = ["__attribute__", "(", "(", "global", ")", ")"];
     let window = tokens.get(i..i + pattern.len())?;
-    window.iter().zip(pattern).all(|(token, want)| token.text == want).then_some(i + pattern.len())
+    window
+        .iter()
+        .zip(pattern)
+        .all(|(token, want)| token.text == want)
+        .then_some(i + pattern.len())
 }
 
 /// A function declarator found after the `global` attribute.
@@ -131,8 +146,22 @@ fn declaration(tokens: &[Token], mut i: usize) -> Option<Declaration> {
                 let mut j = close + 1;
                 while let Some(next) = tokens.get(j) {
                     match next.text.as_str() {
-                        "{" => return Some(Declaration { name, params_start: i + 1, params_end: close, has_body: true }),
-                        ";" => return Some(Declaration { name, params_start: i + 1, params_end: close, has_body: false }),
+                        "{" => {
+                            return Some(Declaration {
+                                name,
+                                params_start: i + 1,
+                                params_end: close,
+                                has_body: true,
+                            });
+                        }
+                        ";" => {
+                            return Some(Declaration {
+                                name,
+                                params_start: i + 1,
+                                params_end: close,
+                                has_body: false,
+                            });
+                        }
                         "(" => j = matching_paren(tokens, j)? + 1,
                         _ => j += 1,
                     }
@@ -140,7 +169,9 @@ fn declaration(tokens: &[Token], mut i: usize) -> Option<Declaration> {
                 return None;
             }
             // Attributes and macros that take arguments: skip their parentheses.
-            _ if token.text.starts_with("__") && tokens.get(i + 1).is_some_and(|next| next.text == "(") => {
+            _ if token.text.starts_with("__")
+                && tokens.get(i + 1).is_some_and(|next| next.text == "(") =>
+            {
                 i = matching_paren(tokens, i + 1)? + 1;
             }
             _ => i += 1,

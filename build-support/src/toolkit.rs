@@ -28,7 +28,13 @@ pub(crate) struct Nvcc {
 
 impl fmt::Display for Nvcc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "nvcc {} at `{}` (found through {})", self.version, self.tool.path().display(), self.found_via)
+        write!(
+            f,
+            "nvcc {} at `{}` (found through {})",
+            self.version,
+            self.tool.path().display(),
+            self.found_via
+        )
     }
 }
 
@@ -69,14 +75,24 @@ impl Nvcc {
         })?;
         let real = parse_arch_list(&run("--list-gpu-code")?, "sm_");
         let virtual_ = parse_arch_list(&run("--list-gpu-arch")?, "compute_");
-        Ok(Nvcc { tool, found_via, version, real, virtual_ })
+        Ok(Nvcc {
+            tool,
+            found_via,
+            version,
+            real,
+            virtual_,
+        })
     }
 
     /// Checks that every target can be built by this nvcc.
     pub(crate) fn check_targets(&self, targets: &TargetList) -> Result<(), Error> {
         for target in targets.iter() {
             let arch = target.arch();
-            let listed = if target.is_ptx() { &self.virtual_ } else { &self.real };
+            let listed = if target.is_ptx() {
+                &self.virtual_
+            } else {
+                &self.real
+            };
             if listed.contains(&arch.sm) && variant_supported(target) {
                 continue;
             }
@@ -157,14 +173,21 @@ fn locate(target_triple: Option<&str>) -> Result<(PathBuf, String), Error> {
 
 /// nvcc runs on the host that runs the build script, so the host's conventions apply.
 fn exe(name: &str) -> String {
-    if cfg!(windows) { format!("{name}.exe") } else { name.to_owned() }
+    if cfg!(windows) {
+        format!("{name}.exe")
+    } else {
+        name.to_owned()
+    }
 }
 
 /// Reads `13.0.88` from `Cuda compilation tools, release 13.0, V13.0.88`.
 fn parse_version(text: &str) -> Option<String> {
     let line = text.lines().find(|line| line.contains("release"))?;
     let version = line.rsplit_once(", V")?.1.trim();
-    version.split('.').all(|part| part.parse::<u32>().is_ok()).then(|| version.to_owned())
+    version
+        .split('.')
+        .all(|part| part.parse::<u32>().is_ok())
+        .then(|| version.to_owned())
 }
 
 /// SM numbers from `--list-gpu-code`/`--list-gpu-arch` output: `sm_90` lines; suffixed entries
@@ -185,7 +208,9 @@ mod tests {
     use super::*;
 
     fn list(text: &str) -> TargetList {
-        text.split(',').map(|target| target.parse::<Target>().unwrap()).collect()
+        text.split(',')
+            .map(|target| target.parse::<Target>().unwrap())
+            .collect()
     }
 
     fn nvcc_13_0() -> Nvcc {
@@ -202,7 +227,10 @@ mod tests {
     fn reads_version_and_lists() {
         let text = "nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 13.0, V13.0.88\nBuild cuda_13.0\n";
         assert_eq!(parse_version(text).as_deref(), Some("13.0.88"));
-        assert_eq!(parse_arch_list("sm_75\nsm_90\nsm_90a\nsm_100f\n", "sm_"), [75, 90, 100]);
+        assert_eq!(
+            parse_arch_list("sm_75\nsm_90\nsm_90a\nsm_100f\n", "sm_"),
+            [75, 90, 100]
+        );
     }
 
     #[test]
@@ -210,7 +238,10 @@ mod tests {
         let error = nvcc_13_0().check_targets(&list("sm_999")).unwrap_err();
         let message = error.to_string();
         assert!(error.is_config(), "{message}");
-        assert!(message.contains("unknown GPU architecture `sm_999`"), "{message}");
+        assert!(
+            message.contains("unknown GPU architecture `sm_999`"),
+            "{message}"
+        );
         assert!(message.contains("sm_121"), "{message}");
     }
 
@@ -219,10 +250,15 @@ mod tests {
         let mut old = nvcc_13_0();
         old.version = "12.8.93".into();
         old.real.retain(|&sm| sm != 121);
-        let error = old.check_targets(&TargetList::default_targets()).unwrap_err();
+        let error = old
+            .check_targets(&TargetList::default_targets())
+            .unwrap_err();
         let message = error.to_string();
         assert!(error.is_toolkit(), "{message}");
-        assert!(message.contains("nvcc 12.8.93 at `/opt/cuda/bin/nvcc`"), "{message}");
+        assert!(
+            message.contains("nvcc 12.8.93 at `/opt/cuda/bin/nvcc`"),
+            "{message}"
+        );
         assert!(message.contains("cannot build `sm_121`"), "{message}");
         assert!(message.contains("12.9"), "{message}");
     }
@@ -230,7 +266,10 @@ mod tests {
     #[test]
     fn variants_follow_their_floors() {
         let nvcc = nvcc_13_0();
-        assert!(nvcc.check_targets(&list("sm_90a,sm_100f,compute_90")).is_ok());
+        assert!(
+            nvcc.check_targets(&list("sm_90a,sm_100f,compute_90"))
+                .is_ok()
+        );
         assert!(nvcc.check_targets(&list("sm_90f")).is_err());
     }
 }

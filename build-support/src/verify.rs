@@ -5,13 +5,24 @@ use sasskit_core::{FatBinary, TargetList};
 use crate::error::{Error, ErrorKind};
 
 /// Parses `bytes` and checks that it holds an image for every target in `targets`.
-pub(crate) fn verify<'a>(bytes: &'a [u8], targets: &TargetList, what: &str) -> Result<FatBinary<'a>, Error> {
+pub(crate) fn verify<'a>(
+    bytes: &'a [u8],
+    targets: &TargetList,
+    what: &str,
+) -> Result<FatBinary<'a>, Error> {
     let fatbin = FatBinary::parse(bytes).map_err(|error| {
-        Error::new(ErrorKind::Verify(format!("nvcc produced a fat binary for {what} that sasskit cannot read: {error}")))
+        Error::new(ErrorKind::Verify(format!(
+            "nvcc produced a fat binary for {what} that sasskit cannot read: {error}"
+        )))
     })?;
     let missing: Vec<String> = targets
         .iter()
-        .filter(|target| !fatbin.images().iter().any(|image| image.target() == Some(*target)))
+        .filter(|target| {
+            !fatbin
+                .images()
+                .iter()
+                .any(|image| image.target() == Some(*target))
+        })
         .map(|target| target.to_string())
         .collect();
     if missing.is_empty() {

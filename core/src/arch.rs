@@ -75,7 +75,10 @@ pub struct Arch {
 impl Arch {
     /// A plain architecture such as `sm_90`.
     pub const fn plain(sm: u32) -> Arch {
-        Arch { sm, variant: Variant::Plain }
+        Arch {
+            sm,
+            variant: Variant::Plain,
+        }
     }
 
     /// The architecture with the given variant.
@@ -85,7 +88,10 @@ impl Arch {
 
     /// The compute capability this architecture is named after (sm_121 → 12.1).
     pub const fn capability(self) -> ComputeCapability {
-        ComputeCapability { major: self.sm / 10, minor: self.sm % 10 }
+        ComputeCapability {
+            major: self.sm / 10,
+            minor: self.sm % 10,
+        }
     }
 
     /// Whether [`KNOWN_SMS`] lists this SM number and the variant exists for it

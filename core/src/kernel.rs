@@ -85,11 +85,25 @@ impl Scalar {
             "unsigned short" | "unsigned short int" | "uint16_t" => Scalar::U16,
             "int" | "signed" | "signed int" | "int32_t" => Scalar::I32,
             "unsigned" | "unsigned int" | "uint32_t" => Scalar::U32,
-            "long" | "long int" | "signed long" | "signed long int" | "long long"
-            | "long long int" | "signed long long" | "signed long long int" | "int64_t"
-            | "ptrdiff_t" | "ssize_t" | "intptr_t" => Scalar::I64,
-            "unsigned long" | "unsigned long int" | "unsigned long long"
-            | "unsigned long long int" | "uint64_t" | "size_t" | "uintptr_t" => Scalar::U64,
+            "long"
+            | "long int"
+            | "signed long"
+            | "signed long int"
+            | "long long"
+            | "long long int"
+            | "signed long long"
+            | "signed long long int"
+            | "int64_t"
+            | "ptrdiff_t"
+            | "ssize_t"
+            | "intptr_t" => Scalar::I64,
+            "unsigned long"
+            | "unsigned long int"
+            | "unsigned long long"
+            | "unsigned long long int"
+            | "uint64_t"
+            | "size_t"
+            | "uintptr_t" => Scalar::U64,
             "float" => Scalar::F32,
             "double" => Scalar::F64,
             "bool" | "_Bool" => Scalar::Bool,
@@ -100,7 +114,10 @@ impl Scalar {
     }
 
     fn from_rust_name(name: &str) -> Option<Scalar> {
-        ALL_SCALARS.iter().copied().find(|scalar| scalar.rust_name() == name)
+        ALL_SCALARS
+            .iter()
+            .copied()
+            .find(|scalar| scalar.rust_name() == name)
     }
 }
 
@@ -209,9 +226,16 @@ pub struct KernelSignature {
 impl KernelSignature {
     /// The C declaration, for documentation: `void saxpy(int n, const float* x)`.
     pub fn c_declaration(&self) -> String {
-        let params: Vec<String> =
-            self.params.iter().map(|param| format!("{} {}", param.c_type, param.name)).collect();
-        format!("extern \"C\" __global__ void {}({})", self.name, params.join(", "))
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|param| format!("{} {}", param.c_type, param.name))
+            .collect();
+        format!(
+            "extern \"C\" __global__ void {}({})",
+            self.name,
+            params.join(", ")
+        )
     }
 }
 
@@ -222,8 +246,11 @@ mod tests {
     #[test]
     fn param_types_round_trip_through_text() {
         for scalar in ALL_SCALARS {
-            for ty in [ParamType::Scalar(*scalar), ParamType::ConstPtr(*scalar), ParamType::MutPtr(*scalar)]
-            {
+            for ty in [
+                ParamType::Scalar(*scalar),
+                ParamType::ConstPtr(*scalar),
+                ParamType::MutPtr(*scalar),
+            ] {
                 assert_eq!(ty.to_string().parse::<ParamType>(), Ok(ty));
             }
         }

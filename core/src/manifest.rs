@@ -173,6 +173,11 @@ impl Manifest {
     }
 
     /// Writes the manifest as TOML.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: a manifest holds only strings, integers, arrays and tables, which TOML
+    /// always represents.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a manifest holds only strings, numbers and tables")
     }
@@ -231,7 +236,10 @@ mod tests {
         let mut manifest = sample();
         manifest.format = 99;
         let error = Manifest::from_toml(&manifest.to_toml()).unwrap_err();
-        assert!(error.to_string().contains("must be the same version"), "{error}");
+        assert!(
+            error.to_string().contains("must be the same version"),
+            "{error}"
+        );
     }
 
     #[test]

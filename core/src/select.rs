@@ -56,16 +56,26 @@ pub fn select_image(images: &[Image], cc: ComputeCapability) -> Option<Choice> {
             .filter(|(_, image)| image.target().is_some_and(|target| target.runs_on(cc)))
             .max_by_key(|(index, image)| {
                 // Earlier entries win ties, so the choice is stable.
-                (image.arch.sm, variant_rank(image.arch.variant), std::cmp::Reverse(*index))
+                (
+                    image.arch.sm,
+                    variant_rank(image.arch.variant),
+                    std::cmp::Reverse(*index),
+                )
             })
             .map(|(index, _)| index)
     };
     if let Some(index) = best_of(ImageKind::Sass) {
-        let image_match =
-            if images[index].arch.sm == cc.sm() { ImageMatch::Exact } else { ImageMatch::Compatible };
+        let image_match = if images[index].arch.sm == cc.sm() {
+            ImageMatch::Exact
+        } else {
+            ImageMatch::Compatible
+        };
         return Some(Choice { index, image_match });
     }
-    best_of(ImageKind::Ptx).map(|index| Choice { index, image_match: ImageMatch::Jit })
+    best_of(ImageKind::Ptx).map(|index| Choice {
+        index,
+        image_match: ImageMatch::Jit,
+    })
 }
 
 fn variant_rank(variant: Variant) -> u8 {

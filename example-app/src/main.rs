@@ -20,15 +20,25 @@ sasskit::kernels!(halfs);
 sasskit::kernels!(unary);
 
 /// Every module this program embeds.
-const MODULES: [&EmbeddedModule; 5] =
-    [&saxpy::EMBEDDED, &reduce::EMBEDDED, &matmul::EMBEDDED, &halfs::EMBEDDED, &unary::EMBEDDED];
+const MODULES: [&EmbeddedModule; 5] = [
+    &saxpy::EMBEDDED,
+    &reduce::EMBEDDED,
+    &matmul::EMBEDDED,
+    &halfs::EMBEDDED,
+    &unary::EMBEDDED,
+];
 
 fn main() -> ExitCode {
     logger::init();
     println!("embedded fat binaries:");
     for module in MODULES {
         match module.images() {
-            Ok(images) => println!("  {:<7} {} bytes: {}", module.name, module.fatbin.len(), images.join(", ")),
+            Ok(images) => println!(
+                "  {:<7} {} bytes: {}",
+                module.name,
+                module.fatbin.len(),
+                images.join(", ")
+            ),
             Err(error) => {
                 eprintln!("error: {error}");
                 return ExitCode::FAILURE;

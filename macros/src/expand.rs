@@ -24,9 +24,21 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     let fatbin_path = located.fatbin_path.display().to_string();
     let manifest_path = located.manifest_path.display().to_string();
     let module_doc = module_doc(manifest);
-    let fields: Vec<_> = manifest.kernels.iter().map(|kernel| format_ident!("{}", field_name(&kernel.name))).collect();
-    let kernel_names: Vec<&str> = manifest.kernels.iter().map(|kernel| kernel.name.as_str()).collect();
-    let methods: Vec<TokenStream> = manifest.kernels.iter().map(|kernel| wrapper(kernel, &field_name(&kernel.name))).collect();
+    let fields: Vec<_> = manifest
+        .kernels
+        .iter()
+        .map(|kernel| format_ident!("{}", field_name(&kernel.name)))
+        .collect();
+    let kernel_names: Vec<&str> = manifest
+        .kernels
+        .iter()
+        .map(|kernel| kernel.name.as_str())
+        .collect();
+    let methods: Vec<TokenStream> = manifest
+        .kernels
+        .iter()
+        .map(|kernel| wrapper(kernel, &field_name(&kernel.name)))
+        .collect();
     let private = quote!(::sasskit::__private);
     Ok(quote! {
         #[doc = #module_doc]
@@ -90,10 +102,13 @@ fn field_name(kernel: &str) -> String {
 }
 
 fn check_names(input: &KernelsInput, manifest: &Manifest) -> syn::Result<()> {
-    if manifest.module.name != input.module.to_string() {
+    if input.module != manifest.module.name {
         return Err(syn::Error::new(
             input.module.span(),
-            format!("the manifest names the module `{}`; rebuild the crate", manifest.module.name),
+            format!(
+                "the manifest names the module `{}`; rebuild the crate",
+                manifest.module.name
+            ),
         ));
     }
     for kernel in &manifest.kernels {
@@ -116,13 +131,21 @@ fn check_names(input: &KernelsInput, manifest: &Manifest) -> syn::Result<()> {
 }
 
 fn module_doc(manifest: &Manifest) -> String {
-    let kernels: Vec<String> = manifest.kernels.iter().map(|kernel| format!("`{}`", kernel.name)).collect();
+    let kernels: Vec<String> = manifest
+        .kernels
+        .iter()
+        .map(|kernel| format!("`{}`", kernel.name))
+        .collect();
     format!(
         " Typed launch wrappers for the kernels of `{}`.\n\n Built by nvcc {} for {}; kernels: {}.",
         manifest.module.source,
         manifest.toolkit.version,
         manifest.module.targets.join(", "),
-        if kernels.is_empty() { "none".to_owned() } else { kernels.join(", ") }
+        if kernels.is_empty() {
+            "none".to_owned()
+        } else {
+            kernels.join(", ")
+        }
     )
 }
 

@@ -20,5 +20,7 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn kernels(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::KernelsInput);
-    expand::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

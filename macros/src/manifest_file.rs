@@ -44,10 +44,17 @@ pub(crate) fn locate_in(dir: &Path, module: &str, span: Span) -> syn::Result<Loc
         )
     })?;
     let manifest = Manifest::from_toml(&text).map_err(|error| {
-        syn::Error::new(span, format!("{error} (`{}`); rebuild the crate", manifest_path.display()))
+        syn::Error::new(
+            span,
+            format!("{error} (`{}`); rebuild the crate", manifest_path.display()),
+        )
     })?;
     let fatbin_path = dir.join(&manifest.module.fatbin);
-    Ok(Located { manifest, manifest_path, fatbin_path })
+    Ok(Located {
+        manifest,
+        manifest_path,
+        fatbin_path,
+    })
 }
 
 fn known_modules(dir: &Path) -> Vec<String> {

@@ -3,23 +3,27 @@
 use proc_macro2::{Ident, Span};
 
 /// Methods of the generated `Module` that a kernel may not shadow.
-pub(crate) const RESERVED_METHODS: &[&str] = &["load", "load_with", "from_loaded", "report", "loaded"];
+pub(crate) const RESERVED_METHODS: &[&str] =
+    &["load", "load_with", "from_loaded", "report", "loaded"];
 
 /// Parameters every wrapper takes before the kernel's own.
 pub(crate) const WRAPPER_PARAMS: &[&str] = &["stream", "config"];
 
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false", "fn", "for", "gen", "if",
-    "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait", "true",
-    "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
-    "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try",
+    "typeof", "unsized", "virtual", "yield",
 ];
 
 /// An identifier for a C name: a raw identifier for Rust keywords, `name_` for the few that
 /// cannot be raw.
 pub(crate) fn ident(name: &str) -> Ident {
     match name {
-        "self" | "Self" | "super" | "crate" | "_" => Ident::new(&format!("{name}_"), Span::call_site()),
+        "self" | "Self" | "super" | "crate" | "_" => {
+            Ident::new(&format!("{name}_"), Span::call_site())
+        }
         _ if KEYWORDS.contains(&name) => Ident::new_raw(name, Span::call_site()),
         _ => Ident::new(name, Span::call_site()),
     }
@@ -27,5 +31,9 @@ pub(crate) fn ident(name: &str) -> Ident {
 
 /// The identifier of a kernel parameter, renamed if it collides with a wrapper parameter.
 pub(crate) fn param_ident(name: &str) -> Ident {
-    if WRAPPER_PARAMS.contains(&name) { ident(&format!("{name}_arg")) } else { ident(name) }
+    if WRAPPER_PARAMS.contains(&name) {
+        ident(&format!("{name}_arg"))
+    } else {
+        ident(name)
+    }
 }

@@ -20,7 +20,8 @@ pub(crate) fn wrapper(kernel: &KernelSignature, field: &str) -> TokenStream {
             ParamType::Scalar(scalar) => {
                 let ty = scalar_type(scalar);
                 params.push(quote!(#name: #ty));
-                pushes.push(quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#name);));
+                pushes
+                    .push(quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#name);));
             }
             ParamType::ConstPtr(scalar) => {
                 let ty = scalar_type(scalar);
@@ -30,7 +31,9 @@ pub(crate) fn wrapper(kernel: &KernelSignature, field: &str) -> TokenStream {
             ParamType::MutPtr(scalar) => {
                 let ty = scalar_type(scalar);
                 params.push(quote!(#name: &mut impl #private::DeviceBufferMut<#ty>));
-                pushes.push(quote!(#private::DeviceBufferMut::<#ty>::push_arg_mut(#name, &mut args);));
+                pushes.push(
+                    quote!(#private::DeviceBufferMut::<#ty>::push_arg_mut(#name, &mut args);),
+                );
             }
         }
     }

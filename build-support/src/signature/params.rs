@@ -7,7 +7,13 @@ use sasskit_core::kernel::{Param, ParamType, Scalar};
 use super::tokens::Token;
 
 /// Qualifiers that do not change how a parameter crosses from Rust.
-const IGNORED: &[&str] = &["volatile", "__restrict__", "__restrict", "restrict", "register"];
+const IGNORED: &[&str] = &[
+    "volatile",
+    "__restrict__",
+    "__restrict",
+    "restrict",
+    "register",
+];
 
 /// The hint at the end of every unsupported-type message.
 const SUPPORTED: &str = "supported: fixed-width integers and their C spellings, float, double, \
@@ -27,14 +33,27 @@ impl TypeAliases {
         while i < tokens.len() {
             let text = tokens[i].text.as_str();
             if text == "typedef" || text == "using" {
-                let end = tokens[i..].iter().position(|token| token.text == ";").map_or(tokens.len(), |n| i + n);
+                let end = tokens[i..]
+                    .iter()
+                    .position(|token| token.text == ";")
+                    .map_or(tokens.len(), |n| i + n);
                 let body = &tokens[i + 1..end];
                 let words: Vec<&str> = body.iter().map(|token| token.text.as_str()).collect();
                 if text == "typedef" && words.len() >= 2 && body.iter().all(Token::is_ident) {
                     let (name, target) = words.split_last().unwrap_or((&"", &[]));
-                    aliases.insert((*name).to_owned(), target.iter().map(|word| (*word).to_owned()).collect());
-                } else if text == "using" && words.len() >= 3 && words[1] == "=" && body[2..].iter().all(Token::is_ident) {
-                    aliases.insert(words[0].to_owned(), words[2..].iter().map(|word| (*word).to_owned()).collect());
+                    aliases.insert(
+                        (*name).to_owned(),
+                        target.iter().map(|word| (*word).to_owned()).collect(),
+                    );
+                } else if text == "using"
+                    && words.len() >= 3
+                    && words[1] == "="
+                    && body[2..].iter().all(Token::is_ident)
+                {
+                    aliases.insert(
+                        words[0].to_owned(),
+                        words[2..].iter().map(|word| (*word).to_owned()).collect(),
+                    );
                 }
                 i = end;
             }
@@ -50,7 +69,9 @@ impl TypeAliases {
             if let Some(scalar) = Scalar::from_c(&words.join(" ")) {
                 return Some(scalar);
             }
-            let [single] = words.as_slice() else { return None };
+            let [single] = words.as_slice() else {
+                return None;
+            };
             words = self.aliases.get(single)?.clone();
         }
         None
@@ -58,9 +79,14 @@ impl TypeAliases {
 }
 
 /// Parses the tokens between a kernel's parentheses; on failure, one message per bad parameter.
-pub(crate) fn parse_params(tokens: &[Token], aliases: &TypeAliases) -> Result<Vec<Param>, Vec<String>> {
+pub(crate) fn parse_params(
+    tokens: &[Token],
+    aliases: &TypeAliases,
+) -> Result<Vec<Param>, Vec<String>> {
     let groups = split_top_level(tokens);
-    if groups.is_empty() || (groups.len() == 1 && groups[0].len() == 1 && groups[0][0].text == "void") {
+    if groups.is_empty()
+        || (groups.len() == 1 && groups[0].len() == 1 && groups[0][0].text == "void")
+    {
         return Ok(Vec::new());
     }
     let mut params = Vec::new();
@@ -71,7 +97,11 @@ pub(crate) fn parse_params(tokens: &[Token], aliases: &TypeAliases) -> Result<Ve
             Err(message) => errors.push(message),
         }
     }
-    if errors.is_empty() { Ok(params) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(params)
+    } else {
+        Err(errors)
+    }
 }
 
 fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
@@ -98,7 +128,10 @@ fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
 
 fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<Param, String> {
     // Drop a default argument and attributes.
-    let end = group.iter().position(|token| token.text == "=").unwrap_or(group.len());
+    let end = group
+        .iter()
+        .position(|token| token.text == "=")
+        .unwrap_or(group.len());
     let mut tokens: Vec<&Token> = Vec::new();
     let mut i = 0;
     while i < end {
@@ -118,26 +151,43 @@ fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<P
         tokens.truncate(open);
     }
     if tokens.iter().any(|token| token.text == "&") {
-        return Err(format!("parameter {} `{full}`: references cannot be kernel parameters", index + 1));
+        return Err(format!(
+            "parameter {} `{full}`: references cannot be kernel parameters",
+            index + 1
+        ));
     }
-    let is_type_word = |token: &&Token| token.is_ident() && token.text != "const" && !IGNORED.contains(&token.text.as_str());
+    let is_type_word = |token: &&Token| {
+        token.is_ident() && token.text != "const" && !IGNORED.contains(&token.text.as_str())
+    };
     let words: Vec<&Token> = tokens.iter().copied().filter(is_type_word).collect();
-    let last_is_name = tokens.last().is_some_and(|last| is_type_word(last) && !is_type_keyword(&last.text)) && words.len() >= 2;
+    let last_is_name = tokens
+        .last()
+        .is_some_and(|last| is_type_word(last) && !is_type_keyword(&last.text))
+        && words.len() >= 2;
     let (name, type_tokens) = if last_is_name {
-        (tokens[tokens.len() - 1].text.clone(), &tokens[..tokens.len() - 1])
+        (
+            tokens[tokens.len() - 1].text.clone(),
+            &tokens[..tokens.len() - 1],
+        )
     } else {
         (format!("arg{index}"), &tokens[..])
     };
     let c_type = c_type_of(type_tokens);
-    let first_star = type_tokens.iter().position(|token| token.text == "*").unwrap_or(type_tokens.len());
-    let pointee_const = type_tokens[..first_star].iter().any(|token| token.text == "const");
+    let first_star = type_tokens
+        .iter()
+        .position(|token| token.text == "*")
+        .unwrap_or(type_tokens.len());
+    let pointee_const = type_tokens[..first_star]
+        .iter()
+        .any(|token| token.text == "const");
     let base: Vec<String> = type_tokens[..first_star]
         .iter()
         .filter(|token| is_type_word(token))
         .filter(|token| token.text != "std" && token.text != "struct")
         .map(|token| token.text.clone())
         .collect();
-    let unsupported = |why: &str| format!("parameter `{name}` has the type `{c_type}`, {why}; {SUPPORTED}");
+    let unsupported =
+        |why: &str| format!("parameter `{name}` has the type `{c_type}`, {why}; {SUPPORTED}");
     let Some(scalar) = aliases.resolve(&base) else {
         return Err(unsupported("which sasskit cannot pass from Rust"));
     };
@@ -145,13 +195,29 @@ fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<P
         (0, _) => ParamType::Scalar(scalar),
         (1, true) => ParamType::ConstPtr(scalar),
         (1, false) => ParamType::MutPtr(scalar),
-        _ => return Err(unsupported("a pointer to a pointer, which sasskit cannot pass from Rust")),
+        _ => {
+            return Err(unsupported(
+                "a pointer to a pointer, which sasskit cannot pass from Rust",
+            ));
+        }
     };
     Ok(Param { name, c_type, ty })
 }
 
 fn is_type_keyword(word: &str) -> bool {
-    matches!(word, "int" | "unsigned" | "signed" | "char" | "short" | "long" | "float" | "double" | "bool" | "void")
+    matches!(
+        word,
+        "int"
+            | "unsigned"
+            | "signed"
+            | "char"
+            | "short"
+            | "long"
+            | "float"
+            | "double"
+            | "bool"
+            | "void"
+    )
 }
 
 fn skip_parens(tokens: &[Token], open: usize) -> usize {

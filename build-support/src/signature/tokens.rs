@@ -11,7 +11,8 @@ pub(crate) struct Token {
 
 impl Token {
     pub(crate) fn is_ident(&self) -> bool {
-        self.text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        self.text
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
     }
 }
 
@@ -71,7 +72,13 @@ fn line_marker(directive: &str) -> Option<(u32, Option<String>)> {
 }
 
 /// Lexes one line; returns whether a block comment is still open at its end.
-fn lex_line(text: &str, file: usize, line: u32, mut in_comment: bool, out: &mut Vec<Token>) -> bool {
+fn lex_line(
+    text: &str,
+    file: usize,
+    line: u32,
+    mut in_comment: bool,
+    out: &mut Vec<Token>,
+) -> bool {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     let push = |out: &mut Vec<Token>, text: String| out.push(Token { text, file, line });
@@ -95,7 +102,11 @@ fn lex_line(text: &str, file: usize, line: u32, mut in_comment: bool, out: &mut 
             i += 2;
         } else if c.is_ascii_alphanumeric() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || (chars[i] == '.' && c.is_ascii_digit())) {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric()
+                    || chars[i] == '_'
+                    || (chars[i] == '.' && c.is_ascii_digit()))
+            {
                 i += 1;
             }
             push(out, chars[start..i].iter().collect());
@@ -128,18 +139,35 @@ mod tests {
         let positions: Vec<(&str, &str, u32)> = tokens
             .tokens
             .iter()
-            .map(|token| (token.text.as_str(), tokens.files[token.file].as_str(), token.line))
+            .map(|token| {
+                (
+                    token.text.as_str(),
+                    tokens.files[token.file].as_str(),
+                    token.line,
+                )
+            })
             .collect();
         assert_eq!(
             positions,
-            [("int", "a.cu", 1), ("x", "a.cu", 1), (";", "a.cu", 1), ("float", "b.cuh", 7), ("y", "b.cuh", 7), (";", "b.cuh", 7)]
+            [
+                ("int", "a.cu", 1),
+                ("x", "a.cu", 1),
+                (";", "a.cu", 1),
+                ("float", "b.cuh", 7),
+                ("y", "b.cuh", 7),
+                (";", "b.cuh", 7)
+            ]
         );
     }
 
     #[test]
     fn keeps_strings_and_scopes_whole() {
         let tokens = tokenize("extern \"C\" std::size_t 1.5f");
-        let texts: Vec<&str> = tokens.tokens.iter().map(|token| token.text.as_str()).collect();
+        let texts: Vec<&str> = tokens
+            .tokens
+            .iter()
+            .map(|token| token.text.as_str())
+            .collect();
         assert_eq!(texts, ["extern", "\"C\"", "std", "::", "size_t", "1.5f"]);
     }
 }

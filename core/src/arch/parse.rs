@@ -27,20 +27,32 @@ enum ArchErrorReason {
 
 impl ArchError {
     pub(crate) fn syntax(input: &str) -> ArchError {
-        ArchError { input: input.to_owned(), reason: ArchErrorReason::Syntax }
+        ArchError {
+            input: input.to_owned(),
+            reason: ArchErrorReason::Syntax,
+        }
     }
 
     pub(crate) fn empty(input: &str) -> ArchError {
-        ArchError { input: input.to_owned(), reason: ArchErrorReason::Empty }
+        ArchError {
+            input: input.to_owned(),
+            reason: ArchErrorReason::Empty,
+        }
     }
 
     /// An architecture that is well-formed but that no published GPU has.
     pub fn unknown(input: &str) -> ArchError {
-        ArchError { input: input.to_owned(), reason: ArchErrorReason::Unknown }
+        ArchError {
+            input: input.to_owned(),
+            reason: ArchErrorReason::Unknown,
+        }
     }
 
     pub(crate) fn native_not_allowed() -> ArchError {
-        ArchError { input: "native".to_owned(), reason: ArchErrorReason::NativeNotAllowed }
+        ArchError {
+            input: "native".to_owned(),
+            reason: ArchErrorReason::NativeNotAllowed,
+        }
     }
 
     /// The text that was rejected.
@@ -73,7 +85,11 @@ impl fmt::Display for ArchError {
                 "`{}` is not a known GPU architecture (known SM numbers: {}); accepted forms: \
                  {ACCEPTED_FORMS}",
                 self.input,
-                super::KNOWN_SMS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                super::KNOWN_SMS
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             ArchErrorReason::NativeNotAllowed => write!(
                 f,
@@ -101,7 +117,11 @@ impl FromStr for Target {
             (false, text.as_str())
         };
         let arch = parse_arch_body(rest).ok_or_else(|| ArchError::syntax(input.trim()))?;
-        Ok(if is_ptx { Target::Ptx(arch) } else { Target::Sass(arch) })
+        Ok(if is_ptx {
+            Target::Ptx(arch)
+        } else {
+            Target::Sass(arch)
+        })
     }
 }
 

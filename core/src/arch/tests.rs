@@ -32,7 +32,9 @@ fn display_round_trips() {
 
 #[test]
 fn malformed_spellings_are_syntax_errors() {
-    for text in ["sm90a1", "sm_", "sm_9x", "compute_", "9.", ".0", "1234", "sm_90b", "9", "a"] {
+    for text in [
+        "sm90a1", "sm_", "sm_9x", "compute_", "9.", ".0", "1234", "sm_90b", "9", "a",
+    ] {
         let err = text.parse::<Target>().unwrap_err();
         assert!(!err.is_unknown_arch(), "{text}");
         assert!(err.to_string().contains("accepted forms"), "{err}");
@@ -67,7 +69,11 @@ fn empty_list_is_an_error() {
 fn unknown_arch_is_named() {
     let err = TargetList::parse("sm_90,sm_999").unwrap_err();
     assert!(err.is_unknown_arch());
-    assert!(err.to_string().contains("`sm_999` is not a known GPU architecture"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`sm_999` is not a known GPU architecture"),
+        "{err}"
+    );
     // `a` before Hopper and `f` before Blackwell do not exist.
     assert!(TargetList::parse("sm_80a").unwrap_err().is_unknown_arch());
     assert!(TargetList::parse("sm_90f").unwrap_err().is_unknown_arch());
@@ -77,14 +83,23 @@ fn unknown_arch_is_named() {
 fn target_list_dedups_and_keeps_order() {
     let list = TargetList::parse("sm_100 sm_90 100 10.0").unwrap();
     assert_eq!(list.to_string(), "sm_100,sm_90");
-    assert_eq!(TargetList::default_targets().to_string(), "sm_90,sm_100,sm_121");
+    assert_eq!(
+        TargetList::default_targets().to_string(),
+        "sm_90,sm_100,sm_121"
+    );
 }
 
 #[test]
 fn gencode_never_uses_the_shorthand() {
     assert_eq!(target("sm_90").gencode(), "arch=compute_90,code=sm_90");
-    assert_eq!(target("sm_100f").gencode(), "arch=compute_100f,code=sm_100f");
-    assert_eq!(target("compute_90").gencode(), "arch=compute_90,code=compute_90");
+    assert_eq!(
+        target("sm_100f").gencode(),
+        "arch=compute_100f,code=sm_100f"
+    );
+    assert_eq!(
+        target("compute_90").gencode(),
+        "arch=compute_90,code=compute_90"
+    );
 }
 
 /// The compatibility rules as a table: each target against each device, `#` = runs.
@@ -122,8 +137,10 @@ fn compatibility_table() {
     ];
     for (name, row) in table {
         let code = target(name);
-        let actual: String =
-            devices.iter().map(|(_, cc)| if code.runs_on(*cc) { '#' } else { '.' }).collect();
+        let actual: String = devices
+            .iter()
+            .map(|(_, cc)| if code.runs_on(*cc) { '#' } else { '.' })
+            .collect();
         assert_eq!(actual, row, "{name} on {:?}", devices.map(|(n, _)| n));
     }
 }

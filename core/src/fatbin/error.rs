@@ -80,11 +80,21 @@ impl fmt::Display for FatbinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "corrupt fat binary at byte {:#x}: ", self.offset)?;
         match &self.kind {
-            FatbinErrorKind::Truncated { what, needed, available } => {
-                write!(f, "{what} needs {needed} bytes but only {available} remain (truncated)")
+            FatbinErrorKind::Truncated {
+                what,
+                needed,
+                available,
+            } => {
+                write!(
+                    f,
+                    "{what} needs {needed} bytes but only {available} remain (truncated)"
+                )
             }
             FatbinErrorKind::BadMagic { found } => {
-                write!(f, "expected the magic number 0xba55ed50, found {found:#010x}")
+                write!(
+                    f,
+                    "expected the magic number 0xba55ed50, found {found:#010x}"
+                )
             }
             FatbinErrorKind::UnsupportedVersion { found } => {
                 write!(f, "container version {found} is not supported (expected 1)")
@@ -93,7 +103,10 @@ impl fmt::Display for FatbinError {
                 write!(f, "{what} size {found} is too small")
             }
             FatbinErrorKind::OutOfBounds { what, end, limit } => {
-                write!(f, "{what} ends at byte {end:#x}, past the end of the data at {limit:#x}")
+                write!(
+                    f,
+                    "{what} ends at byte {end:#x}, past the end of the data at {limit:#x}"
+                )
             }
             FatbinErrorKind::ConflictingVariants { flags } => {
                 write!(f, "entry flags {flags:#x} mark it both `a` and `f`")

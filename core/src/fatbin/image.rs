@@ -118,7 +118,10 @@ impl Image {
     }
 
     pub(crate) fn variant_from_flags(flags: u64) -> Option<Variant> {
-        match (flags & FLAG_ARCH_SPECIFIC != 0, flags & FLAG_FAMILY_SPECIFIC != 0) {
+        match (
+            flags & FLAG_ARCH_SPECIFIC != 0,
+            flags & FLAG_FAMILY_SPECIFIC != 0,
+        ) {
             (false, false) => Some(Variant::Plain),
             (true, false) => Some(Variant::Specific),
             (false, true) => Some(Variant::Family),

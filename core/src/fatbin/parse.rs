@@ -27,7 +27,9 @@ impl<'a> FatBinary<'a> {
         } else {
             Err(FatbinError::new(
                 fatbin.bytes.len(),
-                FatbinErrorKind::TrailingData { len: rest.len() as u64 },
+                FatbinErrorKind::TrailingData {
+                    len: rest.len() as u64,
+                },
             ))
         }
     }
@@ -57,13 +59,19 @@ impl<'a> FatBinary<'a> {
         }
         let version = le_u16(header, 4);
         if version != 1 {
-            return Err(err(4, FatbinErrorKind::UnsupportedVersion { found: version }));
+            return Err(err(
+                4,
+                FatbinErrorKind::UnsupportedVersion { found: version },
+            ));
         }
         let header_size = usize::from(le_u16(header, 6));
         if header_size < CONTAINER_HEADER_SIZE {
             return Err(err(
                 6,
-                FatbinErrorKind::BadHeaderSize { what: "container header", found: header_size as u64 },
+                FatbinErrorKind::BadHeaderSize {
+                    what: "container header",
+                    found: header_size as u64,
+                },
             ));
         }
         let fat_size = le_u64(header, 8);
@@ -89,7 +97,12 @@ impl<'a> FatBinary<'a> {
         }
         let tail = &bytes[offset..];
         if tail.iter().any(|&b| b != 0) {
-            return Err(err(offset, FatbinErrorKind::TrailingData { len: tail.len() as u64 }));
+            return Err(err(
+                offset,
+                FatbinErrorKind::TrailingData {
+                    len: tail.len() as u64,
+                },
+            ));
         }
         Ok(FatBinary { bytes, images })
     }
@@ -125,32 +138,44 @@ impl<'a> FatBinary<'a> {
     /// The payload of an image of this container, as stored (possibly compressed).
     pub fn payload(&self, image: &Image) -> Option<&'a [u8]> {
         let start = image.offset.checked_add(image.header_size)?;
-        self.bytes.get(start..start.checked_add(image.payload_size)?)
+        self.bytes
+            .get(start..start.checked_add(image.payload_size)?)
     }
 }
 
 /// Reads the entry at `offset`; errors carry the offset of the bad field.
 fn parse_entry(container: &[u8], offset: usize) -> Result<Image, (usize, FatbinErrorKind)> {
-    let header =
-        field(container, offset, ENTRY_HEADER_MIN, "entry header").map_err(|kind| (offset, kind))?;
+    let header = field(container, offset, ENTRY_HEADER_MIN, "entry header")
+        .map_err(|kind| (offset, kind))?;
     let header_size = le_u32(header, 4) as usize;
     if header_size < ENTRY_HEADER_MIN {
         return Err((
             offset + 4,
-            FatbinErrorKind::BadHeaderSize { what: "entry header", found: header_size as u64 },
+            FatbinErrorKind::BadHeaderSize {
+                what: "entry header",
+                found: header_size as u64,
+            },
         ));
     }
     let payload_size = le_u64(header, 8);
-    let end = (offset as u64).saturating_add(header_size as u64).saturating_add(payload_size);
+    let end = (offset as u64)
+        .saturating_add(header_size as u64)
+        .saturating_add(payload_size);
     if end > container.len() as u64 {
         return Err((
             offset + 8,
-            FatbinErrorKind::OutOfBounds { what: "entry", end, limit: container.len() as u64 },
+            FatbinErrorKind::OutOfBounds {
+                what: "entry",
+                end,
+                limit: container.len() as u64,
+            },
         ));
     }
     let flags = le_u64(header, 0x28);
-    let variant = Image::variant_from_flags(flags)
-        .ok_or((offset + 0x28, FatbinErrorKind::ConflictingVariants { flags }))?;
+    let variant = Image::variant_from_flags(flags).ok_or((
+        offset + 0x28,
+        FatbinErrorKind::ConflictingVariants { flags },
+    ))?;
     let compression = if flags & FLAG_ZSTD != 0 {
         Compression::Zstd
     } else if flags & FLAG_LZ4 != 0 {
@@ -183,11 +208,13 @@ fn field<'d>(
     len: usize,
     what: &'static str,
 ) -> Result<&'d [u8], FatbinErrorKind> {
-    data.get(offset..).and_then(|rest| rest.get(..len)).ok_or(FatbinErrorKind::Truncated {
-        what,
-        needed: len as u64,
-        available: data.len().saturating_sub(offset) as u64,
-    })
+    data.get(offset..)
+        .and_then(|rest| rest.get(..len))
+        .ok_or(FatbinErrorKind::Truncated {
+            what,
+            needed: len as u64,
+            available: data.len().saturating_sub(offset) as u64,
+        })
 }
 
 // The readers below are only called on slices whose length was checked by `field`.

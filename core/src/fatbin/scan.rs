@@ -37,7 +37,10 @@ pub fn find_fat_binaries(data: &[u8]) -> Vec<Found<'_>> {
             Ok(fatbin) => start + fatbin.as_bytes().len(),
             Err(_) => start + 1,
         };
-        found.push(Found { offset: start, result });
+        found.push(Found {
+            offset: start,
+            result,
+        });
     }
     found
 }
@@ -49,9 +52,13 @@ fn is_candidate(data: &[u8]) -> bool {
     let version = u16::from_le_bytes([header[4], header[5]]);
     let header_size = u16::from_le_bytes([header[6], header[7]]);
     let entry_format = u16::from_le_bytes([header[18], header[19]]);
-    version == 1 && usize::from(header_size) == CONTAINER_HEADER_SIZE && entry_format == ENTRY_FORMAT
+    version == 1
+        && usize::from(header_size) == CONTAINER_HEADER_SIZE
+        && entry_format == ENTRY_FORMAT
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }

@@ -51,14 +51,26 @@ fn lists_kinds_variants_and_compression() {
     let listing: Vec<String> = fatbin.images().iter().map(ToString::to_string).collect();
     assert_eq!(
         listing,
-        ["sass sm_90", "sass sm_90a", "sass sm_100f (zstd)", "ptx compute_90", "lto-ir sm_90"]
+        [
+            "sass sm_90",
+            "sass sm_90a",
+            "sass sm_100f (zstd)",
+            "ptx compute_90",
+            "lto-ir sm_90"
+        ]
     );
     let images = fatbin.images();
     assert_eq!(images[1].arch, Arch::new(90, Variant::Specific));
     assert_eq!(images[2].compression, Compression::Zstd);
-    assert_eq!(images[2].target(), Some(Target::Sass(Arch::new(100, Variant::Family))));
+    assert_eq!(
+        images[2].target(),
+        Some(Target::Sass(Arch::new(100, Variant::Family)))
+    );
     assert_eq!(images[4].target(), None);
-    assert_eq!(fatbin.payload(&images[0]).unwrap()[..14], *b"sass for sm_90");
+    assert_eq!(
+        fatbin.payload(&images[0]).unwrap()[..14],
+        *b"sass for sm_90"
+    );
 }
 
 #[test]
@@ -68,7 +80,12 @@ fn filter_keeps_entries_verbatim_and_fixes_the_size() {
     let sass_only = fatbin.filter(|image| image.kind == ImageKind::Sass);
     let filtered = FatBinary::parse(&sass_only).unwrap();
     assert_eq!(filtered.images().len(), 3);
-    assert!(filtered.images().iter().all(|image| image.kind == ImageKind::Sass));
+    assert!(
+        filtered
+            .images()
+            .iter()
+            .all(|image| image.kind == ImageKind::Sass)
+    );
     for (kept, original) in filtered.images().iter().zip(fatbin.images()) {
         assert_eq!(filtered.payload(kept), fatbin.payload(original));
         assert_eq!(kept.flags, original.flags);
@@ -83,7 +100,10 @@ fn parse_all_reads_back_to_back_containers() {
     assert_eq!(all.len(), 2);
     assert_eq!(all[1].images()[0].arch, Arch::plain(121));
     let error = FatBinary::parse(&data).unwrap_err();
-    assert!(matches!(error.kind(), FatbinErrorKind::TrailingData { .. }), "{error}");
+    assert!(
+        matches!(error.kind(), FatbinErrorKind::TrailingData { .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -100,7 +120,10 @@ fn scan_finds_containers_inside_other_bytes() {
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].offset, first);
     assert_eq!(found[0].result.as_ref().unwrap().images().len(), 5);
-    assert_eq!(found[1].result.as_ref().unwrap().images()[0].arch, Arch::plain(121));
+    assert_eq!(
+        found[1].result.as_ref().unwrap().images()[0].arch,
+        Arch::plain(121)
+    );
 }
 
 #[test]
@@ -113,13 +136,22 @@ fn scan_reports_a_corrupt_candidate() {
     assert!(found[0].result.is_err());
 }
 
+/// Whether an error kind is the one a case expects.
+type ExpectKind = fn(&FatbinErrorKind) -> bool;
+
 #[test]
 fn bad_input_gives_typed_errors() {
     let data = sample();
-    let cases: Vec<(Vec<u8>, fn(&FatbinErrorKind) -> bool)> = vec![
-        (Vec::new(), |k| matches!(k, FatbinErrorKind::Truncated { .. })),
-        (data[..10].to_vec(), |k| matches!(k, FatbinErrorKind::Truncated { .. })),
-        (data[..data.len() - 8].to_vec(), |k| matches!(k, FatbinErrorKind::OutOfBounds { .. })),
+    let cases: Vec<(Vec<u8>, ExpectKind)> = vec![
+        (Vec::new(), |k| {
+            matches!(k, FatbinErrorKind::Truncated { .. })
+        }),
+        (data[..10].to_vec(), |k| {
+            matches!(k, FatbinErrorKind::Truncated { .. })
+        }),
+        (data[..data.len() - 8].to_vec(), |k| {
+            matches!(k, FatbinErrorKind::OutOfBounds { .. })
+        }),
         (
             {
                 let mut d = data.clone();

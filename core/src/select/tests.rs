@@ -5,7 +5,11 @@ use crate::fatbin::Compression;
 fn image(name: &str) -> Image {
     let target: Target = name.parse().unwrap();
     Image {
-        kind: if target.is_ptx() { ImageKind::Ptx } else { ImageKind::Sass },
+        kind: if target.is_ptx() {
+            ImageKind::Ptx
+        } else {
+            ImageKind::Sass
+        },
         arch: target.arch(),
         compression: Compression::None,
         version: (1, 8),
@@ -21,7 +25,11 @@ fn image(name: &str) -> Image {
 fn choose(images: &str, cc: (u32, u32)) -> String {
     let images: Vec<Image> = images.split_whitespace().map(image).collect();
     match select_image(&images, ComputeCapability::new(cc.0, cc.1)) {
-        Some(choice) => format!("{} {}", images[choice.index].target().unwrap(), choice.image_match),
+        Some(choice) => format!(
+            "{} {}",
+            images[choice.index].target().unwrap(),
+            choice.image_match
+        ),
         None => "none".to_owned(),
     }
 }
@@ -71,7 +79,13 @@ fn selection_table() {
         ("compute_121f", (13, 0), "none"),
     ];
     for (images, cc, expected) in table {
-        assert_eq!(choose(images, *cc), *expected, "{images} on {}.{}", cc.0, cc.1);
+        assert_eq!(
+            choose(images, *cc),
+            *expected,
+            "{images} on {}.{}",
+            cc.0,
+            cc.1
+        );
     }
 }
 
@@ -81,5 +95,8 @@ fn non_executable_kinds_are_never_chosen() {
     lto.kind = ImageKind::LtoIr;
     let mut concat = image("sm_90");
     concat.kind = ImageKind::Other(0x100);
-    assert_eq!(select_image(&[lto, concat], ComputeCapability::new(9, 0)), None);
+    assert_eq!(
+        select_image(&[lto, concat], ComputeCapability::new(9, 0)),
+        None
+    );
 }

@@ -7,7 +7,11 @@ use sasskit_core::manifest::{CacheStatus, FORMAT, Manifest, ModuleInfo, ToolkitI
 use super::*;
 
 fn param(name: &str, c_type: &str, ty: ParamType) -> Param {
-    Param { name: name.into(), c_type: c_type.into(), ty }
+    Param {
+        name: name.into(),
+        c_type: c_type.into(),
+        ty,
+    }
 }
 
 fn located(kernels: Vec<KernelSignature>) -> Located {
@@ -22,7 +26,11 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
                 build_key: "0123".into(),
                 cache: CacheStatus::Off,
             },
-            toolkit: ToolkitInfo { nvcc: "/cuda/bin/nvcc".into(), version: "13.0.88".into(), flags: vec![] },
+            toolkit: ToolkitInfo {
+                nvcc: "/cuda/bin/nvcc".into(),
+                version: "13.0.88".into(),
+                flags: vec![],
+            },
             images: vec![],
             kernels,
         },
@@ -39,7 +47,11 @@ fn saxpy() -> KernelSignature {
         params: vec![
             param("n", "int", ParamType::Scalar(Scalar::I32)),
             param("a", "float", ParamType::Scalar(Scalar::F32)),
-            param("x", "const float* __restrict__", ParamType::ConstPtr(Scalar::F32)),
+            param(
+                "x",
+                "const float* __restrict__",
+                ParamType::ConstPtr(Scalar::F32),
+            ),
             param("y", "float* __restrict__", ParamType::MutPtr(Scalar::F32)),
         ],
     }
@@ -64,7 +76,8 @@ fn saxpy_expansion() {
             param("stream", "unsigned int", ParamType::Scalar(Scalar::U32)),
         ],
     };
-    half.params.push(param("arg3", "size_t", ParamType::Scalar(Scalar::U64)));
+    half.params
+        .push(param("arg3", "size_t", ParamType::Scalar(Scalar::U64)));
     insta::assert_snapshot!(expand_to_string("pub saxpy", &located(vec![saxpy(), half])));
 }
 
@@ -73,7 +86,9 @@ fn reserved_kernel_names_are_refused() {
     let mut kernel = saxpy();
     kernel.name = "load".into();
     let input: KernelsInput = syn::parse_str("saxpy").unwrap();
-    let error = generate(&input, &located(vec![kernel])).unwrap_err().to_string();
+    let error = generate(&input, &located(vec![kernel]))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("the kernel `load`"), "{error}");
 }
 

@@ -1,0 +1,111 @@
+//! What the embedded build manifest says about how a module was built.
+
+use sasskit_core::manifest::Manifest;
+
+use crate::embedded::EmbeddedModule;
+use crate::error::LoadError;
+
+/// Shown for facts an empty manifest cannot tell.
+pub(crate) const UNKNOWN: &str = "unknown";
+
+/// The parts of the manifest the runtime reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BuildInfo {
+    pub(crate) nvcc_version: String,
+    pub(crate) build_key: String,
+    pub(crate) cache: String,
+    /// The `extern "C"` kernels, for the message about a kernel that is not there.
+    pub(crate) kernels: Vec<String>,
+}
+
+impl BuildInfo {
+    /// Reads the manifest of `module`; an empty one gives `unknown` everywhere.
+    pub(crate) fn read(module: &EmbeddedModule) -> Result<BuildInfo, LoadError> {
+        if module.manifest.trim().is_empty() {
+            return Ok(BuildInfo {
+                nvcc_version: UNKNOWN.to_owned(),
+                build_key: UNKNOWN.to_owned(),
+                cache: UNKNOWN.to_owned(),
+                kernels: Vec::new(),
+            });
+        }
+        let manifest =
+            Manifest::from_toml(module.manifest).map_err(|error| LoadError::BadManifest {
+                module: module.name.to_owned(),
+                error,
+            })?;
+        Ok(BuildInfo {
+            nvcc_version: manifest.toolkit.version,
+            build_key: manifest.module.build_key,
+            cache: manifest.module.cache.to_string(),
+            kernels: manifest
+                .kernels
+                .into_iter()
+                .map(|kernel| kernel.name)
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+format = 1
+
+[module]
+name = "scale"
+source = "/src/scale.cu"
+fatbin = "scale.fatbin"
+targets = ["sm_90"]
+build_key = "5f0c12ab9d"
+cache = "hit"
+
+[toolkit]
+nvcc = "/usr/local/cuda/bin/nvcc"
+version = "13.0.88"
+
+[[kernels]]
+name = "scale"
+file = "/src/scale.cu"
+line = 1
+params = []
+"#;
+
+    fn module(manifest: &'static str) -> EmbeddedModule {
+        EmbeddedModule {
+            name: "scale",
+            fatbin: &[],
+            manifest,
+        }
+    }
+
+    #[test]
+    fn reads_toolkit_key_cache_and_kernels() {
+        let info = BuildInfo::read(&module(MANIFEST)).unwrap();
+        assert_eq!(info.nvcc_version, "13.0.88");
+        assert_eq!(info.build_key, "5f0c12ab9d");
+        assert_eq!(info.cache, "hit");
+        assert_eq!(info.kernels, ["scale"]);
+    }
+
+    #[test]
+    fn empty_manifest_is_unknown() {
+        let info = BuildInfo::read(&module("")).unwrap();
+        assert_eq!(info.nvcc_version, UNKNOWN);
+        assert_eq!(info.build_key, UNKNOWN);
+        assert!(info.kernels.is_empty());
+    }
+
+    #[test]
+    fn bad_manifest_names_the_module() {
+        let error = BuildInfo::read(&module("format = 1\n[module]\n")).unwrap_err();
+        assert!(matches!(&error, LoadError::BadManifest { module, .. } if module == "scale"));
+        let message = error.to_string();
+        assert!(
+            message.starts_with("the build manifest embedded for module `scale`"),
+            "{message}"
+        );
+    }
+}

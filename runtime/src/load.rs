@@ -1,0 +1,226 @@
+//! Checked loading on one device: decide, hand the driver exactly the planned bytes, report.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cudarc::driver::sys::CUresult;
+use cudarc::driver::{CudaContext, CudaFunction, CudaModule, DriverError};
+use cudarc::nvrtc::Ptx;
+
+use crate::device::DeviceInfo;
+use crate::embedded::EmbeddedModule;
+use crate::error::LoadError;
+use crate::plan::{Plan, check};
+use crate::policy::LoadPolicy;
+use crate::report::LoadReport;
+use crate::{ImageMatch, driver};
+
+/// A module loaded on one device, with the report of how.
+#[derive(Debug)]
+pub struct LoadedModule {
+    ctx: Arc<CudaContext>,
+    module: Arc<CudaModule>,
+    report: LoadReport,
+    kernels: Vec<String>,
+}
+
+/// Loads `module` on the device of `ctx`, refusing to let the driver JIT-compile PTX unless
+/// `policy` (or the [`ALLOW_JIT_ENV`](crate::ALLOW_JIT_ENV) override) allows it.
+///
+/// The decision is [`check`]'s: SASS for the device is loaded from a container holding only
+/// SASS, so no JIT can happen; a module with only PTX for the device is refused
+/// ([`LoadError::JitRefused`]); a module with nothing for it fails with
+/// [`LoadError::NoCompatibleImage`] before the driver is asked. A JIT that the policy allows
+/// and that fails because a newer toolkit built the PTX is [`LoadError::PtxTooNew`].
+///
+/// On success the [`LoadReport`] is logged at `info` level, or at `warn` after a JIT.
+///
+/// A JIT load compiles the PTX once through `cuModuleLoadDataEx` with the driver's logs on (for
+/// [`LoadReport::jit_log`] and the error messages), unloads it, and loads it again through
+/// cudarc, which the driver normally serves from its JIT cache; with `CUDA_CACHE_DISABLE=1` the
+/// PTX is compiled twice. SASS loads go straight to the driver once.
+///
+/// The container is handed to the driver through cudarc's `load_module`, the only way to get
+/// a [`CudaModule`] cudarc can launch from. It copies the bytes into a fresh `Vec<u8>`, which
+/// the system allocator aligns to 16 bytes on Linux and Windows; the driver has accepted
+/// fat binaries at any alignment in our measurements, and a misaligned buffer (possible with a
+/// custom global allocator) is logged at `debug` level.
+pub fn load(
+    ctx: &Arc<CudaContext>,
+    module: &EmbeddedModule,
+    policy: LoadPolicy,
+) -> Result<LoadedModule, LoadError> {
+    let started = Instant::now();
+    if !driver::driver_present() {
+        return Err(LoadError::NoDriver);
+    }
+    let policy = policy.with_env_override();
+    let device = DeviceInfo::query(ctx)?;
+    let plan = check(module, &device, policy)?;
+    load_plan(ctx, plan, started.elapsed())
+}
+
+impl LoadedModule {
+    /// The loaded cudarc module.
+    pub fn module(&self) -> &Arc<CudaModule> {
+        &self.module
+    }
+
+    /// The context the module is loaded in.
+    pub fn context(&self) -> &Arc<CudaContext> {
+        &self.ctx
+    }
+
+    /// How the module was loaded.
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
+
+    /// The kernel called `name`: its `extern "C"` name, as in the `.cu` source.
+    pub fn function(&self, name: &str) -> Result<CudaFunction, LoadError> {
+        let no_such_kernel = || LoadError::NoSuchKernel {
+            module: self.report.module.clone(),
+            kernel: name.to_owned(),
+            known: self.kernels.clone(),
+        };
+        // cudarc turns the name into a C string and panics on an interior NUL.
+        if name.contains('\0') {
+            return Err(no_such_kernel());
+        }
+        let device = || {
+            format!(
+                "device {} {:?} (cc {})",
+                self.report.device_index, self.report.device_name, self.report.compute_capability
+            )
+        };
+        self.ctx
+            .bind_to_thread()
+            .map_err(|error| LoadError::Driver {
+                context: format!(
+                    "making the context of {} current (cuCtxSetCurrent)",
+                    device()
+                ),
+                error,
+            })?;
+        self.module
+            .load_function(name)
+            .map_err(|error| match error.0 {
+                CUresult::CUDA_ERROR_NOT_FOUND => no_such_kernel(),
+                _ => LoadError::Driver {
+                    context: format!(
+                        "looking up kernel `{name}` of module `{}` on {} (cuModuleGetFunction)",
+                        self.report.module,
+                        device()
+                    ),
+                    error,
+                },
+            })
+    }
+}
+
+/// Hands the planned container to the driver. `spent` is the time already spent on the load
+/// (device queries, parsing, selection), for the report.
+pub(crate) fn load_plan(
+    ctx: &Arc<CudaContext>,
+    plan: Plan,
+    spent: Duration,
+) -> Result<LoadedModule, LoadError> {
+    let started = Instant::now();
+    ctx.bind_to_thread().map_err(|error| LoadError::Driver {
+        context: format!(
+            "making the context of {} current (cuCtxSetCurrent)",
+            plan.device
+        ),
+        error,
+    })?;
+    let jit_log = if plan.is_jit() {
+        let attempt = driver::jit_load_logged(plan.image());
+        if let Err(error) = attempt.result {
+            return Err(load_error(&plan, error, Some(attempt.error_log)));
+        }
+        Some(attempt.info_log)
+    } else {
+        None
+    };
+    let mut plan = plan;
+    let image = std::mem::take(&mut plan.image);
+    if image.as_ptr().align_offset(8) != 0 {
+        log::debug!(
+            "sasskit: the fat binary of module `{}` is handed to the driver at the misaligned \
+             address {:p}",
+            plan.module,
+            image.as_ptr()
+        );
+    }
+    let loaded = ctx
+        .load_module(Ptx::from_binary(image))
+        .map_err(|error| load_error(&plan, error, None))?;
+    let chosen = plan.chosen_label();
+    let Plan {
+        module,
+        device,
+        image_match,
+        embedded,
+        build,
+        ..
+    } = plan;
+    let report = LoadReport {
+        device_index: device.index,
+        device_name: device.name,
+        compute_capability: device.compute_capability,
+        chosen,
+        image_match,
+        embedded,
+        nvcc_version: build.nvcc_version,
+        build_key: build.build_key,
+        cache: build.cache,
+        module: module.to_owned(),
+        load_time: spent + started.elapsed(),
+        jit_log,
+    };
+    if image_match == ImageMatch::Jit {
+        log::warn!("{report}");
+        if let Some(log) = report.jit_log.as_deref().filter(|log| !log.is_empty()) {
+            log::debug!("sasskit: JIT log of module `{module}`:\n{log}");
+        }
+    } else {
+        log::info!("{report}");
+    }
+    Ok(LoadedModule {
+        ctx: ctx.clone(),
+        module: loaded,
+        report,
+        kernels: build.kernels,
+    })
+}
+
+/// The error for a failed `cuModuleLoadData(Ex)` of `plan`.
+fn load_error(plan: &Plan, error: DriverError, log: Option<String>) -> LoadError {
+    if plan.is_jit() && error.0 == CUresult::CUDA_ERROR_UNSUPPORTED_PTX_VERSION {
+        return LoadError::PtxTooNew {
+            module: plan.module.to_owned(),
+            device: plan.device.clone(),
+            ptx: plan.chosen,
+            ptx_isa: plan.chosen_version,
+            driver_cuda: driver::cuda_version(),
+            log: log.filter(|log| !log.is_empty()),
+        };
+    }
+    let (verb, function) = if log.is_some() {
+        ("JIT-compiling", "cuModuleLoadDataEx")
+    } else {
+        ("loading", "cuModuleLoadData")
+    };
+    let said = log
+        .as_deref()
+        .and_then(|log| log.lines().find(|line| !line.trim().is_empty()))
+        .map(|line| format!("; the driver said: {}", line.trim()))
+        .unwrap_or_default();
+    let context = format!(
+        "{verb} module `{}` ({}) on {} ({function}{said})",
+        plan.module,
+        plan.chosen_label(),
+        plan.device
+    );
+    LoadError::Driver { context, error }
+}

@@ -1,0 +1,177 @@
+//! The load decision, made without the driver: which image the device runs, whether that is
+//! allowed, and the exact bytes the driver will be handed.
+
+use sasskit_core::{FatBinary, ImageKind, ImageMatch, Target, select_image};
+
+use crate::build_info::BuildInfo;
+use crate::device::DeviceInfo;
+use crate::embedded::EmbeddedModule;
+use crate::error::LoadError;
+use crate::policy::LoadPolicy;
+
+/// What [`load`](crate::load) hands the driver for one device, decided by [`check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub(crate) module: &'static str,
+    pub(crate) device: DeviceInfo,
+    pub(crate) chosen: Target,
+    pub(crate) chosen_version: (u16, u16),
+    pub(crate) image_match: ImageMatch,
+    pub(crate) embedded: Vec<String>,
+    pub(crate) build: BuildInfo,
+    pub(crate) image: Vec<u8>,
+}
+
+/// Decides how `module` loads on `device` under `policy`, without calling the driver.
+///
+/// This is the decision [`load`](crate::load) makes after reading the device's compute
+/// capability; `policy` is taken as given (`load` applies the
+/// [`ALLOW_JIT_ENV`](crate::ALLOW_JIT_ENV) override before calling it).
+///
+/// * The embedded fat binary is parsed; a corrupt one is [`LoadError::CorruptFatbin`], a
+///   manifest that cannot be read [`LoadError::BadManifest`].
+/// * The image the driver would run is chosen by NVIDIA's compatibility rules: compatible SASS
+///   always wins over PTX.
+/// * SASS chosen: the plan's [image](Plan::image) is a new container holding only the SASS
+///   entries, so the driver cannot JIT-compile anything.
+/// * Only PTX fits: [`LoadError::JitRefused`] under [`LoadPolicy::SassOnly`]; under
+///   [`LoadPolicy::AllowJit`] the image is the whole container and the match is
+///   [`ImageMatch::Jit`].
+/// * Nothing fits: [`LoadError::NoCompatibleImage`].
+///
+/// ```
+/// use sasskit::{ComputeCapability, DeviceInfo, EmbeddedModule, ImageMatch, LoadPolicy};
+///
+/// let module = EmbeddedModule {
+///     name: "scale",
+///     fatbin: include_bytes!("../tests/fixtures/scale_sm90.fatbin"),
+///     manifest: "",
+/// };
+/// let h100 = DeviceInfo {
+///     index: 0,
+///     name: "NVIDIA H100 80GB HBM3".into(),
+///     compute_capability: ComputeCapability::new(9, 0),
+/// };
+/// let plan = sasskit::check(&module, &h100, LoadPolicy::SassOnly)?;
+/// assert_eq!(plan.chosen().to_string(), "sm_90");
+/// assert_eq!(plan.image_match(), ImageMatch::Exact);
+///
+/// let b200 = DeviceInfo { compute_capability: ComputeCapability::new(10, 0), ..h100 };
+/// let error = sasskit::check(&module, &b200, LoadPolicy::SassOnly).unwrap_err();
+/// assert!(error.to_string().contains("add sm_100 to SASSKIT_ARCHS"));
+/// # Ok::<(), sasskit::LoadError>(())
+/// ```
+pub fn check(
+    module: &EmbeddedModule,
+    device: &DeviceInfo,
+    policy: LoadPolicy,
+) -> Result<Plan, LoadError> {
+    let fatbin = FatBinary::parse(module.fatbin).map_err(|error| LoadError::CorruptFatbin {
+        module: module.name.to_owned(),
+        error,
+    })?;
+    let build = BuildInfo::read(module)?;
+    let images = fatbin.images();
+    let embedded: Vec<String> = images.iter().map(ToString::to_string).collect();
+    let cc = device.compute_capability;
+    let required = cc.exact_target();
+
+    let choice = select_image(images, cc);
+    let chosen_image = choice.and_then(|choice| Some((choice, images[choice.index].target()?)));
+    let Some((choice, chosen)) = chosen_image else {
+        return Err(LoadError::NoCompatibleImage {
+            module: module.name.to_owned(),
+            device: device.clone(),
+            embedded,
+            required,
+        });
+    };
+    let image = match choice.image_match {
+        ImageMatch::Exact | ImageMatch::Compatible => {
+            fatbin.filter(|image| image.kind == ImageKind::Sass)
+        }
+        ImageMatch::Jit => match policy {
+            LoadPolicy::SassOnly => {
+                return Err(LoadError::JitRefused {
+                    module: module.name.to_owned(),
+                    device: device.clone(),
+                    ptx: chosen,
+                    embedded,
+                    required,
+                });
+            }
+            LoadPolicy::AllowJit => fatbin.as_bytes().to_vec(),
+        },
+    };
+    Ok(Plan {
+        module: module.name,
+        device: device.clone(),
+        chosen,
+        chosen_version: images[choice.index].version,
+        image_match: choice.image_match,
+        embedded,
+        build,
+        image,
+    })
+}
+
+impl Plan {
+    /// The module name.
+    pub fn module(&self) -> &'static str {
+        self.module
+    }
+
+    /// The device the plan is for.
+    pub fn device(&self) -> &DeviceInfo {
+        &self.device
+    }
+
+    /// The image the driver will run: `sm_90` SASS, or `compute_90` PTX for a JIT.
+    pub fn chosen(&self) -> Target {
+        self.chosen
+    }
+
+    /// How the chosen image fits the device.
+    pub fn image_match(&self) -> ImageMatch {
+        self.image_match
+    }
+
+    /// Whether the driver will JIT-compile PTX.
+    pub fn is_jit(&self) -> bool {
+        self.image_match == ImageMatch::Jit
+    }
+
+    /// Every image the module embeds, in file order: `sass sm_90`, `ptx compute_90 (zstd)`.
+    pub fn embedded(&self) -> &[String] {
+        &self.embedded
+    }
+
+    /// The fat binary container the driver will be handed: only the SASS entries, or the
+    /// whole embedded container for a JIT.
+    pub fn image(&self) -> &[u8] {
+        &self.image
+    }
+
+    /// The nvcc version the manifest names (`unknown` without one).
+    pub fn nvcc_version(&self) -> &str {
+        &self.build.nvcc_version
+    }
+
+    /// The build key the manifest names (`unknown` without one).
+    pub fn build_key(&self) -> &str {
+        &self.build.build_key
+    }
+
+    /// The chosen image described for reports: `sass sm_90`, `ptx compute_90`.
+    pub(crate) fn chosen_label(&self) -> String {
+        let kind = if self.chosen.is_ptx() {
+            ImageKind::Ptx
+        } else {
+            ImageKind::Sass
+        };
+        format!("{kind} {}", self.chosen)
+    }
+}
+
+#[cfg(test)]
+mod tests;

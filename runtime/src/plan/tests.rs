@@ -1,0 +1,310 @@
+//! The load decision on real nvcc 13.0 fat binaries (`tests/fixtures`, built from `scale.cu`)
+//! and on synthetic containers for the cases no single GPU can show.
+
+use proptest::prelude::*;
+use sasskit_core::fatbin::MAGIC;
+
+use super::*;
+use crate::ComputeCapability;
+
+const SM90: &[u8] = include_bytes!("../../tests/fixtures/scale_sm90.fatbin");
+const SM90_COMPUTE90: &[u8] = include_bytes!("../../tests/fixtures/scale_sm90_compute90.fatbin");
+const COMPUTE80: &[u8] = include_bytes!("../../tests/fixtures/scale_compute80.fatbin");
+const COMPUTE80_ISA95: &[u8] = include_bytes!("../../tests/fixtures/scale_compute80_isa95.fatbin");
+const SM100_COMPUTE100: &[u8] =
+    include_bytes!("../../tests/fixtures/scale_sm100_compute100.fatbin");
+
+const MANIFEST: &str = r#"
+format = 1
+
+[module]
+name = "scale"
+source = "/src/scale.cu"
+fatbin = "scale.fatbin"
+targets = ["sm_90", "compute_90"]
+build_key = "5f0c12ab9d8e"
+cache = "off"
+
+[toolkit]
+nvcc = "/usr/local/cuda/bin/nvcc"
+version = "13.0.88"
+"#;
+
+fn module(fatbin: &'static [u8]) -> EmbeddedModule {
+    EmbeddedModule {
+        name: "scale",
+        fatbin,
+        manifest: MANIFEST,
+    }
+}
+
+fn device(major: u32, minor: u32) -> DeviceInfo {
+    DeviceInfo {
+        index: 0,
+        name: "NVIDIA Test GPU".into(),
+        compute_capability: ComputeCapability::new(major, minor),
+    }
+}
+
+fn decide(fatbin: &'static [u8], cc: (u32, u32), policy: LoadPolicy) -> Result<Plan, LoadError> {
+    check(&module(fatbin), &device(cc.0, cc.1), policy)
+}
+
+/// The images of the container a plan hands the driver.
+fn handed(plan: &Plan) -> Vec<String> {
+    FatBinary::parse(plan.image())
+        .unwrap()
+        .images()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Leaks a synthetic container so that it can stand in for an embedded `&'static [u8]`.
+fn synthetic(entries: &[(u16, u32, u64)]) -> &'static [u8] {
+    let mut body = Vec::new();
+    for &(kind, sm, flags) in entries {
+        let mut entry = vec![0u8; 64];
+        entry[0..2].copy_from_slice(&kind.to_le_bytes());
+        entry[2..4].copy_from_slice(&0x0101u16.to_le_bytes());
+        entry[4..8].copy_from_slice(&64u32.to_le_bytes());
+        entry[8..16].copy_from_slice(&8u64.to_le_bytes());
+        entry[0x18..0x1a].copy_from_slice(&5u16.to_le_bytes());
+        entry[0x1a..0x1c].copy_from_slice(&9u16.to_le_bytes());
+        entry[0x1c..0x20].copy_from_slice(&sm.to_le_bytes());
+        entry[0x28..0x30].copy_from_slice(&flags.to_le_bytes());
+        entry.extend_from_slice(b"payload!");
+        body.extend_from_slice(&entry);
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    Vec::leak(out)
+}
+
+const SASS: u16 = 2;
+const PTX: u16 = 1;
+const LTO: u16 = 8;
+const A: u64 = 0x10_0000;
+const F: u64 = 0x20_0000;
+
+#[test]
+fn exact_sass_is_loaded_from_a_sass_only_container() {
+    let plan = decide(SM90, (9, 0), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan.chosen().to_string(), "sm_90");
+    assert_eq!(plan.chosen_label(), "sass sm_90");
+    assert_eq!(plan.image_match(), ImageMatch::Exact);
+    assert!(!plan.is_jit());
+    assert_eq!(plan.embedded(), ["sass sm_90"]);
+    assert_eq!(handed(&plan), ["sass sm_90"]);
+    assert_eq!(plan.image(), SM90);
+    assert_eq!(plan.module(), "scale");
+    assert_eq!(
+        plan.device().compute_capability,
+        ComputeCapability::new(9, 0)
+    );
+}
+
+#[test]
+fn ptx_next_to_sass_is_never_handed_to_the_driver() {
+    for policy in [LoadPolicy::SassOnly, LoadPolicy::AllowJit] {
+        let plan = decide(SM90_COMPUTE90, (9, 0), policy).unwrap();
+        assert_eq!(plan.embedded(), ["ptx compute_90 (zstd)", "sass sm_90"]);
+        assert_eq!(plan.image_match(), ImageMatch::Exact);
+        assert_eq!(handed(&plan), ["sass sm_90"], "{policy:?}");
+        assert!(plan.image().len() < SM90_COMPUTE90.len());
+    }
+}
+
+#[test]
+fn older_minor_sass_is_compatible() {
+    let plan = decide(SM100_COMPUTE100, (10, 3), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan.chosen_label(), "sass sm_100");
+    assert_eq!(plan.image_match(), ImageMatch::Compatible);
+    assert_eq!(handed(&plan), ["sass sm_100"]);
+}
+
+#[test]
+fn ptx_only_is_refused_by_default() {
+    let error = decide(COMPUTE80, (9, 0), LoadPolicy::SassOnly).unwrap_err();
+    let LoadError::JitRefused {
+        module,
+        device,
+        ptx,
+        embedded,
+        required,
+    } = &error
+    else {
+        panic!("expected JitRefused, got {error}");
+    };
+    assert_eq!(module, "scale");
+    assert_eq!(device.index, 0);
+    assert_eq!(ptx.to_string(), "compute_80");
+    assert_eq!(embedded, &["ptx compute_80 (zstd)"]);
+    assert_eq!(required.to_string(), "sm_90");
+}
+
+#[test]
+fn ptx_for_a_newer_device_is_refused_without_sass_for_it() {
+    // A B200 (10.0) can JIT compute_90 PTX, but has no SASS here.
+    let error = decide(SM90_COMPUTE90, (10, 0), LoadPolicy::SassOnly).unwrap_err();
+    assert!(matches!(error, LoadError::JitRefused { .. }), "{error}");
+}
+
+#[test]
+fn ptx_only_is_jitted_when_allowed() {
+    let plan = decide(COMPUTE80, (9, 0), LoadPolicy::AllowJit).unwrap();
+    assert!(plan.is_jit());
+    assert_eq!(plan.image_match(), ImageMatch::Jit);
+    assert_eq!(plan.chosen_label(), "ptx compute_80");
+    assert_eq!(plan.image(), COMPUTE80);
+    assert_eq!(plan.chosen_version, (9, 0), "PTX ISA version of nvcc 13.0");
+}
+
+#[test]
+fn the_ptx_isa_version_is_kept_for_the_ptx_too_new_message() {
+    let plan = decide(COMPUTE80_ISA95, (9, 0), LoadPolicy::AllowJit).unwrap();
+    assert!(plan.is_jit());
+    assert_eq!(plan.chosen_version, (9, 5));
+}
+
+#[test]
+fn nothing_compatible_is_refused_whatever_the_policy() {
+    for policy in [LoadPolicy::SassOnly, LoadPolicy::AllowJit] {
+        // compute_100 PTX cannot be JIT-compiled for 9.0, and sm_100 does not run there.
+        let error = decide(SM100_COMPUTE100, (9, 0), policy).unwrap_err();
+        let LoadError::NoCompatibleImage {
+            embedded, required, ..
+        } = &error
+        else {
+            panic!("expected NoCompatibleImage, got {error}");
+        };
+        assert_eq!(embedded, &["ptx compute_100 (zstd)", "sass sm_100"]);
+        assert_eq!(required.to_string(), "sm_90");
+    }
+    let error = decide(SM90, (12, 1), LoadPolicy::AllowJit).unwrap_err();
+    assert!(
+        error.to_string().contains("add sm_121 to SASSKIT_ARCHS"),
+        "{error}"
+    );
+}
+
+#[test]
+fn manifest_facts_reach_the_plan() {
+    let plan = decide(SM90, (9, 0), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan.nvcc_version(), "13.0.88");
+    assert_eq!(plan.build_key(), "5f0c12ab9d8e");
+    let bare = check(
+        &EmbeddedModule {
+            name: "scale",
+            fatbin: SM90,
+            manifest: "",
+        },
+        &device(9, 0),
+        LoadPolicy::SassOnly,
+    )
+    .unwrap();
+    assert_eq!(bare.nvcc_version(), "unknown");
+}
+
+#[test]
+fn a_bad_manifest_is_reported() {
+    let module = EmbeddedModule {
+        name: "scale",
+        fatbin: SM90,
+        manifest: "format = 7",
+    };
+    let error = check(&module, &device(9, 0), LoadPolicy::SassOnly).unwrap_err();
+    assert!(matches!(error, LoadError::BadManifest { .. }), "{error}");
+}
+
+#[test]
+fn arch_specific_sass_runs_only_on_its_own_capability() {
+    let fatbin = synthetic(&[(SASS, 90, A), (SASS, 90, 0), (PTX, 90, 0)]);
+    let plan = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan.chosen_label(), "sass sm_90a");
+    assert_eq!(handed(&plan), ["sass sm_90a", "sass sm_90"]);
+
+    let only_a = synthetic(&[(SASS, 100, A)]);
+    let error = decide(only_a, (10, 3), LoadPolicy::AllowJit).unwrap_err();
+    assert!(
+        matches!(error, LoadError::NoCompatibleImage { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn family_sass_runs_across_its_family() {
+    let fatbin = synthetic(&[(SASS, 100, F), (SASS, 120, F)]);
+    let plan_103 = decide(fatbin, (10, 3), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan_103.chosen_label(), "sass sm_100f");
+    assert_eq!(plan_103.image_match(), ImageMatch::Compatible);
+    let plan_121 = decide(fatbin, (12, 1), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan_121.chosen_label(), "sass sm_120f");
+    let error = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap_err();
+    assert!(
+        matches!(error, LoadError::NoCompatibleImage { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn lto_ir_and_empty_containers_have_nothing_to_run() {
+    let lto = synthetic(&[(LTO, 90, 0)]);
+    let error = decide(lto, (9, 0), LoadPolicy::AllowJit).unwrap_err();
+    let LoadError::NoCompatibleImage { embedded, .. } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(embedded, &["lto-ir sm_90"]);
+
+    let empty = synthetic(&[]);
+    let error = decide(empty, (9, 0), LoadPolicy::AllowJit).unwrap_err();
+    assert!(error.to_string().contains("it embeds no images"), "{error}");
+}
+
+#[test]
+fn sass_filter_drops_ptx_and_lto_ir() {
+    let fatbin = synthetic(&[(PTX, 90, 0), (SASS, 90, 0), (LTO, 90, 0), (SASS, 100, 0)]);
+    let plan = decide(fatbin, (9, 0), LoadPolicy::AllowJit).unwrap();
+    assert_eq!(handed(&plan), ["sass sm_90", "sass sm_100"]);
+}
+
+#[test]
+fn corrupt_fat_binaries_are_errors() {
+    let truncated: &'static [u8] = &SM90[..SM90.len() - 1];
+    for fatbin in [&[][..], b"not a fat binary at all", truncated, &SM90[..20]] {
+        let error = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap_err();
+        let LoadError::CorruptFatbin { module, .. } = &error else {
+            panic!("{error}")
+        };
+        assert_eq!(module, "scale");
+        assert!(
+            error
+                .to_string()
+                .starts_with("the fat binary embedded for module `scale`")
+        );
+    }
+}
+
+proptest! {
+    /// Whatever the bytes, `check` returns; it never panics.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let fatbin: &'static [u8] = Vec::leak(bytes);
+        let _ = decide(fatbin, (9, 0), LoadPolicy::AllowJit);
+    }
+
+    /// Damaging any byte of a real fat binary gives a plan or an error, never a panic.
+    #[test]
+    fn damaged_real_fat_binaries_never_panic(at in 0..SM90_COMPUTE90.len(), value in any::<u8>()) {
+        let mut bytes = SM90_COMPUTE90.to_vec();
+        bytes[at] = value;
+        let fatbin: &'static [u8] = Vec::leak(bytes);
+        for cc in [(9, 0), (10, 0), (8, 6)] {
+            let _ = decide(fatbin, cc, LoadPolicy::AllowJit);
+        }
+    }
+}

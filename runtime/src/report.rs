@@ -1,0 +1,169 @@
+//! The one line a load logs: what ran where, what else was there, and who built it.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::build_info::UNKNOWN;
+use crate::{ComputeCapability, ImageMatch};
+
+/// What [`load`](crate::load) did, as logged at `info` level (`warn` for a JIT).
+///
+/// `Display` writes one line:
+///
+/// ```text
+/// sasskit: loaded saxpy on device 0 "NVIDIA H100 80GB HBM3" (cc 9.0): sass sm_90 (exact); embedded [sass sm_90, sass sm_100, sass sm_121]; nvcc 13.0.88; build key 5f0c12ab; cache off; 1.2 ms
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    /// The device ordinal.
+    pub device_index: usize,
+    /// The device name the driver reports.
+    pub device_name: String,
+    /// The device's compute capability.
+    pub compute_capability: ComputeCapability,
+    /// The image the driver runs: `sass sm_90`, or `ptx compute_90` for a JIT.
+    pub chosen: String,
+    /// How the chosen image fits the device.
+    pub image_match: ImageMatch,
+    /// Every image the module embeds, in file order.
+    pub embedded: Vec<String>,
+    /// The nvcc that built the module, from the manifest (`unknown` without one).
+    pub nvcc_version: String,
+    /// The build key from the manifest (`unknown` without one); the line shows its first
+    /// eight characters.
+    pub build_key: String,
+    /// Whether the build cache served the fat binary: `off`, `hit`, `miss` (`unknown` without a
+    /// manifest).
+    pub cache: String,
+    /// The module name.
+    pub module: String,
+    /// Time spent in the load: parsing, selection and the driver's load.
+    pub load_time: Duration,
+    /// For a JIT load, the driver's JIT log (ptxas's `info` lines), empty when the driver
+    /// served the module from its JIT cache; `None` for SASS.
+    pub jit_log: Option<String>,
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sasskit: loaded {} on device {} {:?} (cc {}): {} ({}); embedded [{}]; nvcc {}; \
+             build key {}; cache {}; {}",
+            self.module,
+            self.device_index,
+            self.device_name,
+            self.compute_capability,
+            self.chosen,
+            self.image_match,
+            self.embedded.join(", "),
+            self.nvcc_version,
+            short_key(&self.build_key),
+            self.cache,
+            Elapsed(self.load_time),
+        )
+    }
+}
+
+/// The first eight characters of a build key, as git shortens hashes.
+fn short_key(key: &str) -> &str {
+    if key == UNKNOWN {
+        return key;
+    }
+    key.char_indices()
+        .nth(8)
+        .map_or(key, |(end, _)| &key[..end])
+}
+
+/// `0.042 ms`, `1.2 ms`, `23.41 s`.
+struct Elapsed(Duration);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_secs_f64() * 1000.0;
+        if ms < 1.0 {
+            write!(f, "{ms:.3} ms")
+        } else if ms < 1000.0 {
+            write!(f, "{ms:.1} ms")
+        } else {
+            write!(f, "{:.2} s", ms / 1000.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> LoadReport {
+        LoadReport {
+            device_index: 0,
+            device_name: "NVIDIA H100 80GB HBM3".into(),
+            compute_capability: ComputeCapability::new(9, 0),
+            chosen: "sass sm_90".into(),
+            image_match: ImageMatch::Exact,
+            embedded: vec![
+                "sass sm_90".into(),
+                "sass sm_100".into(),
+                "sass sm_121".into(),
+            ],
+            nvcc_version: "13.0.88".into(),
+            build_key: "5f0c12ab9d8e7f60".into(),
+            cache: "off".into(),
+            module: "saxpy".into(),
+            load_time: Duration::from_micros(1200),
+            jit_log: None,
+        }
+    }
+
+    #[test]
+    fn displays_one_line() {
+        assert_eq!(
+            report().to_string(),
+            "sasskit: loaded saxpy on device 0 \"NVIDIA H100 80GB HBM3\" (cc 9.0): sass sm_90 \
+             (exact); embedded [sass sm_90, sass sm_100, sass sm_121]; nvcc 13.0.88; build key \
+             5f0c12ab; cache off; 1.2 ms"
+        );
+    }
+
+    #[test]
+    fn displays_a_jit_and_an_unknown_build() {
+        let report = LoadReport {
+            chosen: "ptx compute_80".into(),
+            image_match: ImageMatch::Jit,
+            embedded: vec!["ptx compute_80 (zstd)".into()],
+            nvcc_version: UNKNOWN.into(),
+            build_key: UNKNOWN.into(),
+            cache: UNKNOWN.into(),
+            load_time: Duration::from_millis(23_410),
+            jit_log: Some("ptxas info : Compiling entry function 'scale' for 'sm_90a'".into()),
+            ..report()
+        };
+        let line = report.to_string();
+        assert!(
+            line.contains(": ptx compute_80 (jit); embedded [ptx compute_80 (zstd)];"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("nvcc unknown; build key unknown; cache unknown; 23.41 s"),
+            "{line}"
+        );
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn short_key_keeps_short_keys() {
+        assert_eq!(short_key("abc"), "abc");
+        assert_eq!(short_key("0123456789"), "01234567");
+    }
+
+    #[test]
+    fn elapsed_picks_a_unit() {
+        assert_eq!(Elapsed(Duration::from_micros(42)).to_string(), "0.042 ms");
+        assert_eq!(
+            Elapsed(Duration::from_micros(12_345)).to_string(),
+            "12.3 ms"
+        );
+        assert_eq!(Elapsed(Duration::from_millis(2_500)).to_string(), "2.50 s");
+    }
+}
