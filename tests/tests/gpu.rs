@@ -11,6 +11,8 @@
 fn gpu_tests_need_nvcc_at_build_time() {}
 
 #[cfg(sasskit_gpu_modules)]
+// Sizes are small constants and random values use 24 bits: the casts are exact.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
 mod gpu {
     use std::sync::Arc;
 
@@ -22,11 +24,15 @@ mod gpu {
     sasskit::kernels!(saxpy_blackwell_ptx90);
     sasskit::kernels!(saxpy_blackwell_only);
 
-    const GPU: &str = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)";
+    const GPU: &str =
+        "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)";
     const N: usize = 1 << 20;
 
     fn context() -> Arc<CudaContext> {
-        assert!(sasskit::driver_present(), "no CUDA driver on this machine: {GPU}");
+        assert!(
+            sasskit::driver_present(),
+            "no CUDA driver on this machine: {GPU}"
+        );
         CudaContext::new(0).expect("CUDA device 0")
     }
 
@@ -35,13 +41,23 @@ mod gpu {
         let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
         (0..n)
             .map(|_| {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
             })
             .collect()
     }
 
-    type Launch<'a> = dyn Fn(&CudaStream, LaunchConfig, i32, f32, &CudaSlice<f32>, &mut CudaSlice<f32>) -> Result<(), DriverError> + 'a;
+    type Launch<'a> = dyn Fn(
+            &CudaStream,
+            LaunchConfig,
+            i32,
+            f32,
+            &CudaSlice<f32>,
+            &mut CudaSlice<f32>,
+        ) -> Result<(), DriverError>
+        + 'a;
 
     /// Runs saxpy through `launch` on random data and compares with the CPU.
     fn check_saxpy(ctx: &Arc<CudaContext>, launch: &Launch<'_>) {
@@ -50,11 +66,23 @@ mod gpu {
         let a = 1.5f32;
         let dx = stream.clone_htod(&x).unwrap();
         let mut dy = stream.clone_htod(&y).unwrap();
-        launch(&stream, LaunchConfig::for_num_elems(N as u32), N as i32, a, &dx, &mut dy).unwrap();
+        launch(
+            &stream,
+            LaunchConfig::for_num_elems(N as u32),
+            N as i32,
+            a,
+            &dx,
+            &mut dy,
+        )
+        .unwrap();
         let got = stream.clone_dtoh(&dy).unwrap();
         for i in 0..N {
             let want = a.mul_add(x[i], y[i]);
-            assert!((got[i] - want).abs() <= 1e-6 * want.abs().max(1.0), "element {i}: got {}, want {want}", got[i]);
+            assert!(
+                (got[i] - want).abs() <= 1e-6 * want.abs().max(1.0),
+                "element {i}: got {}, want {want}",
+                got[i]
+            );
         }
     }
 
@@ -66,7 +94,9 @@ mod gpu {
         println!("{}", module.report());
         assert_eq!(module.report().image_match, ImageMatch::Exact);
         assert_eq!(module.report().chosen, "sass sm_90");
-        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe { module.saxpy(s, c, n, a, x, y) });
+        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe {
+            module.saxpy(s, c, n, a, x, y)
+        });
     }
 
     #[test]
@@ -77,7 +107,9 @@ mod gpu {
         println!("{}", module.report());
         assert_eq!(module.report().chosen, "sass sm_90a");
         assert_eq!(module.report().image_match, ImageMatch::Exact);
-        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe { module.saxpy(s, c, n, a, x, y) });
+        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe {
+            module.saxpy(s, c, n, a, x, y)
+        });
     }
 
     #[test]
@@ -88,21 +120,33 @@ mod gpu {
         println!("refused: {error}");
         assert!(matches!(error, LoadError::JitRefused { .. }), "{error:?}");
         let message = error.to_string();
-        assert!(message.contains("sm_90"), "names the missing target: {message}");
-        assert!(message.contains("SASSKIT_ARCHS"), "names the fix: {message}");
+        assert!(
+            message.contains("sm_90"),
+            "names the missing target: {message}"
+        );
+        assert!(
+            message.contains("SASSKIT_ARCHS"),
+            "names the fix: {message}"
+        );
         let module = saxpy_blackwell_ptx90::Module::load_with(&ctx, LoadPolicy::AllowJit).unwrap();
         println!("{}", module.report());
         assert_eq!(module.report().image_match, ImageMatch::Jit);
-        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe { module.saxpy(s, c, n, a, x, y) });
+        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe {
+            module.saxpy(s, c, n, a, x, y)
+        });
     }
 
     #[test]
     #[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
     fn no_image_for_this_device_is_an_error_before_the_driver_loads() {
         let ctx = context();
-        let error = saxpy_blackwell_only::Module::load_with(&ctx, LoadPolicy::AllowJit).unwrap_err();
+        let error =
+            saxpy_blackwell_only::Module::load_with(&ctx, LoadPolicy::AllowJit).unwrap_err();
         println!("refused: {error}");
-        assert!(matches!(error, LoadError::NoCompatibleImage { .. }), "{error:?}");
+        assert!(
+            matches!(error, LoadError::NoCompatibleImage { .. }),
+            "{error:?}"
+        );
         assert!(error.to_string().contains("sm_90"), "{error}");
     }
 
@@ -111,24 +155,43 @@ mod gpu {
     fn a_corrupt_embedded_fat_binary_is_an_error() {
         let ctx = context();
         for cut in [0, 7, 100, saxpy_sm90::EMBEDDED.fatbin.len() - 8] {
-            let bytes: &'static [u8] = Box::leak(saxpy_sm90::EMBEDDED.fatbin[..cut].to_vec().into_boxed_slice());
-            let corrupt = EmbeddedModule { fatbin: bytes, ..saxpy_sm90::EMBEDDED };
+            let bytes: &'static [u8] = Box::leak(
+                saxpy_sm90::EMBEDDED.fatbin[..cut]
+                    .to_vec()
+                    .into_boxed_slice(),
+            );
+            let corrupt = EmbeddedModule {
+                fatbin: bytes,
+                ..saxpy_sm90::EMBEDDED
+            };
             let error = sasskit::load(&ctx, &corrupt, LoadPolicy::AllowJit).unwrap_err();
             println!("cut at {cut}: {error}");
-            assert!(matches!(error, LoadError::CorruptFatbin { .. }), "{error:?}");
+            assert!(
+                matches!(error, LoadError::CorruptFatbin { .. }),
+                "{error:?}"
+            );
         }
     }
 
     #[test]
     #[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
     fn every_device_is_checked_before_any_loads() {
-        let loaded = sasskit::load_on_every_device(&saxpy_sm90::EMBEDDED, LoadPolicy::SassOnly).unwrap();
+        let loaded =
+            sasskit::load_on_every_device(&saxpy_sm90::EMBEDDED, LoadPolicy::SassOnly).unwrap();
         assert!(!loaded.is_empty());
         for module in &loaded {
             println!("{}", module.report());
         }
-        let error = sasskit::load_on_every_device(&saxpy_blackwell_only::EMBEDDED, LoadPolicy::SassOnly).unwrap_err();
+        let error =
+            sasskit::load_on_every_device(&saxpy_blackwell_only::EMBEDDED, LoadPolicy::SassOnly)
+                .unwrap_err();
         println!("refused: {error}");
-        assert!(matches!(error, LoadError::EveryDevice(_) | LoadError::NoCompatibleImage { .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                LoadError::EveryDevice(_) | LoadError::NoCompatibleImage { .. }
+            ),
+            "{error:?}"
+        );
     }
 }

@@ -1,0 +1,10 @@
+// saxpy takes n, a, x and y: leaving out `a` must not compile.
+use sasskit::cudarc::driver::{CudaSlice, CudaStream, LaunchConfig};
+
+sasskit::kernels!(saxpy_sm90);
+
+fn launch(module: &saxpy_sm90::Module, stream: &CudaStream, x: &CudaSlice<f32>, y: &mut CudaSlice<f32>) {
+    let _ = unsafe { module.saxpy(stream, LaunchConfig::for_num_elems(1), 1, x, y) };
+}
+
+fn main() {}

@@ -1,0 +1,104 @@
+//! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
+//!
+//! The invariants themselves live in `cargo test` (STYLE rule 23); this task only supplies what
+//! cargo cannot: the pinned CUDA compiler, `SASSKIT_REQUIRE_TOOLCHAIN=1` so that tests needing
+//! nvcc fail instead of skipping, and the check of the release binary's embedded kernels.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use sasskit_core::TargetList;
+
+use crate::cmd::Cmd;
+use crate::toolchain;
+use crate::{project_root, release_binary, verify};
+
+/// The package whose release binary CI builds and verifies.
+pub(crate) const EXAMPLE: &str = "sasskit-example";
+
+/// `cargo xtask ci`.
+pub(crate) fn run() -> Result<()> {
+    let mut steps = Steps::default();
+    let toolchain = steps.run("setup", toolchain::ensure)?;
+    let root = project_root();
+    // Every cargo child gets the toolchain: build scripts under clippy and test need nvcc as
+    // much as the release build does.
+    let cargo = |args: &[&str]| Cmd::cargo().args(args).dir(&root).envs(toolchain.envs());
+    steps.run("fmt", || {
+        cargo(&["fmt", "--all", "--check"])
+            .run()
+            .context("run `cargo fmt --all` to fix it")
+    })?;
+    steps.run("clippy", || {
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()
+    })?;
+    steps.run("doc", || {
+        cargo(&["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .run()
+    })?;
+    steps.run("test", || {
+        cargo(&["test", "--workspace"])
+            .env("SASSKIT_REQUIRE_TOOLCHAIN", "1")
+            .run()
+    })?;
+    steps.run("build example", || {
+        cargo(&["build", "--release", "-p", EXAMPLE]).run()
+    })?;
+    steps.run("verify example", || {
+        verify::run(&release_binary(EXAMPLE), &TargetList::default_targets())
+    })?;
+    steps.summary(None);
+    Ok(())
+}
+
+/// Steps run so far with their durations, for the banners and the summary.
+#[derive(Debug, Default)]
+struct Steps {
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    /// Runs one step under a banner; on failure prints the summary and returns the error.
+    fn run<T>(&mut self, name: &'static str, step: impl FnOnce() -> Result<T>) -> Result<T> {
+        eprintln!("\n==> ci: {name}");
+        let start = Instant::now();
+        let result = step();
+        let elapsed = start.elapsed();
+        match result {
+            Ok(value) => {
+                self.done.push((name, elapsed));
+                Ok(value)
+            }
+            Err(error) => {
+                self.summary(Some((name, elapsed)));
+                Err(error.context(anyhow!("ci step `{name}` failed")))
+            }
+        }
+    }
+
+    fn summary(&self, failed: Option<(&'static str, Duration)>) {
+        eprintln!("\n==> ci summary");
+        for (name, elapsed) in &self.done {
+            eprintln!("  ok      {name:<16} {:>7.1}s", elapsed.as_secs_f64());
+        }
+        if let Some((name, elapsed)) = failed {
+            eprintln!("  FAILED  {name:<16} {:>7.1}s", elapsed.as_secs_f64());
+        }
+        let total: Duration = self
+            .done
+            .iter()
+            .map(|(_, d)| *d)
+            .chain(failed.map(|(_, d)| d))
+            .sum();
+        eprintln!("  total   {:<16} {:>7.1}s", "", total.as_secs_f64());
+    }
+}

@@ -1,0 +1,121 @@
+//! `cargo xtask gpu-bundle`: the GPU tests, the load-cost measurement and the example, built in
+//! release into `target/gpu-bundle/` with a `run.sh` that runs them all on a GPU machine that
+//! has no Rust toolchain, and prints a summary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::ci::EXAMPLE;
+use crate::cmd::Cmd;
+use crate::{project_root, release_binary, toolchain};
+
+const TESTS: &str = "sasskit-tests";
+
+/// The bundle folder must fit the GPU machine's 64 MiB transfer limit.
+const MAX_BUNDLE_BYTES: u64 = 48 << 20;
+
+const RUN_SH: &str = r#"#!/usr/bin/env bash
+# Runs sasskit's GPU checks; built by `cargo xtask gpu-bundle`. Needs an NVIDIA driver, not Rust.
+cd "$(dirname "$0")"
+nvidia-smi --query-gpu=index,name,compute_cap,driver_version --format=csv,noheader || true
+status=()
+step() {
+    local name="$1"; shift
+    echo; echo "==> $name"
+    if "$@"; then status+=("ok      $name"); else status+=("FAILED  $name"); fi
+}
+step "example (every kernel against the CPU)" ./sasskit-example
+step "GPU tests" ./gpu --ignored --test-threads=1 --nocapture
+step "load cost: checked load vs raw cuModuleLoadData" ./load_cost
+echo; echo "==> summary"
+printf '%s\n' "${status[@]}"
+! printf '%s\n' "${status[@]}" | grep -q FAILED
+"#;
+
+/// `cargo xtask gpu-bundle`.
+pub(crate) fn run() -> Result<()> {
+    let toolchain = toolchain::ensure()?;
+    let root = project_root();
+    let cargo = |args: &[&str]| Cmd::cargo().args(args).dir(&root).envs(toolchain.envs());
+    cargo(&["build", "--release", "-p", EXAMPLE]).run()?;
+    cargo(&["build", "--release", "-p", TESTS, "--example", "load_cost"]).run()?;
+    let messages = cargo(&[
+        "test",
+        "--release",
+        "-p",
+        TESTS,
+        "--test",
+        "gpu",
+        "--no-run",
+        "--message-format=json",
+    ])
+    .read()?;
+    let gpu_tests = test_executable(&messages, "gpu")
+        .context("cargo did not report the `gpu` test executable")?;
+    let bundle = root.join("target").join("gpu-bundle");
+    let _ = fs::remove_dir_all(&bundle);
+    fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
+    let load_cost = release_binary(EXAMPLE)
+        .with_file_name("examples")
+        .join("load_cost");
+    for (from, name) in [
+        (release_binary(EXAMPLE), EXAMPLE),
+        (gpu_tests, "gpu"),
+        (load_cost, "load_cost"),
+    ] {
+        copy_executable(&from, &bundle.join(name))?;
+    }
+    let run_sh = bundle.join("run.sh");
+    fs::write(&run_sh, RUN_SH).with_context(|| format!("writing {}", run_sh.display()))?;
+    make_executable(&run_sh)?;
+    let size = folder_size(&bundle)?;
+    if size > MAX_BUNDLE_BYTES {
+        bail!("the bundle is {size} bytes, over the {MAX_BUNDLE_BYTES} byte limit");
+    }
+    println!(
+        "{} ({} KiB): copy it to the GPU machine and run ./run.sh",
+        bundle.display(),
+        size / 1024
+    );
+    Ok(())
+}
+
+/// The `executable` of the compiler-artifact message for the test target `name`.
+fn test_executable(messages: &str, name: &str) -> Option<PathBuf> {
+    let target = format!("\"kind\":[\"test\"],\"crate_types\":[\"bin\"],\"name\":\"{name}\"");
+    messages
+        .lines()
+        .filter(|line| line.contains(&target))
+        .find_map(|line| {
+            let rest = &line[line.find("\"executable\":\"")? + 14..];
+            Some(PathBuf::from(&rest[..rest.find('"')?]))
+        })
+}
+
+fn copy_executable(from: &Path, to: &Path) -> Result<()> {
+    fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    make_executable(to)
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("making {} executable", path.display()))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+fn folder_size(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        total += entry?.metadata()?.len();
+    }
+    Ok(total)
+}

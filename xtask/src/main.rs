@@ -1,0 +1,128 @@
+//! `cargo xtask`: the development tasks cargo cannot do by itself (see `cargo xtask help`).
+
+mod ci;
+mod cmd;
+mod cubin;
+mod demo;
+mod gpu_bundle;
+mod toolchain;
+mod verify;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use sasskit_core::TargetList;
+
+use crate::cmd::env_var;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  setup                 find an nvcc that builds sm_90, sm_100 and sm_121 (NVCC, CUDA_HOME,
+                        CUDA_PATH, PATH, /usr/local/cuda), else install the pinned CUDA 13.0
+                        wheels into target/cuda-toolchain; same for cuobjdump; write
+                        target/cuda-toolchain/env and print NVCC=… and SASSKIT_CUOBJDUMP=…
+  verify <file> [--require <targets>]
+                        check that every fat binary embedded in <file> has SASS for every
+                        target (default sm_90,sm_100,sm_121; sm_XY is served by sm_XY, sm_XYa
+                        or sm_XYf SASS, compute_XY by PTX)
+  ci                    setup, fmt, clippy, doc, test (with SASSKIT_REQUIRE_TOOLCHAIN=1),
+                        release build of example-app, verify it
+  demo                  setup, build example-app in release, verify it and run it
+  gpu-bundle            build the GPU tests, the load-cost measurement and the example in
+                        release into target/gpu-bundle with a run.sh for a GPU machine
+  help                  print this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        bail!("no task given");
+    };
+    match task.as_str() {
+        "setup" => no_args(task, rest).and_then(|()| toolchain::setup()),
+        "verify" => {
+            let (path, required) = parse_verify(rest)?;
+            verify::run(&path, &required)
+        }
+        "ci" => no_args(task, rest).and_then(|()| ci::run()),
+        "demo" => no_args(task, rest).and_then(|()| demo::run()),
+        "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprint!("{USAGE}");
+            bail!("unknown task `{other}`")
+        }
+    }
+}
+
+fn no_args(task: &str, rest: &[String]) -> Result<()> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => bail!("`{task}` takes no arguments, got `{arg}` (see `cargo xtask help`)"),
+    }
+}
+
+/// `<file> [--require <targets>]`, also accepting `--require=<targets>`.
+fn parse_verify(args: &[String]) -> Result<(PathBuf, TargetList)> {
+    let mut path = None;
+    let mut required = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let list = if arg == "--require" {
+            Some(
+                args.next()
+                    .context("`--require` needs a target list, e.g. sm_90,sm_100")?
+                    .as_str(),
+            )
+        } else {
+            arg.strip_prefix("--require=")
+        };
+        match list {
+            Some(list) => {
+                let parsed = TargetList::parse(list)
+                    .with_context(|| format!("invalid `--require {list}`"))?;
+                required = Some(parsed);
+            }
+            None if arg.starts_with('-') => bail!("unknown option `{arg}` for `verify`"),
+            None if path.is_none() => path = Some(PathBuf::from(arg)),
+            None => bail!("`verify` takes one file, got a second one: `{arg}`"),
+        }
+    }
+    let path = path.context("usage: cargo xtask verify <file> [--require sm_90,sm_100,sm_121]")?;
+    Ok((path, required.unwrap_or_else(TargetList::default_targets)))
+}
+
+/// The workspace root: xtask's manifest directory is one level below it.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_owned)
+}
+
+/// Where `cargo build --release -p <package>` puts the package's binary.
+pub(crate) fn release_binary(package: &str) -> PathBuf {
+    let target_dir = env_var("CARGO_TARGET_DIR").map_or_else(
+        || project_root().join("target"),
+        |dir| project_root().join(dir),
+    );
+    target_dir
+        .join("release")
+        .join(format!("{package}{}", std::env::consts::EXE_SUFFIX))
+}

@@ -1,0 +1,376 @@
+//! `cargo xtask setup`: find a usable CUDA compiler, or install the pinned one from the Python
+//! package index, and record where it is.
+//!
+//! ```text
+//! target/cuda-toolchain/
+//!   nvcc/             pip --target of NVCC_PINS;  nvcc at nvidia/cu13/bin/nvcc
+//!     SASSKIT_PINS    the pins, written last: an install without it is incomplete
+//!   cuobjdump/        pip --target of CUOBJDUMP_PINS (only when nvcc has no cuobjdump beside it)
+//!   env               NVCC=… and SASSKIT_CUOBJDUMP=…, read by the tests when NVCC is unset
+//! ```
+//!
+//! Installs go to a `.name.partial-<pid>` folder that is renamed into place once complete, so an
+//! interrupted run never leaves half a toolchain behind.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{Cmd, env_var};
+use crate::project_root;
+
+/// The CUDA compiler wheels, all from one release: an unpinned `nvidia-nvvm` pulls a newer
+/// `cicc` whose PTX the pinned `ptxas` rejects. CUDA 13.0 matches the GPU machines' driver.
+pub(crate) const NVCC_PINS: &[&str] = &[
+    "nvidia-cuda-nvcc==13.0.88",
+    "nvidia-nvvm==13.0.88",
+    "nvidia-cuda-crt==13.0.88",
+    "nvidia-cuda-runtime==13.0.96",
+    "nvidia-cuda-cccl==13.0.85",
+];
+
+/// cuobjdump is published on PyPI only from 13.2 on; any version reads any fat binary.
+pub(crate) const CUOBJDUMP_PINS: &[&str] = &["nvidia-cuda-cuobjdump==13.2.78"];
+
+/// What an nvcc must be able to build to serve sasskit's default targets.
+const REQUIRED_GPU_CODE: &[&str] = &["sm_90", "sm_100", "sm_121"];
+
+const MARKER: &str = "SASSKIT_PINS";
+
+/// The tools the other tasks run, and the environment that hands them to child processes.
+#[derive(Debug, Clone)]
+pub(crate) struct Toolchain {
+    pub(crate) nvcc: PathBuf,
+    pub(crate) cuobjdump: PathBuf,
+}
+
+impl Toolchain {
+    /// `NVCC` and `SASSKIT_CUOBJDUMP`, to set on child cargo processes.
+    pub(crate) fn envs(&self) -> Vec<(&'static str, OsString)> {
+        vec![
+            ("NVCC", self.nvcc.clone().into_os_string()),
+            ("SASSKIT_CUOBJDUMP", self.cuobjdump.clone().into_os_string()),
+        ]
+    }
+}
+
+/// Finds or installs nvcc and cuobjdump, writes `target/cuda-toolchain/env`, and says what it
+/// chose on stderr.
+pub(crate) fn ensure() -> Result<Toolchain> {
+    let dir = toolchain_dir();
+    remove_leftovers(&dir, "nvcc");
+    remove_leftovers(&dir, "cuobjdump");
+    let nvcc = find_nvcc(&dir)?;
+    let cuobjdump = find_cuobjdump(&dir, &nvcc)?;
+    let toolchain = Toolchain { nvcc, cuobjdump };
+    write_env_file(&dir, &toolchain)?;
+    Ok(toolchain)
+}
+
+/// `cargo xtask setup`.
+pub(crate) fn setup() -> Result<()> {
+    let toolchain = ensure()?;
+    for (key, value) in toolchain.envs() {
+        println!("{key}={}", value.to_string_lossy());
+    }
+    eprintln!(
+        "setup: wrote {}; the tests read it when NVCC is unset, `cargo xtask ci` sets both",
+        env_file(&toolchain_dir()).display()
+    );
+    Ok(())
+}
+
+/// Where the toolchain and its env file live: under the workspace's `target/`, whatever
+/// `CARGO_TARGET_DIR` says, so that the tests can find it from their manifest directory.
+pub(crate) fn toolchain_dir() -> PathBuf {
+    project_root().join("target").join("cuda-toolchain")
+}
+
+fn env_file(dir: &Path) -> PathBuf {
+    dir.join("env")
+}
+
+fn find_nvcc(dir: &Path) -> Result<PathBuf> {
+    let mut candidates: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(nvcc) = env_var("NVCC") {
+        let nvcc = PathBuf::from(nvcc);
+        // A bare name is looked up on PATH, as a shell would.
+        let resolved = if nvcc.components().count() == 1 {
+            search_path(&nvcc)
+        } else {
+            Some(nvcc)
+        };
+        match resolved {
+            Some(path) => candidates.push(("NVCC".into(), path)),
+            None => eprintln!("setup: NVCC is set but not found on PATH; ignoring it"),
+        }
+    }
+    for var in ["CUDA_HOME", "CUDA_PATH"] {
+        if let Some(home) = env_var(var) {
+            candidates.push((
+                format!("{var}/bin"),
+                PathBuf::from(home).join("bin").join(exe("nvcc")),
+            ));
+        }
+    }
+    if let Some(path) = search_path(Path::new(&exe("nvcc"))) {
+        candidates.push(("PATH".into(), path));
+    }
+    candidates.push((
+        "default location".into(),
+        PathBuf::from("/usr/local/cuda/bin/nvcc"),
+    ));
+
+    for (source, path) in candidates {
+        if !path.is_file() {
+            if source == "NVCC" {
+                eprintln!(
+                    "setup: NVCC={} does not exist; trying the next candidate",
+                    path.display()
+                );
+            }
+            continue;
+        }
+        let path = std::path::absolute(&path).unwrap_or(path);
+        match probe_nvcc(&path) {
+            Ok(version) => {
+                eprintln!(
+                    "setup: nvcc {version} at {} (from {source})",
+                    path.display()
+                );
+                return Ok(path);
+            }
+            Err(why) => eprintln!(
+                "setup: skipping {} (from {source}): {why:#}",
+                path.display()
+            ),
+        }
+    }
+
+    let install = dir.join("nvcc");
+    let nvcc = install
+        .join("nvidia")
+        .join("cu13")
+        .join("bin")
+        .join(exe("nvcc"));
+    if !has_marker(&install, NVCC_PINS) || probe_nvcc(&nvcc).is_err() {
+        eprintln!(
+            "setup: no usable nvcc found; installing {}",
+            NVCC_PINS.join(" ")
+        );
+        install_pinned(dir, "nvcc", NVCC_PINS)?;
+    }
+    let version = probe_nvcc(&nvcc).with_context(|| {
+        format!(
+            "the freshly installed nvcc at {} does not work",
+            nvcc.display()
+        )
+    })?;
+    eprintln!(
+        "setup: nvcc {version} at {} (pinned install)",
+        nvcc.display()
+    );
+    Ok(nvcc)
+}
+
+fn find_cuobjdump(dir: &Path, nvcc: &Path) -> Result<PathBuf> {
+    let mut candidates: Vec<(&str, PathBuf)> = Vec::new();
+    if let Some(path) = env_var("SASSKIT_CUOBJDUMP") {
+        candidates.push(("SASSKIT_CUOBJDUMP", PathBuf::from(path)));
+    }
+    if let Some(bin) = nvcc.parent() {
+        candidates.push(("beside nvcc", bin.join(exe("cuobjdump"))));
+    }
+    for (source, path) in candidates {
+        if !path.is_file() {
+            continue;
+        }
+        let path = std::path::absolute(&path).unwrap_or(path);
+        match probe_cuobjdump(&path) {
+            Ok(()) => {
+                eprintln!("setup: cuobjdump at {} (from {source})", path.display());
+                return Ok(path);
+            }
+            Err(why) => eprintln!(
+                "setup: skipping {} (from {source}): {why:#}",
+                path.display()
+            ),
+        }
+    }
+
+    let install = dir.join("cuobjdump");
+    let cuobjdump = install
+        .join("nvidia")
+        .join("cu13")
+        .join("bin")
+        .join(exe("cuobjdump"));
+    if !has_marker(&install, CUOBJDUMP_PINS) || probe_cuobjdump(&cuobjdump).is_err() {
+        eprintln!(
+            "setup: no cuobjdump beside nvcc; installing {}",
+            CUOBJDUMP_PINS.join(" ")
+        );
+        install_pinned(dir, "cuobjdump", CUOBJDUMP_PINS)?;
+    }
+    probe_cuobjdump(&cuobjdump).with_context(|| {
+        format!(
+            "the freshly installed cuobjdump at {} does not work",
+            cuobjdump.display()
+        )
+    })?;
+    eprintln!(
+        "setup: cuobjdump at {} (pinned install)",
+        cuobjdump.display()
+    );
+    Ok(cuobjdump)
+}
+
+/// Checks that nvcc runs and can build every default target; returns its release line.
+fn probe_nvcc(nvcc: &Path) -> Result<String> {
+    let version = Cmd::new(nvcc).arg("--version").read()?;
+    let codes = Cmd::new(nvcc).arg("--list-gpu-code").read()?;
+    let listed: Vec<&str> = codes.split_whitespace().collect();
+    let missing: Vec<&str> = REQUIRED_GPU_CODE
+        .iter()
+        .copied()
+        .filter(|code| !listed.contains(code))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "it cannot build {} (CUDA 12.9 or newer is needed)",
+            missing.join(", ")
+        );
+    }
+    let release = version
+        .lines()
+        .find_map(|line| line.split("release ").nth(1))
+        .map_or_else(
+            || "(unknown version)".to_owned(),
+            |rest| rest.trim().to_owned(),
+        );
+    Ok(release)
+}
+
+fn probe_cuobjdump(cuobjdump: &Path) -> Result<()> {
+    Cmd::new(cuobjdump).arg("--version").read().map(drop)
+}
+
+fn has_marker(install: &Path, pins: &[&str]) -> bool {
+    fs::read_to_string(install.join(MARKER)).is_ok_and(|text| text == marker_text(pins))
+}
+
+fn marker_text(pins: &[&str]) -> String {
+    let mut text = pins.join("\n");
+    text.push('\n');
+    text
+}
+
+/// `pip install --target` into a private folder, then rename it to `dir/name`.
+fn install_pinned(dir: &Path, name: &str, pins: &[&str]) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let pid = std::process::id();
+    let partial = dir.join(format!(".{name}.partial-{pid}"));
+    let result = pip_install(&partial, pins).and_then(|()| {
+        fs::write(partial.join(MARKER), marker_text(pins))
+            .with_context(|| format!("failed to write {}", partial.join(MARKER).display()))?;
+        let target = dir.join(name);
+        if target.exists() {
+            let old = dir.join(format!(".{name}.old-{pid}"));
+            fs::rename(&target, &old).with_context(|| {
+                format!(
+                    "failed to move the previous install {} aside",
+                    target.display()
+                )
+            })?;
+            // Best effort: a leftover is removed by the next install.
+            let _ = fs::remove_dir_all(&old);
+        }
+        fs::rename(&partial, &target).with_context(|| {
+            format!(
+                "failed to rename {} to {}",
+                partial.display(),
+                target.display()
+            )
+        })
+    });
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&partial);
+    }
+    result
+}
+
+fn pip_install(target: &Path, pins: &[&str]) -> Result<()> {
+    Cmd::new("python3")
+        // Older pips ignore this variable; newer ones stop warning about running as root.
+        .env("PIP_ROOT_USER_ACTION", "ignore")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+        ])
+        .arg("--target")
+        .arg(target)
+        .args(pins)
+        .run()
+        .context(
+            "failed to install the pinned CUDA wheels: python3 with pip and access to the Python \
+             package index are needed, or set NVCC to an nvcc of CUDA 12.9 or newer",
+        )
+}
+
+/// Removes what interrupted installs left (`.name.partial-<pid>`, `.name.old-<pid>`), unless
+/// that process still runs (as far as `/proc` can tell).
+fn remove_leftovers(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefixes = [format!(".{name}.partial-"), format!(".{name}.old-")];
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let Some(pid) = prefixes
+            .iter()
+            .find_map(|prefix| file_name.strip_prefix(prefix.as_str()))
+        else {
+            continue;
+        };
+        if pid != std::process::id().to_string() && Path::new("/proc").join(pid).exists() {
+            continue;
+        }
+        let _ = fs::remove_dir_all(entry.path());
+    }
+}
+
+fn write_env_file(dir: &Path, toolchain: &Toolchain) -> Result<()> {
+    let mut text = String::from(
+        "# Written by `cargo xtask setup`: KEY=VALUE, one per line, absolute paths.\n\
+         # sasskit's tests read it when NVCC is unset.\n",
+    );
+    for (key, value) in toolchain.envs() {
+        let _ = writeln!(text, "{key}={}", value.to_string_lossy());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let path = env_file(dir);
+    if fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    let partial = dir.join(format!(".env.partial-{}", std::process::id()));
+    fs::write(&partial, text).with_context(|| format!("failed to write {}", partial.display()))?;
+    fs::rename(&partial, &path).with_context(|| format!("failed to write {}", path.display()))
+}
+
+fn search_path(name: &Path) -> Option<PathBuf> {
+    let path = env_var("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}

@@ -1,0 +1,253 @@
+//! `cargo xtask verify <binary>`: every fat binary embedded in a file holds SASS for every
+//! required target, so no GPU of those targets ever needs a PTX JIT.
+//!
+//! A required `sm_XY` is served by SASS for `sm_XY`, `sm_XYa` or `sm_XYf`: each of them runs on
+//! a device of compute capability X.Y. (Only plain `sm_XY` also runs on later X.Z devices;
+//! require `sm_XZ` too when those matter.) A required `sm_XYa` or `sm_XYf` needs exactly that
+//! SASS, and a required `compute_XY` needs PTX for it, with the same rule for suffixes.
+//!
+//! Every container found is checked, corrupt ones fail the check, and so does a file with no
+//! container at all: a GPU binary that lost its kernels is a broken build, not a pass.
+
+use std::fmt::{self, Write as _};
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sasskit_core::fatbin::{Compression, FatBinary, FatbinError, Found, Image, ImageKind};
+use sasskit_core::{Target, TargetList, Variant};
+
+use crate::cubin;
+
+/// What one file holds and what is wrong with it.
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub(crate) containers: Vec<Container>,
+    pub(crate) problems: Vec<Problem>,
+}
+
+/// One container found in the file.
+#[derive(Debug)]
+pub(crate) struct Container {
+    pub(crate) offset: usize,
+    /// The container's bytes, or why it could not be parsed.
+    pub(crate) parsed: Result<Parsed, FatbinError>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub(crate) size: usize,
+    pub(crate) images: Vec<Image>,
+    /// Kernel names read from the first uncompressed cubin, to tell containers apart.
+    pub(crate) kernels: Vec<String>,
+}
+
+/// One reason the check fails.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Problem {
+    NoFatBinary,
+    Corrupt {
+        offset: usize,
+        error: FatbinError,
+    },
+    Missing {
+        offset: usize,
+        kernels: Vec<String>,
+        target: Target,
+        holds: Vec<String>,
+    },
+}
+
+/// `cargo xtask verify`: prints the table, then fails listing every problem.
+pub(crate) fn run(path: &Path, required: &TargetList) -> Result<()> {
+    let data = fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    let report = check(&data, required);
+    println!("{}: required {}", path.display(), required);
+    print!("{}", report.table(required));
+    if report.problems.is_empty() {
+        let n = report.containers.len();
+        let noun = if n == 1 { "fat binary" } else { "fat binaries" };
+        println!("verify: ok, {n} {noun}, each serving {required}");
+        return Ok(());
+    }
+    let mut message = format!("{} fails verification:", path.display());
+    for problem in &report.problems {
+        let _ = write!(message, "\n  {problem}");
+    }
+    bail!(message)
+}
+
+/// Finds every container in `data` and checks it against `required`.
+pub(crate) fn check(data: &[u8], required: &TargetList) -> Report {
+    let containers: Vec<Container> = sasskit_core::fatbin::find_fat_binaries(data)
+        .into_iter()
+        .map(|Found { offset, result }| Container {
+            offset,
+            parsed: result.map(|f| parse(&f)),
+        })
+        .collect();
+    let mut problems = Vec::new();
+    if containers.is_empty() {
+        problems.push(Problem::NoFatBinary);
+    }
+    for container in &containers {
+        match &container.parsed {
+            Err(error) => {
+                problems.push(Problem::Corrupt {
+                    offset: container.offset,
+                    error: error.clone(),
+                });
+            }
+            Ok(parsed) => {
+                for target in required.iter() {
+                    if !parsed.images.iter().any(|image| satisfies(image, target)) {
+                        problems.push(Problem::Missing {
+                            offset: container.offset,
+                            kernels: parsed.kernels.clone(),
+                            target,
+                            holds: parsed.images.iter().map(Image::to_string).collect(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Report {
+        containers,
+        problems,
+    }
+}
+
+/// Whether `image` serves the required `target` (see the module docs).
+pub(crate) fn satisfies(image: &Image, target: Target) -> bool {
+    let same_arch = |have: sasskit_core::Arch, want: sasskit_core::Arch| {
+        have.sm == want.sm && (want.variant == Variant::Plain || have.variant == want.variant)
+    };
+    match (image.target(), target) {
+        (Some(Target::Sass(have)), Target::Sass(want))
+        | (Some(Target::Ptx(have)), Target::Ptx(want)) => same_arch(have, want),
+        _ => false,
+    }
+}
+
+fn parse(fatbin: &FatBinary<'_>) -> Parsed {
+    let kernels = fatbin
+        .images()
+        .iter()
+        .filter(|image| image.kind == ImageKind::Sass && image.compression == Compression::None)
+        .find_map(|image| cubin::kernel_names(fatbin.payload(image)?))
+        .unwrap_or_default();
+    Parsed {
+        size: fatbin.as_bytes().len(),
+        images: fatbin.images().to_vec(),
+        kernels,
+    }
+}
+
+impl Report {
+    /// One block per container: its offset, size and kernels, then one row per image.
+    pub(crate) fn table(&self, required: &TargetList) -> String {
+        let mut out = String::new();
+        for container in &self.containers {
+            let parsed = match &container.parsed {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    let _ = writeln!(out, "container {:#010x}: {error}", container.offset);
+                    continue;
+                }
+            };
+            let _ = writeln!(
+                out,
+                "container {:#010x}: {} bytes, {} image{}, kernels: {}",
+                container.offset,
+                parsed.size,
+                parsed.images.len(),
+                if parsed.images.len() == 1 { "" } else { "s" },
+                if parsed.kernels.is_empty() {
+                    "?".to_owned()
+                } else {
+                    parsed.kernels.join(", ")
+                },
+            );
+            let _ = writeln!(
+                out,
+                "  {:<7} {:<12} {:<8} {:<8} {:>8}  uncompressed",
+                "kind", "target", "version", "storage", "bytes"
+            );
+            for image in &parsed.images {
+                let target = image
+                    .target()
+                    .map_or_else(|| image.arch.to_string(), |t| t.to_string());
+                let stored = image.compressed_size.unwrap_or(image.payload_size);
+                let unpacked = image
+                    .uncompressed_size
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                let row = format!(
+                    "  {:<7} {:<12} {:<8} {:<8} {:>8}  {}",
+                    image.kind.to_string(),
+                    target,
+                    format!("{}.{}", image.version.0, image.version.1),
+                    image.compression.to_string(),
+                    stored,
+                    unpacked,
+                );
+                let _ = writeln!(out, "{}", row.trim_end());
+            }
+            let missing: Vec<String> = required
+                .iter()
+                .filter(|&target| !parsed.images.iter().any(|image| satisfies(image, target)))
+                .map(|target| target.to_string())
+                .collect();
+            if missing.is_empty() {
+                let _ = writeln!(out, "  ok: serves {required}");
+            } else {
+                let _ = writeln!(out, "  MISSING: {}", missing.join(", "));
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::NoFatBinary => f.write_str(
+                "no fat binary found: the file embeds no CUDA kernels (was it built without its \
+                 sasskit kernels, or is it the wrong file?)",
+            ),
+            Problem::Corrupt { offset, error } => {
+                write!(
+                    f,
+                    "the container candidate at {offset:#x} cannot be read: {error}"
+                )
+            }
+            Problem::Missing {
+                offset,
+                kernels,
+                target,
+                holds,
+            } => {
+                write!(f, "container at {offset:#x}")?;
+                if !kernels.is_empty() {
+                    write!(f, " (kernels {})", kernels.join(", "))?;
+                }
+                let what = if target.is_ptx() { "PTX" } else { "SASS" };
+                write!(f, " has no {what} for {target}")?;
+                if holds.is_empty() {
+                    f.write_str(" (it holds no image)")?;
+                } else {
+                    write!(f, " (it holds {})", holds.join(", "))?;
+                }
+                write!(
+                    f,
+                    ": add {target} to SASSKIT_ARCHS, to `[package.metadata.sasskit] archs` or to \
+                     the build.rs target list, and rebuild"
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

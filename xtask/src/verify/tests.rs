@@ -1,0 +1,218 @@
+//! Verification on synthetic fat binaries laid out as FATBIN.md §2 describes.
+
+use sasskit_core::TargetList;
+
+use super::{Problem, check};
+use crate::cubin::test_elf;
+
+const SASS: u16 = 2;
+const PTX: u16 = 1;
+const LTO: u16 = 8;
+const LINUX_64: u64 = 0x11;
+const ZSTD: u64 = 0x8000;
+const A: u64 = 0x10_0000;
+const F: u64 = 0x20_0000;
+
+/// One container holding `entries` of (kind, sm, flags, payload).
+fn fatbin(entries: &[(u16, u32, u64, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for &(kind, sm, flags, payload) in entries {
+        let padded = payload.len().next_multiple_of(8);
+        let mut header = [0u8; 64];
+        header[0..2].copy_from_slice(&kind.to_le_bytes());
+        header[2..4].copy_from_slice(&0x0101u16.to_le_bytes());
+        header[4..8].copy_from_slice(&64u32.to_le_bytes());
+        header[8..16].copy_from_slice(&(padded as u64).to_le_bytes());
+        if flags & ZSTD != 0 {
+            header[0x10..0x14].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+            header[0x38..0x40].copy_from_slice(&(4 * payload.len() as u64).to_le_bytes());
+        }
+        header[0x18..0x1a].copy_from_slice(&8u16.to_le_bytes());
+        header[0x1a..0x1c].copy_from_slice(&1u16.to_le_bytes());
+        header[0x1c..0x20].copy_from_slice(&sm.to_le_bytes());
+        header[0x28..0x30].copy_from_slice(&flags.to_le_bytes());
+        body.extend_from_slice(&header);
+        body.extend_from_slice(payload);
+        body.resize(body.len() + padded - payload.len(), 0);
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xBA55_ED50u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// `parts` concatenated with host-code-like filler around them, as in an executable.
+fn host_file(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut file = b"\x7fELF host code".repeat(7);
+    for part in parts {
+        file.extend_from_slice(part);
+        file.extend_from_slice(&[0x90; 13]);
+    }
+    file
+}
+
+fn required(list: &str) -> TargetList {
+    TargetList::parse(list).unwrap()
+}
+
+fn missing(problems: &[Problem]) -> Vec<(usize, String)> {
+    problems
+        .iter()
+        .filter_map(|problem| match problem {
+            Problem::Missing { offset, target, .. } => Some((*offset, target.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn default_targets_pass_when_every_container_has_them() {
+    let saxpy = test_elf(&[("saxpy", 0x12)]);
+    let one = fatbin(&[
+        (SASS, 90, LINUX_64, &saxpy),
+        (SASS, 100, LINUX_64 | 0x100_0000, &saxpy),
+        (SASS, 121, LINUX_64, &saxpy),
+    ]);
+    let two = fatbin(&[
+        (SASS, 121, LINUX_64, b"x"),
+        (SASS, 100, LINUX_64, b"x"),
+        (SASS, 90, LINUX_64, b"x"),
+    ]);
+    let report = check(&host_file(&[one, two]), &TargetList::default_targets());
+    assert_eq!(report.problems, []);
+    assert_eq!(report.containers.len(), 2);
+    let first = report.containers[0].parsed.as_ref().unwrap();
+    assert_eq!(first.kernels, ["saxpy"]);
+    let table = report.table(&TargetList::default_targets());
+    assert!(table.contains("kernels: saxpy"), "{table}");
+    assert!(table.contains("kernels: ?"), "{table}");
+    assert_eq!(
+        table.matches("ok: serves sm_90,sm_100,sm_121").count(),
+        2,
+        "{table}"
+    );
+}
+
+#[test]
+fn names_each_container_and_missing_arch() {
+    let saxpy = test_elf(&[("saxpy", 0x12)]);
+    let good = fatbin(&[
+        (SASS, 90, LINUX_64, b"x"),
+        (SASS, 100, LINUX_64, b"x"),
+        (SASS, 121, LINUX_64, b"x"),
+    ]);
+    let bad = fatbin(&[
+        (SASS, 90, LINUX_64, &saxpy),
+        (PTX, 100, LINUX_64 | ZSTD, b"ptx"),
+    ]);
+    let file = host_file(&[good.clone(), bad]);
+    let bad_offset = file.windows(good.len()).position(|w| w == good).unwrap() + good.len() + 13;
+    let report = check(&file, &TargetList::default_targets());
+    assert_eq!(
+        missing(&report.problems),
+        [
+            (bad_offset, "sm_100".to_owned()),
+            (bad_offset, "sm_121".to_owned())
+        ],
+        "PTX does not serve a SASS target"
+    );
+    let message = report.problems[1].to_string();
+    assert_eq!(
+        message,
+        format!(
+            "container at {bad_offset:#x} (kernels saxpy) has no SASS for sm_121 (it holds sass \
+             sm_90, ptx compute_100 (zstd)): add sm_121 to SASSKIT_ARCHS, to \
+             `[package.metadata.sasskit] archs` or to the build.rs target list, and rebuild"
+        )
+    );
+    assert!(
+        report
+            .table(&TargetList::default_targets())
+            .contains("MISSING: sm_100, sm_121")
+    );
+}
+
+#[test]
+fn a_and_f_sass_serve_the_plain_target_but_not_the_reverse() {
+    let file = fatbin(&[
+        (SASS, 90, LINUX_64 | A, b"x"),
+        (SASS, 100, LINUX_64 | F, b"x"),
+    ]);
+    assert_eq!(check(&file, &required("sm_90,sm_100")).problems, []);
+    assert_eq!(check(&file, &required("sm_90a,sm_100f")).problems, []);
+    let plain = fatbin(&[(SASS, 90, LINUX_64, b"x"), (SASS, 100, LINUX_64, b"x")]);
+    let report = check(&plain, &required("sm_90a,sm_100f"));
+    assert_eq!(
+        missing(&report.problems),
+        [(0, "sm_90a".to_owned()), (0, "sm_100f".to_owned())]
+    );
+    let report = check(&file, &required("sm_100a"));
+    assert_eq!(
+        missing(&report.problems),
+        [(0, "sm_100a".to_owned())],
+        "f does not serve a"
+    );
+}
+
+#[test]
+fn ptx_targets_need_ptx() {
+    let file = fatbin(&[
+        (SASS, 90, LINUX_64, b"x"),
+        (LTO, 90, LINUX_64 | 0x1_0000, b"x"),
+    ]);
+    let report = check(&file, &required("sm_90,compute_90"));
+    assert_eq!(missing(&report.problems), [(0, "compute_90".to_owned())]);
+    assert!(
+        report.problems[0]
+            .to_string()
+            .contains("has no PTX for compute_90")
+    );
+    let with_ptx = fatbin(&[
+        (PTX, 90, LINUX_64 | ZSTD, b"ptx"),
+        (SASS, 90, LINUX_64, b"x"),
+    ]);
+    assert_eq!(check(&with_ptx, &required("sm_90,compute_90")).problems, []);
+}
+
+#[test]
+fn no_container_is_a_failure() {
+    let report = check(
+        b"\x7fELF just host code \x50\xed\x55\xba but no container",
+        &required("sm_90"),
+    );
+    assert_eq!(report.problems, [Problem::NoFatBinary]);
+    assert!(
+        report.problems[0]
+            .to_string()
+            .starts_with("no fat binary found")
+    );
+}
+
+#[test]
+fn corrupt_container_is_a_failure() {
+    let mut file = fatbin(&[(SASS, 90, LINUX_64, b"x")]);
+    // Claim more entry bytes than the file holds.
+    file[8..16].copy_from_slice(&4096u64.to_le_bytes());
+    let report = check(&host_file(&[file]), &required("sm_90"));
+    assert!(
+        matches!(
+            report.problems.as_slice(),
+            [Problem::Corrupt { offset: 98, .. }]
+        ),
+        "{:?}",
+        report.problems
+    );
+    let message = report.problems[0].to_string();
+    assert!(
+        message.starts_with("the container candidate at 0x62 cannot be read"),
+        "{message}"
+    );
+    assert!(
+        report
+            .table(&required("sm_90"))
+            .starts_with("container 0x00000062: corrupt")
+    );
+}
