@@ -6,6 +6,7 @@
 //! | `saxpy_sm90a` | `sm_90a` | load exact SASS |
 //! | `saxpy_blackwell_ptx90` | `sm_100, sm_121, compute_90` | refuse, or JIT when allowed |
 //! | `saxpy_blackwell_only` | `sm_100, sm_121` | refuse without loading |
+//! | `unary` | `sm_90, sm_100, sm_121` | 52 kernels: the load-cost measurement's large module |
 //!
 //! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
 //! a missing nvcc fails the build instead.
@@ -18,12 +19,14 @@ const MODULES: &[(&str, &str)] = &[
         "sm_100,sm_121,compute_90",
     ),
     ("gpu_kernels/saxpy_blackwell_only.cu", "sm_100,sm_121"),
+    ("../kernels/unary.cu", "sm_90,sm_100,sm_121"),
 ];
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(sasskit_gpu_modules)");
     println!("cargo:rerun-if-env-changed=SASSKIT_REQUIRE_TOOLCHAIN");
     println!("cargo:rerun-if-changed=../kernels/saxpy.cu");
+    println!("cargo:rerun-if-changed=../kernels/unary.cu");
     for (file, archs) in MODULES {
         match sasskit_build::Build::new()
             .file(file)

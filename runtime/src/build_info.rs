@@ -1,5 +1,8 @@
 //! What the embedded build manifest says about how a module was built.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use sasskit_core::manifest::Manifest;
 
 use crate::embedded::EmbeddedModule;
@@ -7,6 +10,9 @@ use crate::error::LoadError;
 
 /// Shown for facts an empty manifest cannot tell.
 pub(crate) const UNKNOWN: &str = "unknown";
+
+/// Parsed manifests by the address and length of their embedded text.
+type ByManifest = HashMap<(usize, usize), Arc<BuildInfo>>;
 
 /// The parts of the manifest the runtime reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +25,28 @@ pub(crate) struct BuildInfo {
 }
 
 impl BuildInfo {
+    /// [`BuildInfo::read`], once per module and process: an embedded manifest is `'static`, so
+    /// its address identifies it for the life of the process, and later loads of the same
+    /// module (on other devices, or again) skip the TOML parse.
+    pub(crate) fn read_cached(module: &EmbeddedModule) -> Result<Arc<BuildInfo>, LoadError> {
+        static CACHE: OnceLock<Mutex<ByManifest>> = OnceLock::new();
+        let key = (module.manifest.as_ptr() as usize, module.manifest.len());
+        let cache = CACHE.get_or_init(Mutex::default);
+        if let Some(hit) = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(Arc::clone(hit));
+        }
+        let info = Arc::new(BuildInfo::read(module)?);
+        cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, Arc::clone(&info));
+        Ok(info)
+    }
+
     /// Reads the manifest of `module`; an empty one gives `unknown` everywhere.
     pub(crate) fn read(module: &EmbeddedModule) -> Result<BuildInfo, LoadError> {
         if module.manifest.trim().is_empty() {

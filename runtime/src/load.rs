@@ -171,9 +171,9 @@ pub(crate) fn load_plan(
         chosen,
         image_match,
         embedded,
-        nvcc_version: build.nvcc_version,
-        build_key: build.build_key,
-        cache: build.cache,
+        nvcc_version: build.nvcc_version.clone(),
+        build_key: build.build_key.clone(),
+        cache: build.cache.clone(),
         module: module.to_owned(),
         load_time: spent + started.elapsed(),
         jit_log,
@@ -190,7 +190,7 @@ pub(crate) fn load_plan(
         ctx: ctx.clone(),
         module: loaded,
         report,
-        kernels: build.kernels,
+        kernels: build.kernels.clone(),
     })
 }
 

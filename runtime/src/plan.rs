@@ -1,6 +1,8 @@
 //! The load decision, made without the driver: which image the device runs, whether that is
 //! allowed, and the exact bytes the driver will be handed.
 
+use std::sync::Arc;
+
 use sasskit_core::{FatBinary, ImageKind, ImageMatch, Target, select_image};
 
 use crate::build_info::BuildInfo;
@@ -18,7 +20,7 @@ pub struct Plan {
     pub(crate) chosen_version: (u16, u16),
     pub(crate) image_match: ImageMatch,
     pub(crate) embedded: Vec<String>,
-    pub(crate) build: BuildInfo,
+    pub(crate) build: Arc<BuildInfo>,
     pub(crate) image: Vec<u8>,
 }
 
@@ -70,7 +72,7 @@ pub fn check(
         module: module.name.to_owned(),
         error,
     })?;
-    let build = BuildInfo::read(module)?;
+    let build = BuildInfo::read_cached(module)?;
     let images = fatbin.images();
     let embedded: Vec<String> = images.iter().map(ToString::to_string).collect();
     let cc = device.compute_capability;
