@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
-use sasskit_core::{Target, TargetList};
+use sasskit_core::{Arch, Target, TargetList};
 
 use crate::command::display;
 use crate::error::{Error, ErrorKind};
 use crate::toolkit::Nvcc;
-use crate::{config, deps, diagnostics, fs, key, signature, verify};
+use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
 
 /// What every file of one build shares.
 #[derive(Debug)]
@@ -131,7 +131,14 @@ impl Session {
         extracted: &signature::Extracted,
     ) -> Result<(Manifest, Vec<PathBuf>), Error> {
         let bytes = fs::read(tmp_fatbin)?;
-        let fatbin = verify::verify(&bytes, &job.targets, &format!("`{}`", job.source.display()))?;
+        let what = format!("`{}`", job.source.display());
+        let fatbin = verify::verify(&bytes, &job.targets, &what)?;
+        crosscheck::check(
+            &fatbin,
+            preprocessed_arch(&job.targets),
+            &extracted.kernels,
+            &what,
+        )?;
         let images = fatbin.images().iter().map(ImageInfo::from_image).collect();
         let inputs = deps::parse(&fs::read_to_string(tmp_dep)?);
         fs::write_atomic(fatbin_path, &bytes)?;
@@ -162,7 +169,7 @@ impl Session {
     fn preprocess(&self, job: &Job) -> Result<String, Error> {
         let mut command = self.nvcc.tool.command();
         command.arg("-E").args(self.base_args());
-        if let Some(Target::Sass(arch) | Target::Ptx(arch)) = job.targets.iter().next() {
+        if let Some(arch) = preprocessed_arch(&job.targets) {
             command.arg("-gencode").arg(Target::Sass(arch).gencode());
         }
         command.arg(&job.source);
@@ -176,6 +183,11 @@ impl Session {
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
+}
+
+/// The architecture `nvcc -E` preprocesses for: the first target's.
+fn preprocessed_arch(targets: &TargetList) -> Option<Arch> {
+    targets.iter().next().map(Target::arch)
 }
 
 fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error> {

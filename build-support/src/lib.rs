@@ -42,6 +42,7 @@
 mod command;
 mod compile;
 mod config;
+mod crosscheck;
 mod deps;
 mod diagnostics;
 mod env;

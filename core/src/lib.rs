@@ -4,11 +4,14 @@
 //! * [`fatbin`]: a defensive parser for NVIDIA fat binary containers, and the SASS-only filter;
 //! * [`select`]: the image the driver would choose for a device;
 //! * [`manifest`]: what the build script hands to the macro and the runtime;
-//! * [`kernel`]: kernel signatures and the C to Rust type mapping.
+//! * [`kernel`]: kernel signatures and the C to Rust type mapping;
+//! * [`cubin`]: the kernels of a cubin and their parameter buffer layouts, to cross-check
+//!   extracted signatures against what nvcc compiled.
 //!
 //! This crate is an implementation detail of `sasskit`; its API follows sasskit's version exactly.
 
 pub mod arch;
+pub mod cubin;
 pub mod fatbin;
 pub mod kernel;
 pub mod manifest;

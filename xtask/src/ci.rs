@@ -4,9 +4,10 @@
 //! cargo cannot: the pinned CUDA compiler, `SASSKIT_REQUIRE_TOOLCHAIN=1` so that tests needing
 //! nvcc fail instead of skipping, and the check of the release binary's embedded kernels.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use sasskit_core::TargetList;
 
 use crate::cmd::Cmd;
@@ -56,8 +57,36 @@ pub(crate) fn run() -> Result<()> {
     steps.run("verify example", || {
         verify::run(&release_binary(EXAMPLE), &TargetList::default_targets())
     })?;
+    steps.run("verify refuses a gap", || {
+        refuses_missing_arch(&toolchain.nvcc, &root)
+    })?;
     steps.summary(None);
     Ok(())
+}
+
+/// Builds a fat binary without sm_121 and checks that `verify` refuses it, naming sm_121: the
+/// verifier must be able to fail, or its passes prove nothing.
+fn refuses_missing_arch(nvcc: &Path, root: &Path) -> Result<()> {
+    let dir = root.join("target").join("ci");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let fatbin = dir.join("saxpy-without-sm_121.fatbin");
+    Cmd::new(nvcc)
+        .args(["--fatbin", "-gencode", "arch=compute_90,code=sm_90"])
+        .args(["-gencode", "arch=compute_100,code=sm_100", "-o"])
+        .arg(&fatbin)
+        .arg(root.join("kernels").join("saxpy.cu"))
+        .run()?;
+    match verify::run(&fatbin, &TargetList::default_targets()) {
+        Ok(()) => bail!(
+            "`verify` accepted {}, which has no sm_121 SASS",
+            fatbin.display()
+        ),
+        Err(error) if format!("{error:#}").contains("sm_121") => {
+            eprintln!("verify refused it as it must: {error:#}");
+            Ok(())
+        }
+        Err(error) => Err(error.context("`verify` failed, but without naming sm_121")),
+    }
 }
 
 /// Steps run so far with their durations, for the banners and the summary.

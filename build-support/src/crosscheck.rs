@@ -1,0 +1,224 @@
+//! Checks the signatures extracted from the preprocessed source against the code nvcc compiled.
+//!
+//! The wrappers pass one pointer per parameter to `cuLaunchKernel`, and the driver copies as
+//! many bytes from each as the compiled kernel declares. A parameter the extractor got wrong
+//! would therefore corrupt the launch silently; ptxas records the size of every parameter in
+//! the cubin (`EIATTR_KPARAM_INFO`, see [`sasskit_core::cubin`]), so the build compares them and
+//! fails instead.
+//!
+//! One raw SASS image is read: the one for the architecture the source was preprocessed for
+//! when there is one, else the first. Compressed images are skipped, and when no raw SASS image
+//! exists the check is skipped.
+
+use sasskit_core::cubin::{self, KernelParams};
+use sasskit_core::kernel::KernelSignature;
+use sasskit_core::{Arch, Compression, FatBinary, ImageKind};
+
+use crate::error::{Error, ErrorKind};
+
+/// Compares `kernels` with the first raw SASS image of `fatbin` (preferring `preferred`).
+/// `what` names the source for messages.
+pub(crate) fn check(
+    fatbin: &FatBinary<'_>,
+    preferred: Option<Arch>,
+    kernels: &[KernelSignature],
+    what: &str,
+) -> Result<(), Error> {
+    if kernels.is_empty() {
+        return Ok(());
+    }
+    let raw_sass = || {
+        fatbin
+            .images()
+            .iter()
+            .filter(|image| image.kind == ImageKind::Sass && image.compression == Compression::None)
+    };
+    let image = raw_sass()
+        .find(|image| Some(image.arch) == preferred)
+        .or_else(|| raw_sass().next());
+    let Some(image) = image else {
+        return Ok(());
+    };
+    let Some(elf) = fatbin.payload(image) else {
+        return Ok(());
+    };
+    let compiled = cubin::kernels(elf).map_err(|error| {
+        Error::new(ErrorKind::Verify(format!(
+            "cannot read the {} cubin nvcc produced for {what} to check the kernel signatures: \
+             {error}; {REPORT}",
+            image.arch
+        )))
+    })?;
+    let problems = compare(kernels, &compiled, &image.arch.to_string());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::Signature(format!(
+            "the kernel signatures sasskit extracted from {what} do not match the code nvcc \
+             compiled; the generated wrappers would pass corrupt arguments:\n  {}",
+            problems.join("\n  ")
+        ))))
+    }
+}
+
+const REPORT: &str = "this is a sasskit bug or a construct sasskit does not support; please \
+                      report it with the kernel's declaration";
+
+/// One message per mismatch between the extracted `kernels` and the `compiled` ones; `arch`
+/// names the cubin's architecture.
+fn compare(kernels: &[KernelSignature], compiled: &[KernelParams], arch: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for kernel in kernels {
+        let at = format!("{}:{}", kernel.file, kernel.line);
+        let name = &kernel.name;
+        let Some(found) = compiled.iter().find(|found| found.name == *name) else {
+            problems.push(format!(
+                "{at}: kernel `{name}` is not in the {arch} cubin nvcc compiled; {REPORT}"
+            ));
+            continue;
+        };
+        let ordinals_ok = found
+            .params
+            .iter()
+            .enumerate()
+            .all(|(index, slot)| usize::from(slot.ordinal) == index);
+        if !ordinals_ok || found.params.len() != kernel.params.len() {
+            problems.push(format!(
+                "{at}: kernel `{name}` has {} parameters in the Rust wrapper but {} in the {arch} \
+                 cubin nvcc compiled; {REPORT}",
+                kernel.params.len(),
+                found.params.len()
+            ));
+            continue;
+        }
+        for (index, (param, slot)) in kernel.params.iter().zip(&found.params).enumerate() {
+            let ours = param.ty.size();
+            let theirs = usize::from(slot.size);
+            if ours != theirs {
+                problems.push(format!(
+                    "{at}: kernel `{name}` parameter {index} `{}` (`{}`, Rust `{}`) is {ours} \
+                     bytes in the Rust wrapper but {theirs} bytes in the {arch} cubin nvcc \
+                     compiled; {REPORT}",
+                    param.name, param.c_type, param.ty
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use sasskit_core::cubin::{KernelParams, ParamSlot};
+    use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar};
+
+    use super::compare;
+
+    fn signature(name: &str, params: &[(&str, ParamType)]) -> KernelSignature {
+        KernelSignature {
+            name: name.to_owned(),
+            file: "kernels/k.cu".to_owned(),
+            line: 7,
+            params: params
+                .iter()
+                .map(|(c_type, ty)| Param {
+                    name: format!("p_{c_type}"),
+                    c_type: (*c_type).to_owned(),
+                    ty: *ty,
+                })
+                .collect(),
+        }
+    }
+
+    fn compiled(name: &str, sizes: &[u16]) -> KernelParams {
+        let mut offset = 0u16;
+        let params = sizes
+            .iter()
+            .enumerate()
+            .map(|(ordinal, &size)| {
+                offset = offset.next_multiple_of(size.max(1));
+                let slot = ParamSlot {
+                    ordinal: ordinal as u16,
+                    offset,
+                    size,
+                };
+                offset += size;
+                slot
+            })
+            .collect();
+        KernelParams {
+            name: name.to_owned(),
+            params,
+            buffer_size: None,
+        }
+    }
+
+    const F32: ParamType = ParamType::Scalar(Scalar::F32);
+    const F16: ParamType = ParamType::Scalar(Scalar::F16);
+    const BOOL: ParamType = ParamType::Scalar(Scalar::Bool);
+    const PTR: ParamType = ParamType::ConstPtr(Scalar::F32);
+
+    #[test]
+    fn matching_signatures_pass() {
+        let kernels = [
+            signature("saxpy", &[("float", F32), ("const float*", PTR)]),
+            signature("flags", &[("__half", F16), ("bool", BOOL)]),
+            signature("none", &[]),
+        ];
+        let cubin = [
+            compiled("other", &[4]),
+            compiled("saxpy", &[4, 8]),
+            compiled("flags", &[2, 1]),
+            compiled("none", &[]),
+        ];
+        assert_eq!(compare(&kernels, &cubin, "sm_90"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn size_mismatch_names_file_kernel_parameter_and_sizes() {
+        let kernels = [signature("scale", &[("float", F32), ("weird_t", F32)])];
+        let problems = compare(&kernels, &[compiled("scale", &[4, 8])], "sm_90");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let message = &problems[0];
+        for part in [
+            "kernels/k.cu:7",
+            "`scale`",
+            "parameter 1 `p_weird_t`",
+            "`weird_t`",
+            "4 bytes in the Rust wrapper",
+            "8 bytes in the sm_90 cubin",
+            "sasskit bug",
+        ] {
+            assert!(message.contains(part), "`{part}` not in {message}");
+        }
+    }
+
+    #[test]
+    fn count_mismatch_and_missing_kernel() {
+        let kernels = [
+            signature("two", &[("float", F32), ("float", F32)]),
+            signature("gone", &[]),
+        ];
+        let problems = compare(&kernels, &[compiled("two", &[4, 4, 4])], "sm_80");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("2 parameters in the Rust wrapper but 3"));
+        assert!(problems[1].contains("`gone` is not in the sm_80 cubin"));
+    }
+
+    #[test]
+    fn names_match_exactly() {
+        let kernels = [signature("saxpy", &[])];
+        let problems = compare(&kernels, &[compiled("_Z5saxpyv", &[])], "sm_90");
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn gaps_in_ordinals_are_a_count_mismatch() {
+        let kernels = [signature("k", &[("float", F32), ("float", F32)])];
+        let mut found = compiled("k", &[4, 4]);
+        found.params[1].ordinal = 2;
+        let problems = compare(&kernels, &[found], "sm_90");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("parameters"));
+    }
+}
