@@ -11,6 +11,9 @@
 //!   the buffer in the bank, `u16` size of the whole buffer. Kernels without parameters have
 //!   neither record.
 //!
+//! Kernels are told from device functions that were not inlined (which get such a section
+//! under `-G`) by their symbol: a function with the entry-point bit (`0x10`) of `st_other` set.
+//!
 //! Every record starts with `u8` format and `u8` attribute. Formats `0x01` (`EIFMT_NVAL`),
 //! `0x02` (`EIFMT_BVAL`) and `0x03` (`EIFMT_HVAL`) then carry two bytes of value (zero,
 //! a byte and padding, or a `u16`); format `0x04` (`EIFMT_SVAL`) carries a `u16` size and that
@@ -28,6 +31,11 @@ const ELFDATA2LSB: u8 = 1;
 const ELF_HEADER_SIZE: usize = 0x40;
 const SECTION_HEADER_SIZE: usize = 0x40;
 const INFO_PREFIX: &[u8] = b".nv.info.";
+const SHT_SYMTAB: u32 = 2;
+const SYMBOL_SIZE: usize = 24;
+const STT_FUNC: u8 = 2;
+/// `st_other` bit that marks a kernel entry point (device functions lack it).
+const STO_CUDA_ENTRY: u8 = 0x10;
 
 const EIFMT_NVAL: u8 = 0x01;
 const EIFMT_BVAL: u8 = 0x02;
@@ -105,6 +113,16 @@ pub enum CubinErrorKind {
         /// The section index.
         section: usize,
     },
+    /// A symbol table whose string table index is not a section.
+    BadSymbolStringTable {
+        /// The index found.
+        index: u32,
+    },
+    /// A symbol name that does not end inside its string table.
+    BadSymbolName {
+        /// The symbol index.
+        symbol: usize,
+    },
     /// An EIATTR record of a format this reader does not know.
     UnknownRecordFormat {
         /// The format byte.
@@ -169,6 +187,15 @@ impl fmt::Display for CubinError {
                 f,
                 "the name of section {section} is outside its string table (offset {at:#x})"
             ),
+            CubinErrorKind::BadSymbolStringTable { index } => write!(
+                f,
+                "symbol table at offset {at:#x} names string table {index}, which is not a \
+                 section"
+            ),
+            CubinErrorKind::BadSymbolName { symbol } => write!(
+                f,
+                "the name of symbol {symbol} is outside its string table (offset {at:#x})"
+            ),
             CubinErrorKind::UnknownRecordFormat { format, attribute } => write!(
                 f,
                 "EIATTR record of unknown format {format:#04x} (attribute {attribute:#04x}) at \
@@ -191,7 +218,9 @@ impl std::error::Error for CubinError {}
 
 /// The kernels of an uncompressed cubin, in section order, with their parameter layouts.
 ///
-/// A kernel is a `.nv.info.<kernel>` section; the cubin-wide `.nv.info` section is skipped.
+/// A kernel is a `.nv.info.<kernel>` section whose name is a function symbol marked as an entry
+/// point (`st_other & 0x10`): device functions that were not inlined (`-G`) have such a section
+/// too, but are not entry points. The cubin-wide `.nv.info` section is skipped.
 pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
     if elf.get(..4).is_some_and(|magic| magic != ELF_MAGIC) {
         return Err(CubinError::new(0, CubinErrorKind::NotElf));
@@ -228,6 +257,8 @@ pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
         .map(|(index, raw)| SectionHeader {
             at: table_start + index * usize::from(shentsize),
             name: u32_at(raw, 0),
+            kind: u32_at(raw, 4),
+            link: u32_at(raw, 0x28),
             offset: u64_at(raw, 0x18),
             size: u64_at(raw, 0x20),
         })
@@ -244,20 +275,21 @@ pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
         strtab_header.size,
         "section name string table",
     )?;
+    let entries = entry_points(elf, &headers)?;
     let mut kernels = Vec::new();
     for (index, section) in headers.iter().enumerate() {
-        let name = strtab
-            .get(to_usize(u64::from(section.name))..)
-            .and_then(|rest| rest.iter().position(|&b| b == 0).map(|end| &rest[..end]))
-            .ok_or_else(|| {
-                CubinError::new(
-                    section.at,
-                    CubinErrorKind::BadSectionName { section: index },
-                )
-            })?;
+        let name = c_string(strtab, section.name).ok_or_else(|| {
+            CubinError::new(
+                section.at,
+                CubinErrorKind::BadSectionName { section: index },
+            )
+        })?;
         let Some(kernel) = name.strip_prefix(INFO_PREFIX) else {
             continue;
         };
+        if !entries.contains(&kernel) {
+            continue;
+        }
         let data = range(elf, section.offset, section.size, "kernel info section")?;
         let mut params = KernelParams {
             name: String::from_utf8_lossy(kernel).into_owned(),
@@ -273,10 +305,46 @@ pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
     Ok(kernels)
 }
 
+/// The names of the entry-point function symbols of every symbol table.
+fn entry_points<'a>(elf: &'a [u8], headers: &[SectionHeader]) -> Result<Vec<&'a [u8]>, CubinError> {
+    let mut entries = Vec::new();
+    for symtab in headers.iter().filter(|header| header.kind == SHT_SYMTAB) {
+        let symbols = range(elf, symtab.offset, symtab.size, "symbol table")?;
+        let Some(strings) = headers.get(to_usize(u64::from(symtab.link))) else {
+            return Err(CubinError::new(
+                symtab.at,
+                CubinErrorKind::BadSymbolStringTable { index: symtab.link },
+            ));
+        };
+        let strings = range(elf, strings.offset, strings.size, "symbol string table")?;
+        for (index, symbol) in symbols.chunks_exact(SYMBOL_SIZE).enumerate() {
+            if symbol[4] & 0xf != STT_FUNC || symbol[5] & STO_CUDA_ENTRY == 0 {
+                continue;
+            }
+            let name = c_string(strings, u32_at(symbol, 0)).ok_or_else(|| {
+                CubinError::new(
+                    to_usize(symtab.offset).saturating_add(index * SYMBOL_SIZE),
+                    CubinErrorKind::BadSymbolName { symbol: index },
+                )
+            })?;
+            entries.push(name);
+        }
+    }
+    Ok(entries)
+}
+
+/// The NUL-terminated string at `start` of a string table.
+fn c_string(table: &[u8], start: u32) -> Option<&[u8]> {
+    let rest = table.get(to_usize(u64::from(start))..)?;
+    rest.iter().position(|&b| b == 0).map(|end| &rest[..end])
+}
+
 struct SectionHeader {
     /// Where the header itself is, for error offsets.
     at: usize,
     name: u32,
+    kind: u32,
+    link: u32,
     offset: u64,
     size: u64,
 }

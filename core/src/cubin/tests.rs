@@ -170,3 +170,17 @@ proptest! {
         let _ = kernels(&data);
     }
 }
+
+#[test]
+fn device_functions_with_info_sections_are_not_kernels() {
+    // Under `-G`, the non-inlined `twice` gets a `.nv.info._Z5twicef` section too.
+    let debug = include_bytes!("../../tests/fixtures/noinline_debug_sm90.cubin");
+    assert_eq!(
+        kernels(debug).unwrap(),
+        [KernelParams {
+            name: "scale".to_owned(),
+            params: vec![slot(0, 0, 8), slot(1, 8, 4)],
+            buffer_size: Some(12),
+        }]
+    );
+}
