@@ -18,14 +18,14 @@
 //!    __global__` kernel, so that `sasskit::kernels!` can generate typed wrappers;
 //! 3. compiles it with one `-gencode arch=compute_XY,code=sm_XY` per target (never `-arch`,
 //!    which would also embed PTX), in parallel across files within cargo's jobserver;
-//! 4. parses the result and fails the build if any requested target has no image;
+//! 4. parses the result and fails the build if any requested target has no image, or if a
+//!    kernel's parameters in the compiled cubin differ from the signature read in step 2;
 //! 5. writes, atomically, into `$OUT_DIR/sasskit/`:
 //!
 //! ```text
 //! $OUT_DIR/sasskit/
 //! ├── saxpy.fatbin   the fat binary, embedded by `sasskit::kernels!(saxpy)`
-//! ├── saxpy.toml     its manifest: targets, images, kernels, nvcc, build key
-//! └── saxpy.d        nvcc's dependency file
+//! └── saxpy.toml     its manifest: targets, images, kernels, nvcc, build key
 //! ```
 //!
 //! 6. prints `cargo:rerun-if-changed` for every source and included header and
