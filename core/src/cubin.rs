@@ -25,6 +25,8 @@
 
 use std::fmt;
 
+use crate::le::{u16_at, u32_at, u64_at};
+
 const ELF_MAGIC: &[u8] = b"\x7fELF";
 const ELFCLASS64: u8 = 2;
 const ELFDATA2LSB: u8 = 1;
@@ -456,21 +458,6 @@ fn range<'a>(
 
 fn to_usize(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
-}
-
-// The callers below have bounds-checked `data` already.
-fn u16_at(data: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([data[at], data[at + 1]])
-}
-
-fn u32_at(data: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
-}
-
-fn u64_at(data: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&data[at..at + 8]);
-    u64::from_le_bytes(word)
 }
 
 #[cfg(test)]

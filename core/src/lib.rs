@@ -14,6 +14,7 @@ pub mod arch;
 pub mod cubin;
 pub mod fatbin;
 pub mod kernel;
+mod le;
 pub mod manifest;
 pub mod select;
 

@@ -3,6 +3,7 @@
 use super::error::{FatbinError, FatbinErrorKind};
 use super::image::{Compression, FLAG_LZ4, FLAG_ZSTD, Image, ImageKind};
 use crate::arch::Arch;
+use crate::le::{u16_at, u32_at, u64_at};
 
 /// The container magic number, `50 ed 55 ba` in the file.
 pub const MAGIC: u32 = 0xBA55_ED50;
@@ -53,18 +54,18 @@ impl<'a> FatBinary<'a> {
         let err = |offset: usize, kind| FatbinError::new(base + offset, kind);
         let header = field(data, 0, CONTAINER_HEADER_SIZE, "container header")
             .map_err(|kind| err(0, kind))?;
-        let magic = le_u32(header, 0);
+        let magic = u32_at(header, 0);
         if magic != MAGIC {
             return Err(err(0, FatbinErrorKind::BadMagic { found: magic }));
         }
-        let version = le_u16(header, 4);
+        let version = u16_at(header, 4);
         if version != 1 {
             return Err(err(
                 4,
                 FatbinErrorKind::UnsupportedVersion { found: version },
             ));
         }
-        let header_size = usize::from(le_u16(header, 6));
+        let header_size = usize::from(u16_at(header, 6));
         if header_size < CONTAINER_HEADER_SIZE {
             return Err(err(
                 6,
@@ -74,7 +75,7 @@ impl<'a> FatBinary<'a> {
                 },
             ));
         }
-        let fat_size = le_u64(header, 8);
+        let fat_size = u64_at(header, 8);
         let end = (header_size as u64).saturating_add(fat_size);
         if end > data.len() as u64 {
             return Err(err(
@@ -123,7 +124,7 @@ impl<'a> FatBinary<'a> {
     /// The runtime loads `filter(|image| image.kind == ImageKind::Sass)`: with no PTX in the
     /// container, the driver cannot JIT-compile, not even from its per-user cache.
     pub fn filter(&self, mut keep: impl FnMut(&Image) -> bool) -> Vec<u8> {
-        let header_size = usize::from(le_u16(self.bytes, 6));
+        let header_size = usize::from(u16_at(self.bytes, 6));
         let kept: Vec<&Image> = self.images.iter().filter(|image| keep(image)).collect();
         let entries_len: usize = kept.iter().map(|image| image.entry_size()).sum();
         let mut out = Vec::with_capacity(header_size + entries_len);
@@ -147,7 +148,7 @@ impl<'a> FatBinary<'a> {
 fn parse_entry(container: &[u8], offset: usize) -> Result<Image, (usize, FatbinErrorKind)> {
     let header = field(container, offset, ENTRY_HEADER_MIN, "entry header")
         .map_err(|kind| (offset, kind))?;
-    let header_size = le_u32(header, 4) as usize;
+    let header_size = u32_at(header, 4) as usize;
     if header_size < ENTRY_HEADER_MIN {
         return Err((
             offset + 4,
@@ -157,7 +158,7 @@ fn parse_entry(container: &[u8], offset: usize) -> Result<Image, (usize, FatbinE
             },
         ));
     }
-    let payload_size = le_u64(header, 8);
+    let payload_size = u64_at(header, 8);
     let end = (offset as u64)
         .saturating_add(header_size as u64)
         .saturating_add(payload_size);
@@ -171,7 +172,7 @@ fn parse_entry(container: &[u8], offset: usize) -> Result<Image, (usize, FatbinE
             },
         ));
     }
-    let flags = le_u64(header, 0x28);
+    let flags = u64_at(header, 0x28);
     let variant = Image::variant_from_flags(flags).ok_or((
         offset + 0x28,
         FatbinErrorKind::ConflictingVariants { flags },
@@ -183,14 +184,14 @@ fn parse_entry(container: &[u8], offset: usize) -> Result<Image, (usize, FatbinE
     } else {
         Compression::None
     };
-    let compressed_size = le_u32(header, 0x10) as usize;
-    let uncompressed_size = le_u64(header, 0x38);
+    let compressed_size = u32_at(header, 0x10) as usize;
+    let uncompressed_size = u64_at(header, 0x38);
     let compressed = compression != Compression::None;
     Ok(Image {
-        kind: ImageKind::from_raw(le_u16(header, 0)),
-        arch: Arch::new(le_u32(header, 0x1c), variant),
+        kind: ImageKind::from_raw(u16_at(header, 0)),
+        arch: Arch::new(u32_at(header, 0x1c), variant),
         compression,
-        version: (le_u16(header, 0x1a), le_u16(header, 0x18)),
+        version: (u16_at(header, 0x1a), u16_at(header, 0x18)),
         flags,
         offset,
         header_size,
@@ -215,17 +216,4 @@ fn field<'d>(
             needed: len as u64,
             available: data.len().saturating_sub(offset) as u64,
         })
-}
-
-// The readers below are only called on slices whose length was checked by `field`.
-fn le_u16(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
-}
-
-fn le_u32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default())
-}
-
-fn le_u64(bytes: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
 }
