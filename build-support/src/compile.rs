@@ -7,6 +7,7 @@ use std::process::Output;
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
 use sasskit_core::{Arch, Target, TargetList};
 
+use crate::cache::Cache;
 use crate::command::display;
 use crate::error::{Error, ErrorKind};
 use crate::toolkit::Nvcc;
@@ -20,6 +21,10 @@ pub(crate) struct Session {
     pub(crate) flags: Vec<String>,
     /// The host compiler nvcc should use, if the `cc` crate found one.
     pub(crate) ccbin: Option<PathBuf>,
+    /// The host compiler's `--version` line, part of the build key.
+    pub(crate) host_compiler: String,
+    /// The shared build cache, if one is configured.
+    pub(crate) cache: Option<Cache>,
     pub(crate) out_dir: PathBuf,
 }
 
@@ -64,74 +69,24 @@ impl Session {
                 extracted.errors.join("\n  ")
             ))));
         }
-        let gencode: Vec<String> = job
-            .targets
-            .iter()
-            .flat_map(|target| ["-gencode".to_owned(), target.gencode()])
-            .collect();
         let mut args = self.base_args();
-        args.extend(gencode);
-        let build_key = key::build_key(&preprocessed, &self.nvcc, &args, &job.targets);
-
+        args.extend(
+            job.targets
+                .iter()
+                .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
+        );
+        let build_key = key::build_key(
+            &preprocessed,
+            &self.nvcc,
+            &self.host_compiler,
+            &args,
+            &job.targets,
+        );
+        let what = format!("`{source}`");
         let fatbin_path = self.out_dir.join(format!("{}.fatbin", job.module));
         let manifest_path = self.out_dir.join(format!("{}.toml", job.module));
-        let dep_path = self.out_dir.join(format!("{}.d", job.module));
-        let tmp_fatbin = fs::temporary_sibling(&fatbin_path);
-        let tmp_dep = fs::temporary_sibling(&dep_path);
-        let mut command = self.nvcc.tool.command();
-        command
-            .arg("--fatbin")
-            .args(&args)
-            .arg("-MD")
-            .arg("-MF")
-            .arg(&tmp_dep)
-            .arg("-o")
-            .arg(&tmp_fatbin)
-            .arg(&job.source);
-        let output = run(&mut command, &self.nvcc)?;
-        let cleanup = || {
-            let _ = std::fs::remove_file(&tmp_fatbin);
-            let _ = std::fs::remove_file(&tmp_dep);
-        };
-        if !output.status.success() {
-            cleanup();
-            return Err(compile_error(&source, &command, &output));
-        }
-        let result = self.finish(
-            job,
-            &tmp_fatbin,
-            &tmp_dep,
-            &fatbin_path,
-            build_key,
-            &extracted,
-        );
-        cleanup();
-        let (manifest, inputs) = result?;
-        fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
         let mut warnings = extracted.warnings;
-        warnings.extend(diagnostics::normalize(&String::from_utf8_lossy(
-            &output.stderr,
-        )));
-        Ok(Compiled {
-            manifest,
-            fatbin_path,
-            manifest_path,
-            inputs,
-            warnings,
-        })
-    }
-
-    fn finish(
-        &self,
-        job: &Job,
-        tmp_fatbin: &Path,
-        tmp_dep: &Path,
-        fatbin_path: &Path,
-        build_key: String,
-        extracted: &signature::Extracted,
-    ) -> Result<(Manifest, Vec<PathBuf>), Error> {
-        let bytes = fs::read(tmp_fatbin)?;
-        let what = format!("`{}`", job.source.display());
+        let (bytes, cache) = self.obtain(job, &args, &build_key, &what, &mut warnings)?;
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         crosscheck::check(
             &fatbin,
@@ -139,28 +94,116 @@ impl Session {
             &extracted.kernels,
             &what,
         )?;
-        let images = fatbin.images().iter().map(ImageInfo::from_image).collect();
-        let inputs = deps::parse(&fs::read_to_string(tmp_dep)?);
-        fs::write_atomic(fatbin_path, &bytes)?;
         let manifest = Manifest {
             format: FORMAT,
             module: ModuleInfo {
                 name: job.module.clone(),
-                source: job.source.display().to_string(),
+                source,
                 fatbin: format!("{}.fatbin", job.module),
                 targets: config::names(&job.targets),
                 build_key,
-                cache: CacheStatus::Off,
+                cache,
             },
             toolkit: ToolkitInfo {
                 nvcc: self.nvcc.tool.path().display().to_string(),
                 version: self.nvcc.version.clone(),
                 flags: self.flags.clone(),
             },
-            images,
-            kernels: extracted.kernels.clone(),
+            images: fatbin.images().iter().map(ImageInfo::from_image).collect(),
+            kernels: extracted.kernels,
         };
-        Ok((manifest, inputs))
+        // The fat binary first: a manifest never names bytes that are not in place yet.
+        fs::write_atomic(&fatbin_path, &bytes)?;
+        fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
+        Ok(Compiled {
+            manifest,
+            fatbin_path,
+            manifest_path,
+            inputs: deps::included_files(&preprocessed),
+            warnings,
+        })
+    }
+
+    /// The fat binary for `build_key`: this build's previous output if it has the same key, else
+    /// a verified entry of the shared cache, else nvcc's (stored in the cache). Candidates that
+    /// fail verification are skipped, never used.
+    fn obtain(
+        &self,
+        job: &Job,
+        args: &[String],
+        build_key: &str,
+        what: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Vec<u8>, CacheStatus), Error> {
+        if let Some(previous) = self.previous_output(job, build_key) {
+            return Ok(previous);
+        }
+        let Some(cache) = &self.cache else {
+            return Ok((self.run_nvcc(job, args, warnings)?, CacheStatus::Off));
+        };
+        match cache.lookup(build_key) {
+            Some(bytes) if verify::verify(&bytes, &job.targets, what).is_ok() => {
+                return Ok((bytes, CacheStatus::Hit));
+            }
+            Some(_) => warnings.push(format!(
+                "the cache entry {} for {what} is corrupt or not what its key promises; \
+                 rebuilding it",
+                cache.entry(build_key).display()
+            )),
+            None => {}
+        }
+        let bytes = self.run_nvcc(job, args, warnings)?;
+        verify::verify(&bytes, &job.targets, what)?;
+        cache.store(build_key, &bytes)?;
+        Ok((bytes, CacheStatus::Miss))
+    }
+
+    /// The fat binary this build wrote last time, when its manifest has the same build key and
+    /// it still verifies: cargo reruns the build script for every file when one header changes,
+    /// and only the files whose key changed need nvcc.
+    fn previous_output(&self, job: &Job, build_key: &str) -> Option<(Vec<u8>, CacheStatus)> {
+        let text =
+            std::fs::read_to_string(self.out_dir.join(format!("{}.toml", job.module))).ok()?;
+        let manifest = Manifest::from_toml(&text).ok()?;
+        if manifest.module.build_key != build_key {
+            return None;
+        }
+        let bytes = std::fs::read(self.out_dir.join(&manifest.module.fatbin)).ok()?;
+        verify::verify(&bytes, &job.targets, "the previous output").ok()?;
+        Some((bytes, manifest.module.cache))
+    }
+
+    /// `nvcc --fatbin`, into a temporary file that is removed again.
+    fn run_nvcc(
+        &self,
+        job: &Job,
+        args: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<u8>, Error> {
+        let tmp = fs::temporary_sibling(&self.out_dir.join(format!("{}.fatbin", job.module)));
+        let mut command = self.nvcc.tool.command();
+        command
+            .arg("--fatbin")
+            .args(args)
+            .arg("-o")
+            .arg(&tmp)
+            .arg(&job.source);
+        let output = run(&mut command, &self.nvcc);
+        let bytes = match &output {
+            Ok(output) if output.status.success() => fs::read(&tmp),
+            Ok(output) => Err(compile_error(
+                &job.source.display().to_string(),
+                &command,
+                output,
+            )),
+            Err(_) => Ok(Vec::new()),
+        };
+        let _ = std::fs::remove_file(&tmp);
+        let output = output?;
+        warnings.extend(diagnostics::normalize(&String::from_utf8_lossy(
+            &output.stderr,
+        )));
+        bytes
     }
 
     /// `nvcc -E`: the translation unit as the compiler sees it, for signature extraction. The

@@ -9,9 +9,14 @@
 //! | 4 | the defaults | `sm_90`, `sm_100`, `sm_121` |
 //!
 //! The first place that sets a list wins; lists are never merged.
+//!
+//! A file can have a list of its own, which wins over all of the above because it states what
+//! the source needs (a Hopper-only `wgmma` kernel builds for `sm_90a` alone):
+//! [`Build::file_with_archs`](crate::Build::file_with_archs), else its entry in
+//! `[package.metadata.sasskit.files]` (`"kernels/wgmma.cu" = ["sm_90a"]`).
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sasskit_core::arch::{ACCEPTED_FORMS, ArchError, TargetSpec};
 use sasskit_core::{Target, TargetList};
@@ -29,6 +34,13 @@ pub(crate) enum Origin {
     Env,
     Metadata(String),
     Default,
+    /// `Build::file_with_archs` for one file.
+    BuilderFile(String),
+    /// `[package.metadata.sasskit.files]` for one file.
+    MetadataFile {
+        file: String,
+        cargo_toml: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -38,6 +50,11 @@ impl fmt::Display for Origin {
             Origin::Env => write!(f, "the environment variable `{ARCHS_ENV}`"),
             Origin::Metadata(path) => write!(f, "`archs` in [package.metadata.sasskit] of {path}"),
             Origin::Default => f.write_str("the defaults"),
+            Origin::BuilderFile(file) => write!(f, "`Build::file_with_archs` for `{file}`"),
+            Origin::MetadataFile { file, cargo_toml } => write!(
+                f,
+                "`\"{file}\"` in [package.metadata.sasskit.files] of {cargo_toml}"
+            ),
         }
     }
 }
@@ -102,48 +119,103 @@ fn bad_value(origin: &Origin, text: &str, error: &ArchError) -> Error {
     Error::config(format!("invalid target list `{text}` in {origin}: {error}"))
 }
 
-/// Reads `archs` from `[package.metadata.sasskit]`: an array of strings or one string.
-fn metadata_archs(cargo_toml: &Path) -> Result<Option<(String, Origin)>, Error> {
-    let text = fs::read_to_string(cargo_toml)?;
-    let origin = Origin::Metadata(cargo_toml.display().to_string());
-    let document: toml::Table = toml::from_str(&text).map_err(|error| {
-        Error::config(format!(
-            "failed to parse `{}`: {error}",
-            cargo_toml.display()
-        ))
-    })?;
-    let Some(sasskit) = document
+/// The per-file target lists of `[package.metadata.sasskit.files]`: file (relative to the
+/// crate root) → list, each an array of strings or one string.
+pub(crate) fn metadata_file_archs(manifest_dir: &Path) -> Result<Vec<(PathBuf, Targets)>, Error> {
+    let cargo_toml = manifest_dir.join("Cargo.toml");
+    let Some(document) = read_toml(&cargo_toml)? else {
+        return Ok(Vec::new());
+    };
+    let Some(files) = document
         .get("package")
         .and_then(|package| package.get("metadata"))
         .and_then(|metadata| metadata.get("sasskit"))
+        .and_then(|sasskit| sasskit.get("files"))
     else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let Some(archs) = sasskit.get("archs") else {
-        return Ok(None);
-    };
-    let wrong_type = |found: &str| {
-        Error::config(format!(
-            "`archs` in [package.metadata.sasskit] of {} must be an array of strings such as \
-             [\"sm_90\", \"sm_100\"], found {found}",
+    let toml::Value::Table(files) = files else {
+        return Err(Error::config(format!(
+            "[package.metadata.sasskit.files] of {} must be a table of file = [\"sm_90a\"] \
+             entries, found `{files}`",
             cargo_toml.display()
-        ))
+        )));
     };
-    let text = match archs {
-        toml::Value::String(text) => text.clone(),
+    let mut lists = Vec::new();
+    for (file, value) in files {
+        let origin = Origin::MetadataFile {
+            file: file.clone(),
+            cargo_toml: cargo_toml.display().to_string(),
+        };
+        let text = list_text(value).map_err(|found| {
+            Error::config(format!(
+                "{origin} must be an array of strings such as [\"sm_90a\"], found {found}"
+            ))
+        })?;
+        let targets = parse(&text, &origin)?;
+        check_not_empty(&targets)?;
+        lists.push((manifest_dir.join(file), targets));
+    }
+    Ok(lists)
+}
+
+/// A list setting as text: a string as is, an array of strings joined by commas; otherwise
+/// what was found instead, for the message.
+fn list_text(value: &toml::Value) -> Result<String, String> {
+    match value {
+        toml::Value::String(text) => Ok(text.clone()),
         toml::Value::Array(items) => {
             let mut names = Vec::with_capacity(items.len());
             for item in items {
                 match item {
                     toml::Value::String(name) => names.push(name.as_str()),
-                    other => return Err(wrong_type(&format!("an element `{other}`"))),
+                    other => return Err(format!("an element `{other}`")),
                 }
             }
-            names.join(",")
+            Ok(names.join(","))
         }
-        other => return Err(wrong_type(&format!("`{other}` ({})", other.type_str()))),
+        other => Err(format!("`{other}` ({})", other.type_str())),
+    }
+}
+
+/// The crate's `Cargo.toml`, or `None` if there is none (a build outside cargo).
+fn read_toml(cargo_toml: &Path) -> Result<Option<toml::Table>, Error> {
+    if !cargo_toml.is_file() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(cargo_toml)?;
+    toml::from_str(&text).map(Some).map_err(|error| {
+        Error::config(format!(
+            "failed to parse `{}`: {error}",
+            cargo_toml.display()
+        ))
+    })
+}
+
+/// Reads `archs` from `[package.metadata.sasskit]`: an array of strings or one string.
+fn metadata_archs(cargo_toml: &Path) -> Result<Option<(String, Origin)>, Error> {
+    let Some(document) = read_toml(cargo_toml)? else {
+        return Ok(None);
     };
-    Ok(Some((text, origin)))
+    let Some(archs) = document
+        .get("package")
+        .and_then(|package| package.get("metadata"))
+        .and_then(|metadata| metadata.get("sasskit"))
+        .and_then(|sasskit| sasskit.get("archs"))
+    else {
+        return Ok(None);
+    };
+    let text = list_text(archs).map_err(|found| {
+        Error::config(format!(
+            "`archs` in [package.metadata.sasskit] of {} must be an array of strings such as \
+             [\"sm_90\", \"sm_100\"], found {found}",
+            cargo_toml.display()
+        ))
+    })?;
+    Ok(Some((
+        text,
+        Origin::Metadata(cargo_toml.display().to_string()),
+    )))
 }
 
 /// Checks that a list is usable at all: not empty, at least one SASS target.

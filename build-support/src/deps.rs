@@ -1,47 +1,32 @@
-//! nvcc's dependency files (`-MD -MF`), in make syntax.
+//! The files a translation unit was made of, from the line markers of its preprocessed text.
+//!
+//! `nvcc -E` marks every switch between files (`# 12 "kernels/tile.cuh" 1`); the files named
+//! are the source and every header it includes, system headers too. Using the preprocessed text
+//! that the build needs anyway gives the same list as a `-MD` dependency file without asking
+//! nvcc for one, also when the fat binary comes from a cache and nvcc does not compile at all.
 
 use std::path::PathBuf;
 
-/// The prerequisites of every rule: the source and every header it includes.
-pub(crate) fn parse(text: &str) -> Vec<PathBuf> {
-    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-    let mut paths = Vec::new();
-    for rule in joined.lines() {
-        let Some((_, prerequisites)) = split_rule(rule) else {
+use crate::signature::line_marker;
+
+/// Every existing file named by a line marker, in order of first appearance; pseudo-files such
+/// as `<built-in>` and `<command-line>` are left out.
+pub(crate) fn included_files(preprocessed: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for line in preprocessed.lines() {
+        let line = line.trim_start();
+        if !line.starts_with('#') {
+            continue;
+        }
+        let Some((_, Some(name))) = line_marker(line) else {
             continue;
         };
-        let mut current = String::new();
-        let mut chars = prerequisites.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' if chars.peek() == Some(&' ') => {
-                    current.push(' ');
-                    chars.next();
-                }
-                c if c.is_whitespace() => flush(&mut current, &mut paths),
-                c => current.push(c),
-            }
-        }
-        flush(&mut current, &mut paths);
-    }
-    paths
-}
-
-/// Splits `target: prerequisites`, skipping a drive letter colon (`C:\…`).
-fn split_rule(rule: &str) -> Option<(&str, &str)> {
-    let bytes = rule.as_bytes();
-    (0..bytes.len())
-        .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace))
-        .map(|i| (&rule[..i], &rule[i + 1..]))
-}
-
-fn flush(current: &mut String, paths: &mut Vec<PathBuf>) {
-    if !current.is_empty() {
-        let path = PathBuf::from(std::mem::take(current));
-        if !paths.contains(&path) {
-            paths.push(path);
+        let path = PathBuf::from(name);
+        if !files.contains(&path) && path.is_file() {
+            files.push(path);
         }
     }
+    files
 }
 
 #[cfg(test)]
@@ -49,16 +34,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_continued_rules_and_escaped_spaces() {
-        let text = "k.fatbin : /src/k.cu \\\n /src/my\\ dir/a.cuh \\\n /usr/include/stdio.h\n";
-        let paths = parse(text);
-        assert_eq!(
-            paths,
-            [
-                PathBuf::from("/src/k.cu"),
-                PathBuf::from("/src/my dir/a.cuh"),
-                PathBuf::from("/usr/include/stdio.h")
-            ]
+    fn lists_each_existing_file_once() {
+        let dir = std::env::temp_dir().join(format!("sasskit-deps-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (source, header) = (dir.join("k.cu"), dir.join("my dir").join("a.cuh"));
+        std::fs::create_dir_all(header.parent().unwrap()).unwrap();
+        std::fs::write(&source, "").unwrap();
+        std::fs::write(&header, "").unwrap();
+        let text = format!(
+            "# 1 \"{0}\"\n# 1 \"<built-in>\"\n# 1 \"{1}\" 1\nint x;\n# 3 \"{0}\" 2\n#pragma once\n",
+            source.display(),
+            header.display()
         );
+        assert_eq!(included_files(&text), [source, header]);
     }
 }

@@ -40,5 +40,10 @@ pub(crate) fn temporary_sibling(path: &Path) -> PathBuf {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+    // Process id, time and a counter: unique on this host, and unlikely to meet another host's
+    // name in a shared cache directory.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    path.with_file_name(format!(".{name}.{}.{nanos}.{n}.tmp", std::process::id()))
 }

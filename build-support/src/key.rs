@@ -1,7 +1,8 @@
 //! The build key: a hash of everything that determines a fat binary's contents.
 //!
 //! It covers the preprocessed source (so every included header's content counts), the whole
-//! nvcc command line except output paths, the target list, and the nvcc version and path. Two
+//! nvcc command line except output paths, the target list, the nvcc version and path, and the
+//! host compiler's version. Two
 //! builds with the same key produce the same fat binary.
 
 use std::fmt::Write as _;
@@ -18,6 +19,7 @@ const KEY_VERSION: &str = "sasskit-build-key-1";
 pub(crate) fn build_key(
     preprocessed: &str,
     nvcc: &Nvcc,
+    host_compiler: &str,
     args: &[String],
     targets: &TargetList,
 ) -> String {
@@ -30,6 +32,7 @@ pub(crate) fn build_key(
     field("version", KEY_VERSION.as_bytes());
     field("nvcc", nvcc.tool.path().as_os_str().as_encoded_bytes());
     field("nvcc-version", nvcc.version.as_bytes());
+    field("host-compiler", host_compiler.as_bytes());
     field("targets", targets.to_string().as_bytes());
     for arg in args {
         field("arg", arg.as_bytes());

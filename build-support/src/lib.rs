@@ -39,6 +39,7 @@
 //! `compute_90` (PTX, which the runtime only loads when JIT is allowed) and `native` (the GPUs of
 //! the build host, from `nvidia-smi`), separated by `,`, `;` or spaces.
 
+mod cache;
 mod command;
 mod compile;
 mod config;
@@ -60,11 +61,14 @@ use std::path::{Path, PathBuf};
 use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::Manifest;
 
+pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
 
+use crate::cache::Cache;
 use crate::command::Tool;
 use crate::compile::{Job, Session, module_name};
+use crate::config::{Origin, Targets};
 use crate::toolkit::Nvcc;
 
 /// Compiles CUDA sources into verified fat binaries; see the [crate documentation](crate).
@@ -76,6 +80,8 @@ pub struct Build {
     defines: Vec<(String, Option<String>)>,
     flags: Vec<String>,
     archs: Option<String>,
+    file_archs: Vec<(PathBuf, String)>,
+    cache_dir: Option<PathBuf>,
     nvcc: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     manifest_dir: Option<PathBuf>,
@@ -141,6 +147,21 @@ impl Build {
         self
     }
 
+    /// Adds a `.cu` file with targets of its own, which win over every other setting: for a
+    /// kernel that needs arch-specific features, such as `wgmma` with `"sm_90a"`.
+    pub fn file_with_archs(&mut self, path: impl AsRef<Path>, list: &str) -> &mut Build {
+        self.file(&path);
+        self.file_archs
+            .push((path.as_ref().to_owned(), list.to_owned()));
+        self
+    }
+
+    /// Shares built fat binaries through this directory instead of `SASSKIT_CACHE_DIR`.
+    pub fn cache_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
+        self.cache_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
     /// Uses this nvcc instead of searching for one.
     pub fn nvcc(&mut self, path: impl AsRef<Path>) -> &mut Build {
         self.nvcc = Some(path.as_ref().to_owned());
@@ -191,7 +212,7 @@ impl Build {
             Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
             None => Nvcc::find(target_triple.as_deref())?,
         };
-        nvcc.check_targets(&targets.list)?;
+        println!("cargo:rerun-if-changed={}", nvcc.tool.path().display());
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => PathBuf::from(env::cargo("OUT_DIR").ok_or_else(|| {
@@ -200,11 +221,17 @@ impl Build {
             .join("sasskit"),
         };
         fs::create_dir_all(&out_dir)?;
-        let jobs = self.jobs(manifest_dir.as_deref(), &targets.list)?;
+        let jobs = self.jobs(manifest_dir.as_deref(), &targets)?;
+        for job in &jobs {
+            nvcc.check_targets(&job.targets)?;
+        }
+        let ccbin = host_compiler();
         let session = Session {
+            host_compiler: host_compiler_version(ccbin.as_deref()),
             nvcc,
             flags: self.nvcc_flags(),
-            ccbin: host_compiler(),
+            ccbin,
+            cache: Cache::configured(self.cache_dir.as_deref()),
             out_dir,
         };
         let results = parallel::run_all(&jobs, |job| session.compile(job));
@@ -226,22 +253,30 @@ impl Build {
         Ok(Output { modules })
     }
 
-    fn jobs(
-        &self,
-        manifest_dir: Option<&Path>,
-        targets: &sasskit_core::TargetList,
-    ) -> Result<Vec<Job>, Error> {
+    fn jobs(&self, manifest_dir: Option<&Path>, targets: &Targets) -> Result<Vec<Job>, Error> {
         if self.files.is_empty() {
             return Err(Error::config(
                 "no `.cu` files to compile: add them with `Build::file`",
             ));
         }
+        let resolve = |file: &Path| match manifest_dir {
+            Some(dir) if file.is_relative() => dir.join(file),
+            _ => file.to_owned(),
+        };
+        let mut per_file: Vec<(PathBuf, Targets)> = match manifest_dir {
+            Some(dir) => config::metadata_file_archs(dir)?,
+            None => Vec::new(),
+        };
+        for (file, list) in &self.file_archs {
+            let origin = Origin::BuilderFile(file.display().to_string());
+            let own = config::parse(list, &origin)?;
+            config::check_not_empty(&own)?;
+            // The builder wins over the metadata: it goes first.
+            per_file.insert(0, (resolve(file), own));
+        }
         let mut jobs: Vec<Job> = Vec::new();
         for file in &self.files {
-            let source = match manifest_dir {
-                Some(dir) if file.is_relative() => dir.join(file),
-                _ => file.clone(),
-            };
+            let source = resolve(file);
             println!("cargo:rerun-if-changed={}", source.display());
             if !source.is_file() {
                 return Err(Error::config(format!(
@@ -257,10 +292,12 @@ impl Build {
                     source.display()
                 )));
             }
+            let own = per_file.iter().find(|(path, _)| same_file(path, &source));
+            let targets = own.map_or(&targets.list, |(_, own)| &own.list).clone();
             jobs.push(Job {
                 source,
                 module,
-                targets: targets.clone(),
+                targets,
             });
         }
         Ok(jobs)
@@ -302,6 +339,25 @@ impl Build {
         flags.extend(self.flags.iter().cloned());
         flags
     }
+}
+
+/// Whether two paths name the same file, also when one goes through `..` or a symlink.
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// The first line of the host compiler's `--version`, for the build key: a compiler upgrade
+/// changes nvcc's output through the host-side headers it parses.
+fn host_compiler_version(ccbin: Option<&Path>) -> String {
+    let Some(ccbin) = ccbin else {
+        return "nvcc's default host compiler".to_owned();
+    };
+    let output = Tool::new(ccbin).command().arg("--version").output();
+    let first_line = output.ok().and_then(|output| {
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.lines().next().map(str::to_owned)
+    });
+    format!("{}: {}", ccbin.display(), first_line.unwrap_or_default())
 }
 
 /// The C++ compiler the `cc` crate picks for the host, which nvcc uses for host-side parsing.

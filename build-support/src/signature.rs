@@ -13,6 +13,7 @@ mod tokens;
 use sasskit_core::kernel::KernelSignature;
 
 use self::params::{TypeAliases, parse_params};
+pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};
 
 /// What the source defines.

@@ -58,7 +58,7 @@ fn intern(files: &mut Vec<String>, name: &str) -> usize {
 }
 
 /// `# 12 "file"` or `#line 12 "file"` → the line number of the next line and the file.
-fn line_marker(directive: &str) -> Option<(u32, Option<String>)> {
+pub(crate) fn line_marker(directive: &str) -> Option<(u32, Option<String>)> {
     let rest = directive[1..].trim_start();
     let rest = rest.strip_prefix("line").unwrap_or(rest).trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
