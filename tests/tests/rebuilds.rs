@@ -1,0 +1,240 @@
+//! Rebuild triggers and caches that never serve the wrong architecture: throwaway crates built
+//! with cargo and real nvcc behind a wrapper that logs every invocation.
+
+use std::path::{Path, PathBuf};
+
+use sasskit_tests::throwaway::Throwaway;
+use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
+
+const KERNEL_A: &str =
+    "#include \"common.cuh\"\nextern \"C\" __global__ void a(float* x) { x[0] = SCALE; }\n";
+const KERNEL_B: &str = "extern \"C\" __global__ void b(int* x) { x[0] = 1; }\n";
+const HEADER: &str = "#pragma once\n#define SCALE 2.0f\n";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("rebuilds")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One target directory for the sequential tests, kept between runs so sasskit-build's
+/// dependencies compile once.
+fn shared_target() -> PathBuf {
+    workspace_root().join("target").join("throwaway-rebuilds")
+}
+
+fn two_kernel_crate(
+    root: &Path,
+    name: &str,
+    nvcc: &Path,
+    target: &Path,
+    metadata: &str,
+) -> Throwaway {
+    Throwaway::new(
+        root,
+        name,
+        target,
+        nvcc,
+        &[
+            ("kernels/a.cu", KERNEL_A),
+            ("kernels/common.cuh", HEADER),
+            ("kernels/b.cu", KERNEL_B),
+        ],
+        metadata,
+    )
+}
+
+#[test]
+fn no_change_means_no_nvcc_and_a_header_change_recompiles_only_its_includers() {
+    let Some(nvcc) = require_or_skip("rebuilds: header and no-op", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("header");
+    let krate = two_kernel_crate(
+        &root,
+        "header_crate",
+        &nvcc,
+        &shared_target(),
+        "archs = [\"sm_90\"]",
+    );
+    krate.build_ok(&[]);
+    assert_eq!(
+        krate.fatbin_compiles().len(),
+        2,
+        "first build compiles both files"
+    );
+    let calls = krate.nvcc_calls().len();
+
+    krate.build_ok(&[]);
+    assert_eq!(
+        krate.nvcc_calls().len(),
+        calls,
+        "no change: nvcc must not run at all"
+    );
+
+    std::fs::write(
+        krate.dir().join("kernels/common.cuh"),
+        HEADER.replace("2.0f", "3.0f"),
+    )
+    .unwrap();
+    let before = krate.fatbin_compiles().len();
+    krate.build_ok(&[]);
+    let compiles = krate.fatbin_compiles();
+    let new: Vec<&String> = compiles[before..].iter().collect();
+    assert_eq!(
+        new.len(),
+        1,
+        "only the file that includes the header recompiles: {new:?}"
+    );
+    assert!(new[0].contains("kernels/a.cu"), "{new:?}");
+}
+
+#[test]
+fn per_file_targets_win_over_the_crate_list() {
+    let Some(nvcc) = require_or_skip("rebuilds: per-file targets", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("per_file");
+    let metadata = "archs = [\"sm_100\"]\nfiles = { \"kernels/b.cu\" = [\"sm_90a\"] }";
+    let krate = two_kernel_crate(&root, "per_file_crate", &nvcc, &shared_target(), metadata);
+    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_121")]);
+    assert_eq!(
+        krate.module(&build, "a").images,
+        ["sass sm_121"],
+        "env wins over the crate list"
+    );
+    assert_eq!(
+        krate.module(&build, "b").images,
+        ["sass sm_90a"],
+        "the file's own list wins"
+    );
+}
+
+#[test]
+fn changing_targets_rebuilds_and_switching_back_is_a_verified_cache_hit() {
+    let Some(nvcc) = require_or_skip("rebuilds: SASSKIT_ARCHS and the cache", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("archs");
+    let cache = root.join("cache");
+    let cache = cache.to_str().unwrap();
+    let krate = Throwaway::new(
+        &root,
+        "archs_crate",
+        &shared_target(),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "",
+    );
+
+    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_90"), ("SASSKIT_CACHE_DIR", cache)]);
+    let module = krate.module(&build, "b");
+    assert_eq!(module.images, ["sass sm_90"]);
+    assert_eq!(module.manifest.module.cache.to_string(), "miss");
+
+    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_100"), ("SASSKIT_CACHE_DIR", cache)]);
+    let module = krate.module(&build, "b");
+    assert_eq!(module.images, ["sass sm_100"], "no stale sm_90 reuse");
+    assert_eq!(module.manifest.module.cache.to_string(), "miss");
+
+    let compiles = krate.fatbin_compiles().len();
+    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_90"), ("SASSKIT_CACHE_DIR", cache)]);
+    let module = krate.module(&build, "b");
+    assert_eq!(module.images, ["sass sm_90"], "back to exactly sm_90");
+    assert_eq!(module.manifest.module.cache.to_string(), "hit");
+    assert_eq!(
+        krate.fatbin_compiles().len(),
+        compiles,
+        "a cache hit runs no nvcc --fatbin"
+    );
+}
+
+#[test]
+fn concurrent_builds_share_a_cache_and_a_corrupt_entry_is_rebuilt() {
+    let Some(nvcc) = require_or_skip("rebuilds: concurrent builds", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("concurrent");
+    let cache = root.join("cache");
+    let cache_str = cache.to_str().unwrap().to_owned();
+    let hopper = Throwaway::new(
+        &root,
+        "hopper",
+        &root.join("target-hopper"),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "archs = [\"sm_90\"]",
+    );
+    let spark = Throwaway::new(
+        &root,
+        "spark",
+        &root.join("target-spark"),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "archs = [\"sm_121\"]",
+    );
+    let envs = [("SASSKIT_CACHE_DIR", cache_str.as_str())];
+    let (hopper_build, spark_build) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| hopper.build_ok(&envs));
+        let second = scope.spawn(|| spark.build_ok(&envs));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    assert_eq!(hopper.module(&hopper_build, "b").images, ["sass sm_90"]);
+    assert_eq!(spark.module(&spark_build, "b").images, ["sass sm_121"]);
+
+    // Truncate hopper's cache entry, then make hopper rebuild from the cache.
+    let key = hopper.module(&hopper_build, "b").manifest.module.build_key;
+    let entry = cache.join(&key[..2]).join(format!("{key}.fatbin"));
+    let bytes = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+    let out_dir_manifest = std::fs::read_dir(root.join("target-hopper/debug/build"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path().join("out/sasskit/b.toml"))
+        .find(|path| path.is_file())
+        .unwrap();
+    std::fs::remove_file(out_dir_manifest).unwrap();
+    std::fs::write(hopper.dir().join("kernels/b.cu"), KERNEL_B).unwrap(); // a new mtime
+    let compiles = hopper.fatbin_compiles().len();
+    let build = hopper.build_ok(&[("SASSKIT_CACHE_DIR", cache_str.as_str())]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains("is corrupt or not what its key promises"),
+        "the corrupt entry is reported: {stderr}"
+    );
+    assert_eq!(hopper.fatbin_compiles().len(), compiles + 1, "and rebuilt");
+    let module = hopper.module(&build, "b");
+    assert_eq!(module.images, ["sass sm_90"]);
+    assert_eq!(module.manifest.module.cache.to_string(), "miss");
+    assert_eq!(
+        std::fs::read(&entry).unwrap(),
+        bytes,
+        "the entry is whole again"
+    );
+}
+
+#[test]
+fn an_invalid_environment_setting_names_the_variable() {
+    let Some(nvcc) = require_or_skip("rebuilds: invalid SASSKIT_ARCHS", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("invalid_env");
+    let krate = Throwaway::new(
+        &root,
+        "invalid_env_crate",
+        &shared_target(),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "",
+    );
+    let build = krate.build(&[("SASSKIT_ARCHS", "sm90a1")]);
+    assert!(!build.status.success());
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains("`sm90a1`") && stderr.contains("SASSKIT_ARCHS"),
+        "{stderr}"
+    );
+}
