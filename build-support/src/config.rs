@@ -254,6 +254,43 @@ mod tests {
         metadata_archs(&path)
     }
 
+    fn file_metadata(body: &str) -> Result<Vec<(PathBuf, Targets)>, Error> {
+        let dir = std::env::temp_dir().join(format!(
+            "sasskit-config-files-{}-{}",
+            std::process::id(),
+            body.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!("[package]\nname = \"x\"\n{body}"),
+        )
+        .unwrap();
+        metadata_file_archs(&dir)
+    }
+
+    #[test]
+    fn per_file_metadata_is_read_and_checked() {
+        let lists =
+            file_metadata("[package.metadata.sasskit.files]\n\"k/wgmma.cu\" = [\"sm_90a\"]\n")
+                .unwrap();
+        assert_eq!(lists.len(), 1);
+        assert!(lists[0].0.ends_with("k/wgmma.cu"));
+        assert_eq!(lists[0].1.list.to_string(), "sm_90a");
+        let error =
+            file_metadata("[package.metadata.sasskit.files]\n\"k/wgmma.cu\" = 90\n").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("\"k/wgmma.cu\"` in [package.metadata.sasskit.files]"),
+            "{error}"
+        );
+        let error = file_metadata("[package.metadata.sasskit]\nfiles = [\"sm_90\"]\n").unwrap_err();
+        assert!(error.to_string().contains("must be a table"), "{error}");
+        let error = file_metadata("[package.metadata.sasskit.files]\n\"k.cu\" = []\n").unwrap_err();
+        assert!(error.to_string().contains("is empty"), "{error}");
+    }
+
     #[test]
     fn metadata_accepts_arrays_and_strings() {
         let (text, _) = metadata("[package.metadata.sasskit]\narchs = [\"sm_90\", \"100\"]\n")
