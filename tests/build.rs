@@ -7,6 +7,7 @@
 //! | `saxpy_blackwell_ptx90` | `sm_100, sm_121, compute_90` | refuse, or JIT when allowed |
 //! | `saxpy_blackwell_only` | `sm_100, sm_121` | refuse without loading |
 //! | `unary` | `sm_90, sm_100, sm_121` | 52 kernels: the load-cost measurement's large module |
+//! | `unary_ptx` | `sm_100, compute_90` | the same kernels, only PTX for the H100: the JIT start-up baseline |
 //!
 //! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
 //! a missing nvcc fails the build instead.
@@ -20,6 +21,7 @@ const MODULES: &[(&str, &str)] = &[
     ),
     ("gpu_kernels/saxpy_blackwell_only.cu", "sm_100,sm_121"),
     ("../kernels/unary.cu", "sm_90,sm_100,sm_121"),
+    ("gpu_kernels/unary_ptx.cu", "sm_100,compute_90"),
 ];
 
 fn main() {

@@ -1,7 +1,7 @@
 //! The facts about a device that decide which image it runs and that every message names.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use cudarc::driver::CudaContext;
 
@@ -20,8 +20,30 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
-    /// Asks the driver about the device of `ctx`.
+    /// The device of `ctx`, asked of the driver once per device and process: a device's name
+    /// and compute capability do not change while the process runs.
     pub(crate) fn query(ctx: &Arc<CudaContext>) -> Result<DeviceInfo, LoadError> {
+        static KNOWN: OnceLock<Mutex<Vec<DeviceInfo>>> = OnceLock::new();
+        let known = KNOWN.get_or_init(Mutex::default);
+        let index = ctx.ordinal();
+        let cached = known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|device| device.index == index)
+            .cloned();
+        if let Some(device) = cached {
+            return Ok(device);
+        }
+        let device = DeviceInfo::ask_driver(ctx)?;
+        known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(device.clone());
+        Ok(device)
+    }
+
+    fn ask_driver(ctx: &Arc<CudaContext>) -> Result<DeviceInfo, LoadError> {
         let index = ctx.ordinal();
         let name = ctx.name().map_err(|error| LoadError::Driver {
             context: format!("reading the name of device {index} (cuDeviceGetName)"),

@@ -126,14 +126,16 @@ pub(crate) fn load_plan(
     spent: Duration,
 ) -> Result<LoadedModule, LoadError> {
     let started = Instant::now();
-    ctx.bind_to_thread().map_err(|error| LoadError::Driver {
-        context: format!(
-            "making the context of {} current (cuCtxSetCurrent)",
-            plan.device
-        ),
-        error,
-    })?;
     let jit_log = if plan.is_jit() {
+        // The logged JIT load is a raw driver call: it needs the context current. (cudarc's
+        // `load_module` below makes it current by itself.)
+        ctx.bind_to_thread().map_err(|error| LoadError::Driver {
+            context: format!(
+                "making the context of {} current (cuCtxSetCurrent)",
+                plan.device
+            ),
+            error,
+        })?;
         let attempt = driver::jit_load_logged(plan.image());
         if let Err(error) = attempt.result {
             return Err(load_error(&plan, error, Some(attempt.error_log)));

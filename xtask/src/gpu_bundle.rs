@@ -29,6 +29,7 @@ step() {
 step "example (every kernel against the CPU)" ./sasskit-example
 step "GPU tests" ./gpu --ignored --test-threads=1 --nocapture
 step "load cost: checked load vs raw cuModuleLoadData" ./load_cost
+step "start-up and launch costs" env CUDA_CACHE_DISABLE=1 ./gpu_bench
 echo; echo "==> summary"
 printf '%s\n' "${status[@]}"
 ! printf '%s\n' "${status[@]}" | grep -q FAILED
@@ -40,7 +41,17 @@ pub(crate) fn run() -> Result<()> {
     let root = project_root();
     let cargo = |args: &[&str]| Cmd::cargo().args(args).dir(&root).envs(toolchain.envs());
     cargo(&["build", "--release", "-p", EXAMPLE]).run()?;
-    cargo(&["build", "--release", "-p", TESTS, "--example", "load_cost"]).run()?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        TESTS,
+        "--example",
+        "load_cost",
+        "--example",
+        "gpu_bench",
+    ])
+    .run()?;
     let messages = cargo(&[
         "test",
         "--release",
@@ -57,13 +68,12 @@ pub(crate) fn run() -> Result<()> {
     let bundle = root.join("target").join("gpu-bundle");
     let _ = fs::remove_dir_all(&bundle);
     fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
-    let load_cost = release_binary(EXAMPLE)
-        .with_file_name("examples")
-        .join("load_cost");
+    let examples = release_binary(EXAMPLE).with_file_name("examples");
     for (from, name) in [
         (release_binary(EXAMPLE), EXAMPLE),
         (gpu_tests, "gpu"),
-        (load_cost, "load_cost"),
+        (examples.join("load_cost"), "load_cost"),
+        (examples.join("gpu_bench"), "gpu_bench"),
     ] {
         copy_executable(&from, &bundle.join(name))?;
     }
