@@ -1,5 +1,6 @@
 //! `cargo xtask`: the development tasks cargo cannot do by itself (see `cargo xtask help`).
 
+mod bench_build;
 mod ci;
 mod cmd;
 mod cubin;
@@ -31,6 +32,8 @@ tasks:
   ci                    setup, fmt, clippy, doc, test (with SASSKIT_REQUIRE_TOOLCHAIN=1),
                         release build of example-app, verify it
   demo                  setup, build example-app in release, verify it and run it
+  bench-build           build throughput against hand-written nvcc, no-op and one-file
+                        rebuilds, and bytes per architecture with and without compression
   gpu-bundle            build the GPU tests, the load-cost measurement and the example in
                         release into target/gpu-bundle with a run.sh for a GPU machine
   help                  print this text
@@ -60,6 +63,7 @@ fn run(args: &[String]) -> Result<()> {
         }
         "ci" => no_args(task, rest).and_then(|()| ci::run()),
         "demo" => no_args(task, rest).and_then(|()| demo::run()),
+        "bench-build" => no_args(task, rest).and_then(|()| bench_build::run()),
         "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
