@@ -7,21 +7,28 @@
 //! | `saxpy_blackwell_ptx90` | `sm_100, sm_121, compute_90` | refuse, or JIT when allowed |
 //! | `saxpy_blackwell_only` | `sm_100, sm_121` | refuse without loading |
 //! | `unary` | `sm_90, sm_100, sm_121` | 52 kernels: the load-cost measurement's large module |
+//! | `saxpy_compressed` | `sm_90, sm_100`, `--compress-mode=size` | load compressed SASS |
 //! | `unary_ptx` | `sm_100, compute_90` | the same kernels, only PTX for the H100: the JIT start-up baseline |
 //!
 //! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
 //! a missing nvcc fails the build instead.
 
-const MODULES: &[(&str, &str)] = &[
-    ("gpu_kernels/saxpy_sm90.cu", "sm_90"),
-    ("gpu_kernels/saxpy_sm90a.cu", "sm_90a"),
+const MODULES: &[(&str, &str, &[&str])] = &[
+    ("gpu_kernels/saxpy_sm90.cu", "sm_90", &[]),
+    ("gpu_kernels/saxpy_sm90a.cu", "sm_90a", &[]),
     (
         "gpu_kernels/saxpy_blackwell_ptx90.cu",
         "sm_100,sm_121,compute_90",
+        &[],
     ),
-    ("gpu_kernels/saxpy_blackwell_only.cu", "sm_100,sm_121"),
-    ("../kernels/unary.cu", "sm_90,sm_100,sm_121"),
-    ("gpu_kernels/unary_ptx.cu", "sm_100,compute_90"),
+    ("gpu_kernels/saxpy_blackwell_only.cu", "sm_100,sm_121", &[]),
+    ("../kernels/unary.cu", "sm_90,sm_100,sm_121", &[]),
+    ("gpu_kernels/unary_ptx.cu", "sm_100,compute_90", &[]),
+    (
+        "gpu_kernels/saxpy_compressed.cu",
+        "sm_90,sm_100",
+        &["--compress-mode=size"],
+    ),
 ];
 
 fn main() {
@@ -29,12 +36,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SASSKIT_REQUIRE_TOOLCHAIN");
     println!("cargo:rerun-if-changed=../kernels/saxpy.cu");
     println!("cargo:rerun-if-changed=../kernels/unary.cu");
-    for (file, archs) in MODULES {
-        match sasskit_build::Build::new()
-            .file(file)
-            .archs(archs)
-            .try_compile()
-        {
+    for (file, archs, flags) in MODULES {
+        let mut build = sasskit_build::Build::new();
+        build.file(file).archs(archs);
+        for flag in *flags {
+            build.flag(flag);
+        }
+        match build.try_compile() {
             Ok(_) => {}
             Err(error) if error.is_toolkit() && !toolchain_required() => {
                 println!(

@@ -23,6 +23,7 @@ mod gpu {
     sasskit::kernels!(saxpy_sm90a);
     sasskit::kernels!(saxpy_blackwell_ptx90);
     sasskit::kernels!(saxpy_blackwell_only);
+    sasskit::kernels!(saxpy_compressed);
 
     const GPU: &str =
         "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)";
@@ -106,6 +107,25 @@ mod gpu {
         let module = saxpy_sm90a::Module::load(&ctx).unwrap();
         println!("{}", module.report());
         assert_eq!(module.report().chosen, "sass sm_90a");
+        assert_eq!(module.report().image_match, ImageMatch::Exact);
+        check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe {
+            module.saxpy(s, c, n, a, x, y)
+        });
+    }
+
+    #[test]
+    #[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+    fn compressed_sass_loads_and_computes() {
+        let ctx = context();
+        let images = saxpy_compressed::EMBEDDED.images().unwrap();
+        assert!(
+            images
+                .iter()
+                .all(|image| image.ends_with("(zstd)") || image.ends_with("(lz4)")),
+            "{images:?}"
+        );
+        let module = saxpy_compressed::Module::load(&ctx).unwrap();
+        println!("{}", module.report());
         assert_eq!(module.report().image_match, ImageMatch::Exact);
         check_saxpy(&ctx, &|s, c, n, a, x, y| unsafe {
             module.saxpy(s, c, n, a, x, y)
