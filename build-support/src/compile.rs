@@ -8,7 +8,7 @@ use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInf
 use sasskit_core::{Arch, Target, TargetList};
 
 use crate::cache::Cache;
-use crate::command::display;
+use crate::command::{Tool, display};
 use crate::error::{Error, ErrorKind};
 use crate::toolkit::Nvcc;
 use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
@@ -25,6 +25,8 @@ pub(crate) struct Session {
     pub(crate) host_compiler: String,
     /// The shared build cache, if one is configured.
     pub(crate) cache: Option<Cache>,
+    /// A compiler launcher (sccache) for the fat binary compilations, if one is configured.
+    pub(crate) launcher: Option<Tool>,
     pub(crate) out_dir: PathBuf,
 }
 
@@ -181,7 +183,14 @@ impl Session {
         warnings: &mut Vec<String>,
     ) -> Result<Vec<u8>, Error> {
         let tmp = fs::temporary_sibling(&self.out_dir.join(format!("{}.fatbin", job.module)));
-        let mut command = self.nvcc.tool.command();
+        let mut command = match &self.launcher {
+            Some(launcher) => {
+                let mut command = launcher.command();
+                command.arg(self.nvcc.tool.path());
+                command
+            }
+            None => self.nvcc.tool.command(),
+        };
         command
             .arg("--fatbin")
             .args(args)

@@ -50,6 +50,7 @@ mod env;
 mod error;
 mod fs;
 mod key;
+mod launcher;
 mod native;
 mod parallel;
 mod signature;
@@ -64,6 +65,7 @@ use sasskit_core::manifest::Manifest;
 pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
+pub use launcher::LAUNCHER_ENV;
 
 use crate::cache::Cache;
 use crate::command::Tool;
@@ -82,6 +84,7 @@ pub struct Build {
     archs: Option<String>,
     file_archs: Vec<(PathBuf, String)>,
     cache_dir: Option<PathBuf>,
+    launcher: Option<PathBuf>,
     nvcc: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     manifest_dir: Option<PathBuf>,
@@ -162,6 +165,13 @@ impl Build {
         self
     }
 
+    /// Runs the fat binary compilations through this launcher (such as `sccache`) instead of the
+    /// one `SASSKIT_NVCC_LAUNCHER` or an sccache `RUSTC_WRAPPER` names.
+    pub fn nvcc_launcher(&mut self, launcher: impl AsRef<Path>) -> &mut Build {
+        self.launcher = Some(launcher.as_ref().to_owned());
+        self
+    }
+
     /// Uses this nvcc instead of searching for one.
     pub fn nvcc(&mut self, path: impl AsRef<Path>) -> &mut Build {
         self.nvcc = Some(path.as_ref().to_owned());
@@ -232,6 +242,7 @@ impl Build {
             flags: self.nvcc_flags(),
             ccbin,
             cache: Cache::configured(self.cache_dir.as_deref()),
+            launcher: launcher::configured(self.launcher.as_deref()),
             out_dir,
         };
         let results = parallel::run_all(&jobs, |job| session.compile(job));

@@ -6,6 +6,7 @@ mod cmd;
 mod cubin;
 mod demo;
 mod gpu_bundle;
+mod sccache;
 mod toolchain;
 mod verify;
 
@@ -34,6 +35,9 @@ tasks:
   demo                  setup, build example-app in release, verify it and run it
   bench-build           build throughput against hand-written nvcc, no-op and one-file
                         rebuilds, and bytes per architecture with and without compression
+  sccache               build the example twice from clean target dirs with nvcc behind a
+                        local sccache, show the second came from the cache, and that other
+                        archs miss
   gpu-bundle            build the GPU tests, the load-cost measurement and the example in
                         release into target/gpu-bundle with a run.sh for a GPU machine
   help                  print this text
@@ -64,6 +68,7 @@ fn run(args: &[String]) -> Result<()> {
         "ci" => no_args(task, rest).and_then(|()| ci::run()),
         "demo" => no_args(task, rest).and_then(|()| demo::run()),
         "bench-build" => no_args(task, rest).and_then(|()| bench_build::run()),
+        "sccache" => no_args(task, rest).and_then(|()| sccache::run()),
         "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -257,7 +257,7 @@ fn probe_cuobjdump(cuobjdump: &Path) -> Result<()> {
     Cmd::new(cuobjdump).arg("--version").read().map(drop)
 }
 
-fn has_marker(install: &Path, pins: &[&str]) -> bool {
+pub(crate) fn has_marker(install: &Path, pins: &[&str]) -> bool {
     fs::read_to_string(install.join(MARKER)).is_ok_and(|text| text == marker_text(pins))
 }
 
@@ -268,7 +268,7 @@ fn marker_text(pins: &[&str]) -> String {
 }
 
 /// `pip install --target` into a private folder, then rename it to `dir/name`.
-fn install_pinned(dir: &Path, name: &str, pins: &[&str]) -> Result<()> {
+pub(crate) fn install_pinned(dir: &Path, name: &str, pins: &[&str]) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
     let pid = std::process::id();
     let partial = dir.join(format!(".{name}.partial-{pid}"));
