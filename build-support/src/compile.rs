@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
-use sasskit_core::{Arch, Target, TargetList};
+use sasskit_core::{Arch, FatBinary, Target, TargetList};
 
 use crate::cache::Cache;
 use crate::command::{Tool, display};
@@ -88,7 +88,7 @@ impl Session {
         let fatbin_path = self.out_dir.join(format!("{}.fatbin", job.module));
         let manifest_path = self.out_dir.join(format!("{}.toml", job.module));
         let mut warnings = extracted.warnings;
-        let (bytes, cache) = self.obtain(job, &args, &build_key, &what, &mut warnings)?;
+        let (bytes, cache) = self.obtain(job, &build_key, &what, &mut warnings)?;
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         crosscheck::check(
             &fatbin,
@@ -132,7 +132,6 @@ impl Session {
     fn obtain(
         &self,
         job: &Job,
-        args: &[String],
         build_key: &str,
         what: &str,
         warnings: &mut Vec<String>,
@@ -141,7 +140,7 @@ impl Session {
             return Ok(previous);
         }
         let Some(cache) = &self.cache else {
-            return Ok((self.run_nvcc(job, args, warnings)?, CacheStatus::Off));
+            return Ok((self.run_nvcc(job, warnings)?, CacheStatus::Off));
         };
         match cache.lookup(build_key) {
             Some(bytes) if verify::verify(&bytes, &job.targets, what).is_ok() => {
@@ -154,7 +153,7 @@ impl Session {
             )),
             None => {}
         }
-        let bytes = self.run_nvcc(job, args, warnings)?;
+        let bytes = self.run_nvcc(job, warnings)?;
         verify::verify(&bytes, &job.targets, what)?;
         cache.store(build_key, &bytes)?;
         Ok((bytes, CacheStatus::Miss))
@@ -176,12 +175,43 @@ impl Session {
     }
 
     /// `nvcc --fatbin`, into a temporary file that is removed again.
-    fn run_nvcc(
+    fn run_nvcc(&self, job: &Job, warnings: &mut Vec<String>) -> Result<Vec<u8>, Error> {
+        if self.launcher.is_none() || job.targets.len() == 1 {
+            return self.run_nvcc_for(job, job.targets.as_slice(), warnings);
+        }
+        // Through a launcher, one target per nvcc run: sccache 0.16 fails on a cache hit of a
+        // `--fatbin` with several `-gencode`s (a cicc intermediate is not restored), and caches
+        // single-target runs correctly. The containers are merged into the one nvcc would write.
+        let mut parts = Vec::with_capacity(job.targets.len());
+        for target in job.targets.as_slice() {
+            parts.push(self.run_nvcc_for(job, std::slice::from_ref(target), warnings)?);
+        }
+        let parsed = parts
+            .iter()
+            .map(|bytes| FatBinary::parse(bytes))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| {
+                Error::new(ErrorKind::Verify(format!(
+                    "nvcc produced a fat binary for `{}` that sasskit cannot read: {error}",
+                    job.source.display()
+                )))
+            })?;
+        Ok(FatBinary::merge(&parsed).unwrap_or_default())
+    }
+
+    /// One `nvcc --fatbin` for `targets`, into a temporary file that is removed again.
+    fn run_nvcc_for(
         &self,
         job: &Job,
-        args: &[String],
+        targets: &[Target],
         warnings: &mut Vec<String>,
     ) -> Result<Vec<u8>, Error> {
+        let mut args = self.base_args();
+        args.extend(
+            targets
+                .iter()
+                .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
+        );
         let tmp = fs::temporary_sibling(&self.out_dir.join(format!("{}.fatbin", job.module)));
         let mut command = match &self.launcher {
             Some(launcher) => {
@@ -193,7 +223,7 @@ impl Session {
         };
         command
             .arg("--fatbin")
-            .args(args)
+            .args(&args)
             .arg("-o")
             .arg(&tmp)
             .arg(&job.source);

@@ -60,6 +60,7 @@ pub(crate) fn run() -> Result<()> {
     steps.run("verify refuses a gap", || {
         refuses_missing_arch(&toolchain.nvcc, &root)
     })?;
+    steps.run("sccache", crate::sccache::run)?;
     steps.summary(None);
     Ok(())
 }

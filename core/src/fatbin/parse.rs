@@ -124,16 +124,30 @@ impl<'a> FatBinary<'a> {
     /// The runtime loads `filter(|image| image.kind == ImageKind::Sass)`: with no PTX in the
     /// container, the driver cannot JIT-compile, not even from its per-user cache.
     pub fn filter(&self, mut keep: impl FnMut(&Image) -> bool) -> Vec<u8> {
-        let header_size = usize::from(u16_at(self.bytes, 6));
-        let kept: Vec<&Image> = self.images.iter().filter(|image| keep(image)).collect();
-        let entries_len: usize = kept.iter().map(|image| image.entry_size()).sum();
-        let mut out = Vec::with_capacity(header_size + entries_len);
-        out.extend_from_slice(&self.bytes[..header_size]);
-        out[8..16].copy_from_slice(&(entries_len as u64).to_le_bytes());
-        for image in kept {
-            out.extend_from_slice(&self.bytes[image.offset..image.offset + image.entry_size()]);
-        }
-        out
+        let kept: Vec<&[u8]> = self
+            .images
+            .iter()
+            .filter(|image| keep(image))
+            .map(|image| self.entry(image))
+            .collect();
+        assemble(self.bytes, &kept)
+    }
+
+    /// One container holding every entry of `parts`, in order, copied verbatim, under the first
+    /// part's container header; `None` when `parts` is empty. This is how a fat binary built
+    /// one architecture at a time becomes the container nvcc would have written for all of them.
+    pub fn merge(parts: &[FatBinary<'_>]) -> Option<Vec<u8>> {
+        let first = parts.first()?;
+        let entries: Vec<&[u8]> = parts
+            .iter()
+            .flat_map(|part| part.images.iter().map(move |image| part.entry(image)))
+            .collect();
+        Some(assemble(first.bytes, &entries))
+    }
+
+    /// The bytes of one entry, header and payload; `image` is one of this container's.
+    fn entry(&self, image: &Image) -> &[u8] {
+        &self.bytes[image.offset..image.offset + image.entry_size()]
     }
 
     /// The payload of an image of this container, as stored (possibly compressed).
@@ -142,6 +156,20 @@ impl<'a> FatBinary<'a> {
         self.bytes
             .get(start..start.checked_add(image.payload_size)?)
     }
+}
+
+/// A container with the header of `header_from` (a parsed container) and `entries`, its size
+/// field set to theirs.
+fn assemble(header_from: &[u8], entries: &[&[u8]]) -> Vec<u8> {
+    let header_size = usize::from(u16_at(header_from, 6));
+    let entries_len: usize = entries.iter().map(|entry| entry.len()).sum();
+    let mut out = Vec::with_capacity(header_size + entries_len);
+    out.extend_from_slice(&header_from[..header_size]);
+    out[8..16].copy_from_slice(&(entries_len as u64).to_le_bytes());
+    for entry in entries {
+        out.extend_from_slice(entry);
+    }
+    out
 }
 
 /// Reads the entry at `offset`; errors carry the offset of the bad field.

@@ -93,6 +93,28 @@ fn filter_keeps_entries_verbatim_and_fixes_the_size() {
 }
 
 #[test]
+fn merge_concatenates_entries_under_one_header() {
+    let first = container(&[entry(2, 90, 0, b"sass for sm_90")]);
+    let second = container(&[
+        entry(2, 100, 0, b"sass for sm_100"),
+        entry(1, 90, 0, b"ptx"),
+    ]);
+    let parts = [
+        FatBinary::parse(&first).unwrap(),
+        FatBinary::parse(&second).unwrap(),
+    ];
+    let merged = FatBinary::merge(&parts).unwrap();
+    let parsed = FatBinary::parse(&merged).unwrap();
+    let listing: Vec<String> = parsed.images().iter().map(ToString::to_string).collect();
+    assert_eq!(listing, ["sass sm_90", "sass sm_100", "ptx compute_90"]);
+    assert_eq!(
+        parsed.payload(&parsed.images()[1]).unwrap()[..15],
+        *b"sass for sm_100"
+    );
+    assert!(FatBinary::merge(&[]).is_none());
+}
+
+#[test]
 fn parse_all_reads_back_to_back_containers() {
     let mut data = sample();
     data.extend(container(&[entry(2, 121, 0, b"x")]));
