@@ -4,12 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
+use sasskit_core::shared::SharedType;
 use sasskit_core::{Arch, FatBinary, Target, TargetList};
 
 use crate::cache::Cache;
 use crate::command::{Tool, display};
 use crate::error::{Error, ErrorKind};
+use crate::shared::Registry;
 use crate::toolkit::Nvcc;
 use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
 
@@ -17,6 +20,8 @@ use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) nvcc: Nvcc,
+    /// The types generated from shared headers.
+    pub(crate) shared: Registry,
     /// `-I`, `-D` and user flags, in that order.
     pub(crate) flags: Vec<String>,
     /// The host compiler nvcc should use, if the `cc` crate found one.
@@ -64,7 +69,7 @@ impl Session {
     pub(crate) fn compile(&self, job: &Job) -> Result<Compiled, Error> {
         let source = job.source.display().to_string();
         let preprocessed = self.preprocess(job)?;
-        let extracted = signature::extract(&preprocessed);
+        let extracted = signature::extract(&preprocessed, &self.shared);
         if !extracted.errors.is_empty() {
             return Err(Error::new(ErrorKind::Signature(format!(
                 "cannot generate Rust wrappers for `{source}`:\n  {}",
@@ -94,8 +99,10 @@ impl Session {
             &fatbin,
             preprocessed_arch(&job.targets),
             &extracted.kernels,
+            &self.shared,
             &what,
         )?;
+        let types = used_shared_types(&extracted.kernels, &self.shared);
         let manifest = Manifest {
             format: FORMAT,
             module: ModuleInfo {
@@ -113,6 +120,7 @@ impl Session {
             },
             images: fatbin.images().iter().map(ImageInfo::from_image).collect(),
             kernels: extracted.kernels,
+            types,
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
         fs::write_atomic(&fatbin_path, &bytes)?;
@@ -265,6 +273,19 @@ impl Session {
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
+}
+
+/// The shared types the kernels take, each once, in order of first use.
+fn used_shared_types(kernels: &[KernelSignature], shared: &Registry) -> Vec<SharedType> {
+    let mut used: Vec<SharedType> = Vec::new();
+    for param in kernels.iter().flat_map(|kernel| &kernel.params) {
+        if let Some(ty) = param.ty.shared_type().and_then(|name| shared.lookup(name))
+            && !used.contains(ty)
+        {
+            used.push(ty.clone());
+        }
+    }
+    used
 }
 
 /// The architecture `nvcc -E` preprocesses for: the first target's.

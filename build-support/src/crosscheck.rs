@@ -15,6 +15,7 @@ use sasskit_core::kernel::KernelSignature;
 use sasskit_core::{Arch, Compression, FatBinary, ImageKind};
 
 use crate::error::{Error, ErrorKind};
+use crate::shared::Registry;
 
 /// Compares `kernels` with the first raw SASS image of `fatbin` (preferring `preferred`).
 /// `what` names the source for messages.
@@ -22,6 +23,7 @@ pub(crate) fn check(
     fatbin: &FatBinary<'_>,
     preferred: Option<Arch>,
     kernels: &[KernelSignature],
+    shared: &Registry,
     what: &str,
 ) -> Result<(), Error> {
     if kernels.is_empty() {
@@ -49,7 +51,7 @@ pub(crate) fn check(
             image.arch
         )))
     })?;
-    let problems = compare(kernels, &compiled, &image.arch.to_string());
+    let problems = compare(kernels, &compiled, shared, &image.arch.to_string());
     if problems.is_empty() {
         Ok(())
     } else {
@@ -66,7 +68,12 @@ const REPORT: &str = "this is a sasskit bug or a construct sasskit does not supp
 
 /// One message per mismatch between the extracted `kernels` and the `compiled` ones; `arch`
 /// names the cubin's architecture.
-fn compare(kernels: &[KernelSignature], compiled: &[KernelParams], arch: &str) -> Vec<String> {
+fn compare(
+    kernels: &[KernelSignature],
+    compiled: &[KernelParams],
+    shared: &Registry,
+    arch: &str,
+) -> Vec<String> {
     let mut problems = Vec::new();
     for kernel in kernels {
         let at = format!("{}:{}", kernel.file, kernel.line);
@@ -92,8 +99,32 @@ fn compare(kernels: &[KernelSignature], compiled: &[KernelParams], arch: &str) -
             continue;
         }
         for (index, (param, slot)) in kernel.params.iter().zip(&found.params).enumerate() {
-            let ours = param.ty.size();
             let theirs = usize::from(slot.size);
+            let shared_type = param.ty.shared_type().and_then(|name| shared.lookup(name));
+            let ours = param.ty.size().or_else(|| {
+                shared_type.and_then(|ty| usize::try_from(ty.size).ok())
+            });
+            if let (None, Some(ty)) = (param.ty.size(), shared_type)
+                && ours != Some(theirs)
+            {
+                problems.push(format!(
+                    "{at}: kernel `{name}` parameter {index} `{}` has the type `{}`, which is {} \
+                     bytes in Rust (bindgen's layout of `{}` from `{}`, as the host compiler lays \
+                     it out) but {theirs} bytes in the {arch} cubin nvcc compiled; make the layout \
+                     the same for host and device (fixed-width fields, explicit `alignas`), and \
+                     check the `-D`/`-I` options and `#ifdef`s that differ between the two",
+                    param.name, param.c_type, ty.size, ty.name, ty.header
+                ));
+                continue;
+            }
+            let Some(ours) = ours else {
+                problems.push(format!(
+                    "{at}: kernel `{name}` parameter {index} `{}` has the type `{}`, which no \
+                     shared header declares; {REPORT}",
+                    param.name, param.c_type
+                ));
+                continue;
+            };
             if ours != theirs {
                 problems.push(format!(
                     "{at}: kernel `{name}` parameter {index} `{}` (`{}`, Rust `{}`) is {ours} \
@@ -110,9 +141,10 @@ fn compare(kernels: &[KernelSignature], compiled: &[KernelParams], arch: &str) -
 #[cfg(test)]
 mod tests {
     use sasskit_core::cubin::{KernelParams, ParamSlot};
-    use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar};
+    use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar, ValueType};
 
     use super::compare;
+    use crate::shared::Registry;
 
     fn signature(name: &str, params: &[(&str, ParamType)]) -> KernelSignature {
         KernelSignature {
@@ -124,7 +156,7 @@ mod tests {
                 .map(|(c_type, ty)| Param {
                     name: format!("p_{c_type}"),
                     c_type: (*c_type).to_owned(),
-                    ty: *ty,
+                    ty: ty.clone(),
                 })
                 .collect(),
         }
@@ -153,10 +185,10 @@ mod tests {
         }
     }
 
-    const F32: ParamType = ParamType::Scalar(Scalar::F32);
-    const F16: ParamType = ParamType::Scalar(Scalar::F16);
-    const BOOL: ParamType = ParamType::Scalar(Scalar::Bool);
-    const PTR: ParamType = ParamType::ConstPtr(Scalar::F32);
+    const F32: ParamType = ParamType::Value(ValueType::Scalar(Scalar::F32));
+    const F16: ParamType = ParamType::Value(ValueType::Scalar(Scalar::F16));
+    const BOOL: ParamType = ParamType::Value(ValueType::Scalar(Scalar::Bool));
+    const PTR: ParamType = ParamType::ConstPtr(ValueType::Scalar(Scalar::F32));
 
     #[test]
     fn matching_signatures_pass() {
@@ -171,13 +203,13 @@ mod tests {
             compiled("flags", &[2, 1]),
             compiled("none", &[]),
         ];
-        assert_eq!(compare(&kernels, &cubin, "sm_90"), Vec::<String>::new());
+        assert_eq!(compare(&kernels, &cubin, &Registry::default(), "sm_90"), Vec::<String>::new());
     }
 
     #[test]
     fn size_mismatch_names_file_kernel_parameter_and_sizes() {
         let kernels = [signature("scale", &[("float", F32), ("weird_t", F32)])];
-        let problems = compare(&kernels, &[compiled("scale", &[4, 8])], "sm_90");
+        let problems = compare(&kernels, &[compiled("scale", &[4, 8])], &Registry::default(), "sm_90");
         assert_eq!(problems.len(), 1, "{problems:?}");
         let message = &problems[0];
         for part in [
@@ -199,7 +231,7 @@ mod tests {
             signature("two", &[("float", F32), ("float", F32)]),
             signature("gone", &[]),
         ];
-        let problems = compare(&kernels, &[compiled("two", &[4, 4, 4])], "sm_80");
+        let problems = compare(&kernels, &[compiled("two", &[4, 4, 4])], &Registry::default(), "sm_80");
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("2 parameters in the Rust wrapper but 3"));
         assert!(problems[1].contains("`gone` is not in the sm_80 cubin"));
@@ -208,7 +240,7 @@ mod tests {
     #[test]
     fn names_match_exactly() {
         let kernels = [signature("saxpy", &[])];
-        let problems = compare(&kernels, &[compiled("_Z5saxpyv", &[])], "sm_90");
+        let problems = compare(&kernels, &[compiled("_Z5saxpyv", &[])], &Registry::default(), "sm_90");
         assert_eq!(problems.len(), 1);
     }
 
@@ -217,8 +249,56 @@ mod tests {
         let kernels = [signature("k", &[("float", F32), ("float", F32)])];
         let mut found = compiled("k", &[4, 4]);
         found.params[1].ordinal = 2;
-        let problems = compare(&kernels, &[found], "sm_90");
+        let problems = compare(&kernels, &[found], &Registry::default(), "sm_90");
         assert_eq!(problems.len(), 1);
         assert!(problems[0].contains("parameters"));
+    }
+
+    fn registry_with_mixed(size: u64) -> Registry {
+        use sasskit_core::shared::{SharedType, SharedTypes, TYPES_FORMAT, TypeKind};
+        let mut registry = Registry::default();
+        registry.add(
+            SharedTypes {
+                format: TYPES_FORMAT,
+                header: "/k/shared.h".into(),
+                module: "shared".into(),
+                rust: "shared.types.rs".into(),
+                types: vec![SharedType {
+                    name: "Mixed".into(),
+                    kind: TypeKind::Struct,
+                    module: "shared".into(),
+                    header: "/k/shared.h".into(),
+                    size,
+                    align: 8,
+                }],
+            },
+            Vec::new(),
+        );
+        registry
+    }
+
+    #[test]
+    fn shared_types_by_value_are_checked_against_their_layout() {
+        let mixed = ParamType::Value(ValueType::Shared("Mixed".into()));
+        let pointer = ParamType::MutPtr(ValueType::Shared("Mixed".into()));
+        let kernels = [signature("echo", &[("Mixed", mixed), ("Mixed*", pointer)])];
+        let cubin = [compiled("echo", &[48, 8])];
+        assert_eq!(
+            compare(&kernels, &cubin, &registry_with_mixed(48), "sm_90"),
+            Vec::<String>::new()
+        );
+        let problems = compare(&kernels, &cubin, &registry_with_mixed(40), "sm_90");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        for part in [
+            "parameter 0 `p_Mixed`",
+            "40 bytes in Rust",
+            "bindgen's layout of `Mixed` from `/k/shared.h`",
+            "48 bytes in the sm_90 cubin",
+        ] {
+            assert!(problems[0].contains(part), "`{part}` not in {}", problems[0]);
+        }
+        let problems = compare(&kernels, &cubin, &Registry::default(), "sm_90");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("no shared header declares"), "{}", problems[0]);
     }
 }

@@ -17,6 +17,8 @@ pub(crate) enum ErrorKind {
     NvccNotFound(String),
     /// nvcc was found but cannot build a requested target.
     NvccTooOld(String),
+    /// bindgen needs libclang, and none was found.
+    LibclangNotFound(String),
     /// nvcc ran and failed.
     Compile(String),
     /// A kernel signature that cannot be wrapped.
@@ -62,11 +64,12 @@ impl Error {
         matches!(self.kind, ErrorKind::Config(_))
     }
 
-    /// Whether nvcc could not be found, or cannot build a requested target.
+    /// Whether nvcc could not be found, or cannot build a requested target, or bindgen's
+    /// libclang could not be found.
     pub fn is_toolkit(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::NvccNotFound(_) | ErrorKind::NvccTooOld(_)
+            ErrorKind::NvccNotFound(_) | ErrorKind::NvccTooOld(_) | ErrorKind::LibclangNotFound(_)
         )
     }
 
@@ -87,6 +90,7 @@ impl fmt::Display for Error {
             ErrorKind::Config(message)
             | ErrorKind::NvccNotFound(message)
             | ErrorKind::NvccTooOld(message)
+            | ErrorKind::LibclangNotFound(message)
             | ErrorKind::Compile(message)
             | ErrorKind::Signature(message)
             | ErrorKind::Verify(message) => f.write_str(message),

@@ -53,6 +53,7 @@ mod key;
 mod launcher;
 mod native;
 mod parallel;
+mod shared;
 mod signature;
 mod toolkit;
 mod verify;
@@ -83,6 +84,7 @@ pub struct Build {
     flags: Vec<String>,
     archs: Option<String>,
     file_archs: Vec<(PathBuf, String)>,
+    shared_headers: Vec<PathBuf>,
     cache_dir: Option<PathBuf>,
     launcher: Option<PathBuf>,
     nvcc: Option<PathBuf>,
@@ -156,6 +158,19 @@ impl Build {
         self.file(&path);
         self.file_archs
             .push((path.as_ref().to_owned(), list.to_owned()));
+        self
+    }
+
+    /// Generates Rust types for the structs, unions and enums of a C header that the `.cu` files
+    /// include, so that kernels can take them by value or through pointers; relative paths are
+    /// relative to the crate root. Needs the `bindgen` feature (and libclang).
+    ///
+    /// bindgen writes `#[repr(C)]` types whose layout clang computed for the host (as C++17,
+    /// with `SASSKIT_BINDGEN` defined and CUDA's `__host__`/`__device__` made plain), and
+    /// `sasskit::shared_types!(<header stem>)` includes them. The build fails when the size of
+    /// a kernel parameter of such a type differs from what nvcc compiled.
+    pub fn shared_header(&mut self, path: impl AsRef<Path>) -> &mut Build {
+        self.shared_headers.push(path.as_ref().to_owned());
         self
     }
 
@@ -235,8 +250,14 @@ impl Build {
         for job in &jobs {
             nvcc.check_targets(&job.targets)?;
         }
+        let shared = shared::generate_all(
+            &self.headers(manifest_dir.as_deref())?,
+            &self.include_and_define_flags(),
+            &out_dir,
+        )?;
         let ccbin = host_compiler();
         let session = Session {
+            shared,
             host_compiler: host_compiler_version(ccbin.as_deref()),
             nvcc,
             flags: self.nvcc_flags(),
@@ -314,6 +335,27 @@ impl Build {
         Ok(jobs)
     }
 
+    fn headers(&self, manifest_dir: Option<&Path>) -> Result<Vec<shared::Header>, Error> {
+        let mut headers: Vec<shared::Header> = Vec::new();
+        for path in &self.shared_headers {
+            let path = match manifest_dir {
+                Some(dir) if path.is_relative() => dir.join(path),
+                _ => path.clone(),
+            };
+            let module = module_name(&path);
+            if let Some(other) = headers.iter().find(|header| header.module == module) {
+                return Err(Error::config(format!(
+                    "the shared headers `{}` and `{}` would both be the module `{module}`: \
+                     rename one of them",
+                    other.path.display(),
+                    path.display()
+                )));
+            }
+            headers.push(shared::Header { path, module });
+        }
+        Ok(headers)
+    }
+
     fn check_flags(&self) -> Result<(), Error> {
         const TARGET_FLAGS: &[&str] = &[
             "-arch",
@@ -337,6 +379,13 @@ impl Build {
     }
 
     fn nvcc_flags(&self) -> Vec<String> {
+        let mut flags = self.include_and_define_flags();
+        flags.extend(self.flags.iter().cloned());
+        flags
+    }
+
+    /// `-I` and `-D` options, which bindgen's clang gets too.
+    fn include_and_define_flags(&self) -> Vec<String> {
         let mut flags = Vec::new();
         for dir in &self.includes {
             flags.push(format!("-I{}", dir.display()));
@@ -347,7 +396,6 @@ impl Build {
                 None => format!("-D{name}"),
             });
         }
-        flags.extend(self.flags.iter().cloned());
         flags
     }
 }

@@ -13,6 +13,7 @@ mod tokens;
 use sasskit_core::kernel::KernelSignature;
 
 use self::params::{TypeAliases, parse_params};
+use crate::shared::Registry;
 pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};
 
@@ -27,8 +28,9 @@ pub(crate) struct Extracted {
     pub(crate) errors: Vec<String>,
 }
 
-/// Finds every kernel definition in preprocessed source.
-pub(crate) fn extract(preprocessed: &str) -> Extracted {
+/// Finds every kernel definition in preprocessed source; `shared` names the types that shared
+/// headers generated Rust types for.
+pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
     let unit = tokenize(preprocessed);
     let tokens = &unit.tokens;
     let aliases = TypeAliases::collect(tokens);
@@ -72,7 +74,12 @@ pub(crate) fn extract(preprocessed: &str) -> Extracted {
                     out.warnings
                         .push(not_extern_c_warning(&name, &file, line, is_template));
                 } else if !out.kernels.iter().any(|kernel| kernel.name == name) {
-                    match parse_params(&tokens[decl.params_start..decl.params_end], &aliases) {
+                    match parse_params(
+                        &tokens[decl.params_start..decl.params_end],
+                        &aliases,
+                        shared,
+                        &unit.files,
+                    ) {
                         Ok(params) => out.kernels.push(KernelSignature {
                             name,
                             file,

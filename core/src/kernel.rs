@@ -17,6 +17,7 @@
 //! | `__nv_bfloat16`, `nv_bfloat16` | `half::bf16` |
 //! | `const T*` | a read-only device buffer of `T` |
 //! | `T*` | a mutable device buffer of `T` |
+//! | a struct, union or enum of a shared header | its generated Rust type (see [`crate::shared`]) |
 //!
 //! `long` is 64 bits: sasskit targets 64-bit Linux and Windows device code, where nvcc makes
 //! `long` match the host (LP64 on Linux). On Windows hosts `long` is 32 bits, so the
@@ -137,35 +138,122 @@ const ALL_SCALARS: &[Scalar] = &[
     Scalar::Bf16,
 ];
 
+/// What a parameter passes by value or points to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// A scalar from the table above.
+    Scalar(Scalar),
+    /// A struct, union or enum declared in a shared header (`Build::shared_header`), by the
+    /// name of its generated Rust type; its layout is in the manifest's [`SharedType`] list.
+    ///
+    /// [`SharedType`]: crate::shared::SharedType
+    Shared(String),
+}
+
+impl ValueType {
+    /// Size in bytes on the device, for scalars; shared types have theirs in the manifest.
+    pub fn scalar_size(&self) -> Option<usize> {
+        match self {
+            ValueType::Scalar(scalar) => Some(scalar.size()),
+            ValueType::Shared(_) => None,
+        }
+    }
+}
+
+impl From<Scalar> for ValueType {
+    fn from(scalar: Scalar) -> ValueType {
+        ValueType::Scalar(scalar)
+    }
+}
+
+impl fmt::Display for ValueType {
+    /// `f32`, or the shared type's name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueType::Scalar(scalar) => f.write_str(scalar.rust_name()),
+            ValueType::Shared(name) => f.write_str(name),
+        }
+    }
+}
+
+impl FromStr for ValueType {
+    type Err = String;
+
+    /// A scalar's Rust name, else a shared type's name (a C identifier).
+    fn from_str(text: &str) -> Result<ValueType, String> {
+        if let Some(scalar) = Scalar::from_rust_name(text) {
+            return Ok(ValueType::Scalar(scalar));
+        }
+        if is_c_identifier(text) {
+            Ok(ValueType::Shared(text.to_owned()))
+        } else {
+            Err(format!("`{text}` is not a kernel parameter type"))
+        }
+    }
+}
+
+/// Whether `text` is a C identifier: what a shared type's name must be.
+pub fn is_c_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether a shared type's name would read as a scalar in the manifest (`f32`, `bool`), and so
+/// cannot be used.
+pub fn is_scalar_name(name: &str) -> bool {
+    Scalar::from_rust_name(name).is_some()
+}
+
 /// The type of one kernel parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum ParamType {
     /// Passed by value.
-    Scalar(Scalar),
+    Value(ValueType),
     /// `const T*`: a buffer the kernel only reads.
-    ConstPtr(Scalar),
+    ConstPtr(ValueType),
     /// `T*`: a buffer the kernel may write.
-    MutPtr(Scalar),
+    MutPtr(ValueType),
 }
 
 impl ParamType {
-    /// Size of the parameter in the kernel's parameter buffer.
-    pub fn size(self) -> usize {
+    /// Size of the parameter in the kernel's parameter buffer; `None` for a shared type passed
+    /// by value, whose size is in the manifest.
+    pub fn size(&self) -> Option<usize> {
         match self {
-            ParamType::Scalar(scalar) => scalar.size(),
-            ParamType::ConstPtr(_) | ParamType::MutPtr(_) => 8,
+            ParamType::Value(value) => value.scalar_size(),
+            ParamType::ConstPtr(_) | ParamType::MutPtr(_) => Some(8),
+        }
+    }
+
+    /// The type passed or pointed to.
+    pub fn value_type(&self) -> &ValueType {
+        match self {
+            ParamType::Value(value) | ParamType::ConstPtr(value) | ParamType::MutPtr(value) => {
+                value
+            }
+        }
+    }
+
+    /// The shared type this parameter passes or points to, if any.
+    pub fn shared_type(&self) -> Option<&str> {
+        match self.value_type() {
+            ValueType::Shared(name) => Some(name),
+            ValueType::Scalar(_) => None,
         }
     }
 }
 
 impl fmt::Display for ParamType {
-    /// `f32`, `*const f32`, `*mut f16`: the form stored in the manifest.
+    /// `f32`, `*const f32`, `*mut Params`: the form stored in the manifest.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamType::Scalar(scalar) => f.write_str(scalar.rust_name()),
-            ParamType::ConstPtr(scalar) => write!(f, "*const {}", scalar.rust_name()),
-            ParamType::MutPtr(scalar) => write!(f, "*mut {}", scalar.rust_name()),
+            ParamType::Value(value) => write!(f, "{value}"),
+            ParamType::ConstPtr(value) => write!(f, "*const {value}"),
+            ParamType::MutPtr(value) => write!(f, "*mut {value}"),
         }
     }
 }
@@ -175,13 +263,13 @@ impl FromStr for ParamType {
 
     fn from_str(text: &str) -> Result<ParamType, String> {
         let parsed = if let Some(rest) = text.strip_prefix("*const ") {
-            Scalar::from_rust_name(rest).map(ParamType::ConstPtr)
+            rest.parse().map(ParamType::ConstPtr)
         } else if let Some(rest) = text.strip_prefix("*mut ") {
-            Scalar::from_rust_name(rest).map(ParamType::MutPtr)
+            rest.parse().map(ParamType::MutPtr)
         } else {
-            Scalar::from_rust_name(text).map(ParamType::Scalar)
+            text.parse().map(ParamType::Value)
         };
-        parsed.ok_or_else(|| format!("`{text}` is not a kernel parameter type"))
+        parsed.map_err(|_| format!("`{text}` is not a kernel parameter type"))
     }
 }
 
@@ -247,14 +335,32 @@ mod tests {
     fn param_types_round_trip_through_text() {
         for scalar in ALL_SCALARS {
             for ty in [
-                ParamType::Scalar(*scalar),
-                ParamType::ConstPtr(*scalar),
-                ParamType::MutPtr(*scalar),
+                ParamType::Value((*scalar).into()),
+                ParamType::ConstPtr((*scalar).into()),
+                ParamType::MutPtr((*scalar).into()),
             ] {
-                assert_eq!(ty.to_string().parse::<ParamType>(), Ok(ty));
+                assert_eq!(ty.to_string().parse::<ParamType>(), Ok(ty.clone()));
             }
         }
-        assert!("*const u128".parse::<ParamType>().is_err());
+        let shared = ValueType::Shared("LaunchParams".to_owned());
+        for ty in [
+            ParamType::Value(shared.clone()),
+            ParamType::ConstPtr(shared.clone()),
+            ParamType::MutPtr(shared),
+        ] {
+            assert_eq!(ty.to_string().parse::<ParamType>(), Ok(ty.clone()));
+        }
+        assert_eq!(
+            "*mut LaunchParams".parse::<ParamType>().map(|ty| ty.size()),
+            Ok(Some(8))
+        );
+        assert_eq!(
+            "LaunchParams".parse::<ParamType>().map(|ty| ty.size()),
+            Ok(None)
+        );
+        assert!("*const u128 x".parse::<ParamType>().is_err());
+        assert!("*const 3d".parse::<ParamType>().is_err());
+        assert!("".parse::<ParamType>().is_err());
     }
 
     #[test]

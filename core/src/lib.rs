@@ -5,6 +5,7 @@
 //! * [`select`]: the image the driver would choose for a device;
 //! * [`manifest`]: what the build script hands to the macro and the runtime;
 //! * [`kernel`]: kernel signatures and the C to Rust type mapping;
+//! * [`shared`]: host/device types from shared C headers and their layouts;
 //! * [`cubin`]: the kernels of a cubin and their parameter buffer layouts, to cross-check
 //!   extracted signatures against what nvcc compiled.
 //!
@@ -17,6 +18,7 @@ pub mod kernel;
 mod le;
 pub mod manifest;
 pub mod select;
+pub mod shared;
 
 pub use arch::{Arch, ArchError, ComputeCapability, Target, TargetList, Variant};
 pub use fatbin::{Compression, FatBinary, FatbinError, Image, ImageKind};

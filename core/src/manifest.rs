@@ -32,6 +32,14 @@
 //! file = "/home/me/crate/kernels/saxpy.cu"
 //! line = 3
 //! params = [{ name = "n", c_type = "int", ty = "i32" }, …]
+//!
+//! [[types]]            # only when a kernel takes a type of a shared header
+//! name = "Params"
+//! kind = "struct"
+//! module = "params"
+//! header = "/home/me/crate/kernels/params.h"
+//! size = 24
+//! align = 8
 //! ```
 
 use std::fmt;
@@ -39,6 +47,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::KernelSignature;
+use crate::shared::SharedType;
 
 /// The manifest format this version writes and reads.
 pub const FORMAT: u32 = 1;
@@ -58,6 +67,10 @@ pub struct Manifest {
     /// Every `extern "C" __global__` kernel, in source order.
     #[serde(default)]
     pub kernels: Vec<KernelSignature>,
+    /// The shared-header types the kernels take, by value or through pointers, with the layout
+    /// the build checked against the compiled code.
+    #[serde(default)]
+    pub types: Vec<SharedType>,
 }
 
 /// The module part of a [`Manifest`].
@@ -154,20 +167,24 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
+impl ManifestError {
+    pub(crate) fn new(message: String) -> ManifestError {
+        ManifestError { message }
+    }
+}
+
 impl Manifest {
     /// Reads a manifest from its TOML text.
     pub fn from_toml(text: &str) -> Result<Manifest, ManifestError> {
-        let manifest: Manifest = toml::from_str(text).map_err(|error| ManifestError {
-            message: format!("the sasskit build manifest is not valid: {error}"),
+        let manifest: Manifest = toml::from_str(text).map_err(|error| {
+            ManifestError::new(format!("the sasskit build manifest is not valid: {error}"))
         })?;
         if manifest.format != FORMAT {
-            return Err(ManifestError {
-                message: format!(
-                    "the sasskit build manifest has format {}, this sasskit reads format {FORMAT}; \
-                     `sasskit` and `sasskit-build` must be the same version",
-                    manifest.format
-                ),
-            });
+            return Err(ManifestError::new(format!(
+                "the sasskit build manifest has format {}, this sasskit reads format {FORMAT}; \
+                 `sasskit` and `sasskit-build` must be the same version",
+                manifest.format
+            )));
         }
         Ok(manifest)
     }
@@ -217,9 +234,10 @@ mod tests {
                 params: vec![Param {
                     name: "x".into(),
                     c_type: "const float*".into(),
-                    ty: ParamType::ConstPtr(Scalar::F32),
+                    ty: ParamType::ConstPtr(Scalar::F32.into()),
                 }],
             }],
+            types: Vec::new(),
         }
     }
 
@@ -244,7 +262,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_parameter_types() {
-        let text = sample().to_toml().replace("*const f32", "*const u128");
+        let text = sample().to_toml().replace("*const f32", "*const *const f32");
         assert!(Manifest::from_toml(&text).is_err());
     }
 }

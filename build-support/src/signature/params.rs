@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
-use sasskit_core::kernel::{Param, ParamType, Scalar};
+use sasskit_core::kernel::{Param, ParamType, Scalar, ValueType};
 
 use super::tokens::Token;
+use crate::shared::Registry;
 
 /// Qualifiers that do not change how a parameter crosses from Rust.
 const IGNORED: &[&str] = &[
@@ -17,18 +18,33 @@ const IGNORED: &[&str] = &[
 
 /// The hint at the end of every unsupported-type message.
 const SUPPORTED: &str = "supported: fixed-width integers and their C spellings, float, double, \
-                         bool, __half, __nv_bfloat16, and `const T*`/`T*` to any of them";
+                         bool, __half, __nv_bfloat16, structs, unions and enums of shared headers \
+                         (`Build::shared_header`), and `const T*`/`T*` to any of them";
 
-/// `typedef`s and `using` aliases of the translation unit that name plain types, so that
-/// `typedef float real;` and `int32_t` resolve.
+/// Keywords that may precede a type's name: `struct Params p`.
+const TAGS: &[&str] = &["struct", "union", "enum", "class"];
+
+/// The type names of a translation unit: `typedef`s and `using` aliases that name plain types,
+/// so that `typedef float real;` and `int32_t` resolve, and the structs, unions and enums it
+/// defines, with the file that defines each, for the error that says how to pass them.
 #[derive(Debug, Default)]
 pub(crate) struct TypeAliases {
     aliases: HashMap<String, Vec<String>>,
+    records: HashMap<String, (usize, &'static str)>,
+}
+
+/// What a parameter's base type resolved to.
+enum Resolved {
+    Value(ValueType),
+    /// A struct, union or enum of the translation unit that no shared header generated: its
+    /// kind and the index of the file that defines it.
+    Record(&'static str, usize),
 }
 
 impl TypeAliases {
     pub(crate) fn collect(tokens: &[Token]) -> TypeAliases {
         let mut aliases = HashMap::new();
+        let records = collect_records(tokens);
         let mut i = 0;
         while i < tokens.len() {
             let text = tokens[i].text.as_str();
@@ -59,29 +75,100 @@ impl TypeAliases {
             }
             i += 1;
         }
-        TypeAliases { aliases }
+        TypeAliases { aliases, records }
     }
 
-    /// Resolves a type spelled as words (qualifiers removed) to a scalar.
-    fn resolve(&self, words: &[String]) -> Option<Scalar> {
+    /// Resolves a type spelled as words (qualifiers and `struct` removed) to a scalar or a
+    /// shared type, or names the record it is.
+    fn resolve(&self, words: &[String], shared: &Registry) -> Option<Resolved> {
         let mut words = words.to_vec();
         for _ in 0..16 {
             if let Some(scalar) = Scalar::from_c(&words.join(" ")) {
-                return Some(scalar);
+                return Some(Resolved::Value(scalar.into()));
             }
             let [single] = words.as_slice() else {
                 return None;
             };
-            words = self.aliases.get(single)?.clone();
+            if let Some(ty) = shared.lookup(single) {
+                return Some(Resolved::Value(ValueType::Shared(ty.name.clone())));
+            }
+            match self.aliases.get(single) {
+                Some(target) => {
+                    words = target
+                        .iter()
+                        .filter(|word| !TAGS.contains(&word.as_str()))
+                        .cloned()
+                        .collect();
+                }
+                None => {
+                    let &(file, kind) = self.records.get(single)?;
+                    return Some(Resolved::Record(kind, file));
+                }
+            }
         }
         None
     }
+}
+
+/// `struct Name {`, `enum class Name : int {` and `typedef struct {…} Name;`: each record
+/// name with the index of its file and its kind.
+fn collect_records(tokens: &[Token]) -> HashMap<String, (usize, &'static str)> {
+    let mut records = HashMap::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let Some(kind) = TAGS.iter().find(|tag| **tag == token.text) else {
+            continue;
+        };
+        let kind: &'static str = if *kind == "class" { "struct" } else { kind };
+        let mut j = i + 1;
+        if kind == "enum" && tokens.get(j).is_some_and(|next| next.text == "class") {
+            j += 1;
+        }
+        let name = tokens.get(j).filter(|name| name.is_ident());
+        let body = tokens[j..]
+            .iter()
+            .position(|next| matches!(next.text.as_str(), "{" | ";" | "(" | ")" | ","))
+            .map(|n| j + n)
+            .filter(|&n| tokens[n].text == "{");
+        let Some(open) = body else {
+            continue;
+        };
+        if let Some(name) = name {
+            records.insert(name.text.clone(), (name.file, kind));
+        }
+        // `typedef struct {…} Name;` and `typedef struct Tag {…} Name;`
+        let typedef = i.checked_sub(1).is_some_and(|p| tokens[p].text == "typedef");
+        if typedef && let Some(close) = matching_brace(tokens, open) {
+            if let Some(alias) = tokens.get(close + 1).filter(|alias| alias.is_ident()) {
+                records.insert(alias.text.clone(), (alias.file, kind));
+            }
+        }
+    }
+    records
+}
+
+fn matching_brace(tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (offset, token) in tokens.get(open..)?.iter().enumerate() {
+        match token.text.as_str() {
+            "{" => depth += 1,
+            "}" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + offset);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Parses the tokens between a kernel's parentheses; on failure, one message per bad parameter.
 pub(crate) fn parse_params(
     tokens: &[Token],
     aliases: &TypeAliases,
+    shared: &Registry,
+    files: &[String],
 ) -> Result<Vec<Param>, Vec<String>> {
     let groups = split_top_level(tokens);
     if groups.is_empty()
@@ -92,7 +179,7 @@ pub(crate) fn parse_params(
     let mut params = Vec::new();
     let mut errors = Vec::new();
     for (index, group) in groups.iter().enumerate() {
-        match parse_param(group, index, aliases) {
+        match parse_param(group, index, aliases, shared, files) {
             Ok(param) => params.push(param),
             Err(message) => errors.push(message),
         }
@@ -126,7 +213,13 @@ fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     groups
 }
 
-fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<Param, String> {
+fn parse_param(
+    group: &[Token],
+    index: usize,
+    aliases: &TypeAliases,
+    shared: &Registry,
+    files: &[String],
+) -> Result<Param, String> {
     // Drop a default argument and attributes.
     let end = group
         .iter()
@@ -159,7 +252,12 @@ fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<P
     let is_type_word = |token: &&Token| {
         token.is_ident() && token.text != "const" && !IGNORED.contains(&token.text.as_str())
     };
-    let words: Vec<&Token> = tokens.iter().copied().filter(is_type_word).collect();
+    let words: Vec<&Token> = tokens
+        .iter()
+        .copied()
+        .filter(is_type_word)
+        .filter(|token| !TAGS.contains(&token.text.as_str()))
+        .collect();
     let last_is_name = tokens
         .last()
         .is_some_and(|last| is_type_word(last) && !is_type_keyword(&last.text))
@@ -183,18 +281,23 @@ fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<P
     let base: Vec<String> = type_tokens[..first_star]
         .iter()
         .filter(|token| is_type_word(token))
-        .filter(|token| token.text != "std" && token.text != "struct")
+        .filter(|token| token.text != "std" && !TAGS.contains(&token.text.as_str()))
         .map(|token| token.text.clone())
         .collect();
     let unsupported =
         |why: &str| format!("parameter `{name}` has the type `{c_type}`, {why}; {SUPPORTED}");
-    let Some(scalar) = aliases.resolve(&base) else {
-        return Err(unsupported("which sasskit cannot pass from Rust"));
+    let value = match aliases.resolve(&base, shared) {
+        Some(Resolved::Value(value)) => value,
+        Some(Resolved::Record(kind, file)) => {
+            let file = files.get(file).map_or("<unknown>", String::as_str);
+            return Err(record_without_rust_type(&name, &c_type, kind, file));
+        }
+        None => return Err(unsupported("which sasskit cannot pass from Rust")),
     };
     let ty = match (pointers, pointee_const) {
-        (0, _) => ParamType::Scalar(scalar),
-        (1, true) => ParamType::ConstPtr(scalar),
-        (1, false) => ParamType::MutPtr(scalar),
+        (0, _) => ParamType::Value(value),
+        (1, true) => ParamType::ConstPtr(value),
+        (1, false) => ParamType::MutPtr(value),
         _ => {
             return Err(unsupported(
                 "a pointer to a pointer, which sasskit cannot pass from Rust",
@@ -202,6 +305,32 @@ fn parse_param(group: &[Token], index: usize, aliases: &TypeAliases) -> Result<P
         }
     };
     Ok(Param { name, c_type, ty })
+}
+
+/// The error for a struct, union or enum parameter that no shared header generated a Rust type
+/// for: what to enable and what to call.
+fn record_without_rust_type(name: &str, c_type: &str, kind: &str, file: &str) -> String {
+    let declared = format!("parameter `{name}` has the type `{c_type}`, a {kind} defined in `{file}`");
+    let header = std::path::Path::new(file)
+        .extension()
+        .is_some_and(|ext| ext == "h" || ext == "hpp" || ext == "cuh" || ext == "hh");
+    let generate = if header {
+        format!("generate its Rust type with `Build::shared_header(\"{file}\")`")
+    } else {
+        "move it into a header that the `.cu` file includes, and generate its Rust type with \
+         `Build::shared_header(\"<that header>\")`"
+            .to_owned()
+    };
+    if cfg!(feature = "bindgen") {
+        format!("{declared}; {generate}")
+    } else {
+        format!(
+            "{declared}; passing a {kind} from Rust needs the `bindgen` feature of sasskit-build \
+             (`sasskit-build = {{ version = \"{}\", features = [\"bindgen\"] }}` in \
+             [build-dependencies], and libclang), then {generate}",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
 }
 
 fn is_type_keyword(word: &str) -> bool {

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use proc_macro2::Span;
-use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar};
+use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar, ValueType};
 use sasskit_core::manifest::{CacheStatus, FORMAT, Manifest, ModuleInfo, ToolkitInfo};
 
 use super::*;
@@ -45,14 +45,14 @@ fn saxpy() -> KernelSignature {
         file: "/src/kernels/saxpy.cu".into(),
         line: 2,
         params: vec![
-            param("n", "int", ParamType::Scalar(Scalar::I32)),
-            param("a", "float", ParamType::Scalar(Scalar::F32)),
+            param("n", "int", ParamType::Value(ValueType::Scalar(Scalar::I32))),
+            param("a", "float", ParamType::Value(ValueType::Scalar(Scalar::F32))),
             param(
                 "x",
                 "const float* __restrict__",
-                ParamType::ConstPtr(Scalar::F32),
+                ParamType::ConstPtr(ValueType::Scalar(Scalar::F32)),
             ),
-            param("y", "float* __restrict__", ParamType::MutPtr(Scalar::F32)),
+            param("y", "float* __restrict__", ParamType::MutPtr(ValueType::Scalar(Scalar::F32))),
         ],
     }
 }
@@ -71,13 +71,13 @@ fn saxpy_expansion() {
         file: "/src/kernels/saxpy.cu".into(),
         line: 9,
         params: vec![
-            param("x", "const __half*", ParamType::ConstPtr(Scalar::F16)),
-            param("type", "__nv_bfloat16", ParamType::Scalar(Scalar::Bf16)),
-            param("stream", "unsigned int", ParamType::Scalar(Scalar::U32)),
+            param("x", "const __half*", ParamType::ConstPtr(ValueType::Scalar(Scalar::F16))),
+            param("type", "__nv_bfloat16", ParamType::Value(ValueType::Scalar(Scalar::Bf16))),
+            param("stream", "unsigned int", ParamType::Value(ValueType::Scalar(Scalar::U32))),
         ],
     };
     half.params
-        .push(param("arg3", "size_t", ParamType::Scalar(Scalar::U64)));
+        .push(param("arg3", "size_t", ParamType::Value(ValueType::Scalar(Scalar::U64))));
     insta::assert_snapshot!(expand_to_string("pub saxpy", &located(vec![saxpy(), half])));
 }
 

@@ -1,0 +1,80 @@
+//! Shared headers: Rust types for the structs, unions and enums that host and device share.
+//!
+//! Each header given to `Build::shared_header` goes through bindgen (the `bindgen` feature),
+//! which writes `#[repr(C)]` Rust types whose layout clang computed for the host; the build
+//! records each type's size and alignment in `<module>.types.toml` so that
+//! `sasskit::shared_types!` can assert them at compile time, and later compares the size of every
+//! kernel parameter of such a type with the size nvcc compiled (see [`crate::crosscheck`]).
+
+#[cfg(feature = "bindgen")]
+mod generate;
+#[cfg(feature = "bindgen")]
+mod layout;
+mod registry;
+
+use std::path::{Path, PathBuf};
+
+pub(crate) use self::registry::Registry;
+use crate::error::Error;
+
+/// The clang arguments bindgen parses every shared header with, besides the build's `-I` and
+/// `-D` options: C++ as nvcc compiles it, with CUDA's function qualifiers and `__align__` made
+/// plain, and `SASSKIT_BINDGEN` to guard anything clang must not see.
+pub(crate) const CLANG_ARGS: &[&str] = &[
+    "-x",
+    "c++",
+    "-std=c++17",
+    "-DSASSKIT_BINDGEN=1",
+    "-D__host__=",
+    "-D__device__=",
+    "-D__forceinline__=inline",
+    "-D__align__(n)=__attribute__((aligned(n)))",
+];
+
+/// One shared header to generate types from.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    /// The header, absolute or relative to the working directory.
+    pub(crate) path: PathBuf,
+    /// Its module name: the file stem as a Rust identifier.
+    pub(crate) module: String,
+}
+
+/// Generates the Rust types of every header into `out_dir`; `defines_and_includes` are the
+/// build's `-I`/`-D` options.
+pub(crate) fn generate_all(
+    headers: &[Header],
+    defines_and_includes: &[String],
+    out_dir: &Path,
+) -> Result<Registry, Error> {
+    let mut registry = Registry::default();
+    if headers.is_empty() {
+        return Ok(registry);
+    }
+    #[cfg(feature = "bindgen")]
+    {
+        for header in headers {
+            let (types, aliases) = generate::generate(header, defines_and_includes, out_dir)?;
+            registry.add(types, aliases);
+        }
+        Ok(registry)
+    }
+    #[cfg(not(feature = "bindgen"))]
+    {
+        let _ = (defines_and_includes, out_dir, &mut registry);
+        Err(feature_missing(&headers[0].path))
+    }
+}
+
+/// The error for `Build::shared_header` without the `bindgen` feature.
+#[cfg_attr(feature = "bindgen", allow(dead_code))]
+pub(crate) fn feature_missing(header: &Path) -> Error {
+    Error::config(format!(
+        "`Build::shared_header(\"{}\")` needs the `bindgen` feature of sasskit-build, which \
+         generates the header's Rust types: `sasskit-build = {{ version = \"{}\", features = \
+         [\"bindgen\"] }}` in [build-dependencies] (bindgen needs libclang: Debian/Ubuntu \
+         `apt install libclang-dev`)",
+        header.display(),
+        env!("CARGO_PKG_VERSION")
+    ))
+}

@@ -1,0 +1,73 @@
+//! The shared types of a build, by the names kernels may use for them.
+
+use sasskit_core::shared::{SharedType, SharedTypes};
+
+/// Every type generated from the build's shared headers, and the `typedef`s that name them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Registry {
+    headers: Vec<SharedTypes>,
+    /// `typedef struct Foo {…} Foo_t;` → (`Foo_t`, `Foo`).
+    aliases: Vec<(String, String)>,
+}
+
+impl Registry {
+    /// Adds one header's types and the aliases bindgen generated for them.
+    pub(crate) fn add(&mut self, header: SharedTypes, aliases: Vec<(String, String)>) {
+        self.headers.push(header);
+        self.aliases.extend(aliases);
+    }
+
+    /// The type `name` names, following aliases.
+    pub(crate) fn lookup(&self, name: &str) -> Option<&SharedType> {
+        let mut name = name;
+        for _ in 0..16 {
+            if let Some(found) = self.headers.iter().find_map(|header| header.get(name)) {
+                return Some(found);
+            }
+            name = &self
+                .aliases
+                .iter()
+                .find(|(alias, _)| alias == name)?
+                .1;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sasskit_core::shared::{TYPES_FORMAT, TypeKind};
+
+    use super::*;
+
+    #[test]
+    fn looks_up_types_through_aliases() {
+        let ty = SharedType {
+            name: "Foo".into(),
+            kind: TypeKind::Struct,
+            module: "shared".into(),
+            header: "/k/shared.h".into(),
+            size: 8,
+            align: 4,
+        };
+        let mut registry = Registry::default();
+        registry.add(
+            SharedTypes {
+                format: TYPES_FORMAT,
+                header: "/k/shared.h".into(),
+                module: "shared".into(),
+                rust: "shared.types.rs".into(),
+                types: vec![ty.clone()],
+            },
+            vec![
+                ("Foo_t".into(), "Foo".into()),
+                ("FooAlias".into(), "Foo_t".into()),
+                ("Loop".into(), "Loop".into()),
+            ],
+        );
+        assert_eq!(registry.lookup("Foo"), Some(&ty));
+        assert_eq!(registry.lookup("FooAlias"), Some(&ty));
+        assert_eq!(registry.lookup("Bar"), None);
+        assert_eq!(registry.lookup("Loop"), None);
+    }
+}
