@@ -8,6 +8,9 @@ fn main() {
             "../kernels/matmul.cu",
             "../kernels/halfs.cu",
             "../kernels/unary.cu",
+            "../kernels/echo.cu",
         ])
+        // `Mixed` and `Layout`, which echo.cu's kernels take: Rust types through bindgen.
+        .shared_header("../kernels/params.h")
         .compile();
 }

@@ -101,9 +101,10 @@ fn compare(
         for (index, (param, slot)) in kernel.params.iter().zip(&found.params).enumerate() {
             let theirs = usize::from(slot.size);
             let shared_type = param.ty.shared_type().and_then(|name| shared.lookup(name));
-            let ours = param.ty.size().or_else(|| {
-                shared_type.and_then(|ty| usize::try_from(ty.size).ok())
-            });
+            let ours = param
+                .ty
+                .size()
+                .or_else(|| shared_type.and_then(|ty| usize::try_from(ty.size).ok()));
             if let (None, Some(ty)) = (param.ty.size(), shared_type)
                 && ours != Some(theirs)
             {
@@ -203,13 +204,21 @@ mod tests {
             compiled("flags", &[2, 1]),
             compiled("none", &[]),
         ];
-        assert_eq!(compare(&kernels, &cubin, &Registry::default(), "sm_90"), Vec::<String>::new());
+        assert_eq!(
+            compare(&kernels, &cubin, &Registry::default(), "sm_90"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn size_mismatch_names_file_kernel_parameter_and_sizes() {
         let kernels = [signature("scale", &[("float", F32), ("weird_t", F32)])];
-        let problems = compare(&kernels, &[compiled("scale", &[4, 8])], &Registry::default(), "sm_90");
+        let problems = compare(
+            &kernels,
+            &[compiled("scale", &[4, 8])],
+            &Registry::default(),
+            "sm_90",
+        );
         assert_eq!(problems.len(), 1, "{problems:?}");
         let message = &problems[0];
         for part in [
@@ -231,7 +240,12 @@ mod tests {
             signature("two", &[("float", F32), ("float", F32)]),
             signature("gone", &[]),
         ];
-        let problems = compare(&kernels, &[compiled("two", &[4, 4, 4])], &Registry::default(), "sm_80");
+        let problems = compare(
+            &kernels,
+            &[compiled("two", &[4, 4, 4])],
+            &Registry::default(),
+            "sm_80",
+        );
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("2 parameters in the Rust wrapper but 3"));
         assert!(problems[1].contains("`gone` is not in the sm_80 cubin"));
@@ -240,7 +254,12 @@ mod tests {
     #[test]
     fn names_match_exactly() {
         let kernels = [signature("saxpy", &[])];
-        let problems = compare(&kernels, &[compiled("_Z5saxpyv", &[])], &Registry::default(), "sm_90");
+        let problems = compare(
+            &kernels,
+            &[compiled("_Z5saxpyv", &[])],
+            &Registry::default(),
+            "sm_90",
+        );
         assert_eq!(problems.len(), 1);
     }
 
@@ -295,10 +314,18 @@ mod tests {
             "bindgen's layout of `Mixed` from `/k/shared.h`",
             "48 bytes in the sm_90 cubin",
         ] {
-            assert!(problems[0].contains(part), "`{part}` not in {}", problems[0]);
+            assert!(
+                problems[0].contains(part),
+                "`{part}` not in {}",
+                problems[0]
+            );
         }
         let problems = compare(&kernels, &cubin, &Registry::default(), "sm_90");
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("no shared header declares"), "{}", problems[0]);
+        assert!(
+            problems[0].contains("no shared header declares"),
+            "{}",
+            problems[0]
+        );
     }
 }

@@ -18,6 +18,7 @@ pub(crate) enum ErrorKind {
     /// nvcc was found but cannot build a requested target.
     NvccTooOld(String),
     /// bindgen needs libclang, and none was found.
+    #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
     LibclangNotFound(String),
     /// nvcc ran and failed.
     Compile(String),

@@ -20,6 +20,7 @@ use crate::error::Error;
 /// The clang arguments bindgen parses every shared header with, besides the build's `-I` and
 /// `-D` options: C++ as nvcc compiles it, with CUDA's function qualifiers and `__align__` made
 /// plain, and `SASSKIT_BINDGEN` to guard anything clang must not see.
+#[cfg(feature = "bindgen")]
 pub(crate) const CLANG_ARGS: &[&str] = &[
     "-x",
     "c++",

@@ -13,9 +13,9 @@ mod tokens;
 use sasskit_core::kernel::KernelSignature;
 
 use self::params::{TypeAliases, parse_params};
-use crate::shared::Registry;
 pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};
+use crate::shared::Registry;
 
 /// What the source defines.
 #[derive(Debug, Default)]

@@ -262,7 +262,9 @@ mod tests {
 
     #[test]
     fn refuses_unknown_parameter_types() {
-        let text = sample().to_toml().replace("*const f32", "*const *const f32");
+        let text = sample()
+            .to_toml()
+            .replace("*const f32", "*const *const f32");
         assert!(Manifest::from_toml(&text).is_err());
     }
 }

@@ -6,7 +6,8 @@ use sasskit::cudarc::driver::{CudaContext, CudaStream, DriverError, LaunchConfig
 use sasskit::half::{bf16, f16};
 
 use crate::data::{compare, random};
-use crate::{halfs, matmul, reduce, saxpy, unary};
+use crate::params::{ECHO_FIELDS, Layout, Mixed};
+use crate::{echo, halfs, matmul, reduce, saxpy, unary};
 
 /// Why a check failed: a load, a driver call, or a wrong result.
 type CheckResult = Result<(), String>;
@@ -28,6 +29,9 @@ pub(crate) fn run_all(ctx: &Arc<CudaContext>) -> CheckResult {
     check_matmul(&stream, &matmul::Module::load(ctx).map_err(load_error)?)?;
     check_halfs(&stream, &halfs::Module::load(ctx).map_err(load_error)?)?;
     check_unary(&stream, &unary::Module::load(ctx).map_err(load_error)?)?;
+    let echo = echo::Module::load(ctx).map_err(load_error)?;
+    check_echo_fields(&stream, &echo)?;
+    check_bump_all(&stream, &echo)?;
     Ok(())
 }
 
@@ -212,5 +216,127 @@ fn check_unary(stream: &Arc<CudaStream>, module: &unary::Module) -> CheckResult 
         &x64.iter().map(|v| v * v).collect::<Vec<_>>(),
         0.0,
     )?;
+    Ok(())
+}
+
+/// A `Mixed` whose every field has a value that a wrong offset, width or sign would change.
+fn sample_mixed() -> Mixed {
+    Mixed {
+        tag: 0xA5,
+        scale: -1_234.567_890_123_456_7,
+        delta: -12_345,
+        bias: 3.25e-3,
+        dims: [1, (1 << 31) + 7, u32::MAX],
+        enabled: true,
+        layout: Layout::LAYOUT_COL_MAJOR,
+        offset: -(1 << 62) + 3,
+        count: u64::MAX - 11,
+    }
+}
+
+/// Passes a padded struct by value and checks that every field arrives bit for bit, both as
+/// the kernel reads it and as a struct copied back through a device buffer.
+fn check_echo_fields(stream: &Arc<CudaStream>, module: &echo::Module) -> CheckResult {
+    let sent = sample_mixed();
+    let extra = Layout::LAYOUT_ROW_MAJOR;
+    let mut fields = stream
+        .alloc_zeros::<u64>(ECHO_FIELDS as usize)
+        .map_err(driver("alloc fields"))?;
+    let mut copy = stream
+        .alloc_zeros::<Mixed>(1)
+        .map_err(driver("alloc copy"))?;
+    // SAFETY: one thread; `fields` holds ECHO_FIELDS values and `copy` one `Mixed`.
+    unsafe {
+        module.echo_fields(
+            stream,
+            LaunchConfig::for_num_elems(1),
+            sent,
+            extra,
+            &mut fields,
+            &mut copy,
+        )
+    }
+    .map_err(driver("echo_fields"))?;
+    let got = stream
+        .clone_dtoh(&fields)
+        .map_err(driver("copy fields back"))?;
+    #[allow(clippy::cast_sign_loss)] // The kernel sign-extends; so does `as u64`.
+    let want: [(&str, u64); ECHO_FIELDS as usize] = [
+        ("tag", u64::from(sent.tag)),
+        ("scale", sent.scale.to_bits()),
+        ("delta", i64::from(sent.delta) as u64),
+        ("bias", u64::from(sent.bias.to_bits())),
+        ("dims[0]", u64::from(sent.dims[0])),
+        ("dims[1]", u64::from(sent.dims[1])),
+        ("dims[2]", u64::from(sent.dims[2])),
+        ("enabled", u64::from(sent.enabled)),
+        ("layout", u64::from(sent.layout.0)),
+        ("offset", sent.offset as u64),
+        ("count", sent.count),
+        ("extra", u64::from(extra.0)),
+    ];
+    for ((field, want), got) in want.iter().zip(&got) {
+        if want != got {
+            return Err(format!(
+                "echo_fields: field `{field}` arrived as {got:#x}, sent {want:#x}"
+            ));
+        }
+    }
+    let copied = stream
+        .clone_dtoh(&copy)
+        .map_err(driver("copy struct back"))?;
+    if copied[0] != sent {
+        return Err(format!(
+            "echo_fields: the struct copied back differs: sent {sent:?}, got {:?}",
+            copied[0]
+        ));
+    }
+    println!(
+        "check echo_fields: all {ECHO_FIELDS} fields of a 64-byte padded struct round-trip exactly"
+    );
+    Ok(())
+}
+
+/// A device buffer of structs, read and written by the kernel.
+#[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)] // N is small.
+fn check_bump_all(stream: &Arc<CudaStream>, module: &echo::Module) -> CheckResult {
+    const N: usize = 1000;
+    let input: Vec<Mixed> = (0..N)
+        .map(|i| Mixed {
+            count: i as u64,
+            scale: i as f64 * 0.5,
+            tag: i as u8,
+            ..sample_mixed()
+        })
+        .collect();
+    let d_in = stream.clone_htod(&input).map_err(driver("copy structs"))?;
+    let mut d_out = stream
+        .alloc_zeros::<Mixed>(N)
+        .map_err(driver("alloc structs"))?;
+    // SAFETY: one thread per element, guarded by `n`; both buffers hold N structs.
+    unsafe {
+        module.bump_all(
+            stream,
+            LaunchConfig::for_num_elems(N as u32),
+            &d_in,
+            &mut d_out,
+            N as u32,
+        )
+    }
+    .map_err(driver("bump_all"))?;
+    let got = stream
+        .clone_dtoh(&d_out)
+        .map_err(driver("copy structs back"))?;
+    for (i, (got, sent)) in got.iter().zip(&input).enumerate() {
+        let want = Mixed {
+            count: sent.count + 1,
+            scale: sent.scale * 2.0,
+            ..*sent
+        };
+        if *got != want {
+            return Err(format!("bump_all: element {i}: want {want:?}, got {got:?}"));
+        }
+    }
+    println!("check bump_all: {N} structs read and written through device buffers");
     Ok(())
 }

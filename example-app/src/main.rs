@@ -18,14 +18,18 @@ sasskit::kernels!(reduce);
 sasskit::kernels!(matmul);
 sasskit::kernels!(halfs);
 sasskit::kernels!(unary);
+// The Rust twins of kernels/params.h, which echo.cu's kernels take.
+sasskit::shared_types!(params);
+sasskit::kernels!(echo);
 
 /// Every module this program embeds.
-const MODULES: [&EmbeddedModule; 5] = [
+const MODULES: [&EmbeddedModule; 6] = [
     &saxpy::EMBEDDED,
     &reduce::EMBEDDED,
     &matmul::EMBEDDED,
     &halfs::EMBEDDED,
     &unary::EMBEDDED,
+    &echo::EMBEDDED,
 ];
 
 fn main() -> ExitCode {

@@ -7,6 +7,7 @@ use sasskit_core::manifest::Manifest;
 use crate::input::KernelsInput;
 use crate::manifest_file::{Located, locate};
 use crate::names::{RESERVED_METHODS, ident};
+use crate::type_paths::TypePaths;
 use crate::wrapper::wrapper;
 
 pub(crate) fn expand(input: &KernelsInput) -> syn::Result<TokenStream> {
@@ -18,6 +19,8 @@ pub(crate) fn expand(input: &KernelsInput) -> syn::Result<TokenStream> {
 pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<TokenStream> {
     let manifest = &located.manifest;
     check_names(input, manifest)?;
+    let types = TypePaths::new(input, manifest)?;
+    let layout_assertions = types.layout_assertions();
     let module = &input.module;
     let visibility = &input.visibility;
     let name = &manifest.module.name;
@@ -37,7 +40,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     let methods: Vec<TokenStream> = manifest
         .kernels
         .iter()
-        .map(|kernel| wrapper(kernel, &field_name(&kernel.name)))
+        .map(|kernel| wrapper(kernel, &field_name(&kernel.name), &types))
         .collect();
     let private = quote!(::sasskit::__private);
     Ok(quote! {
@@ -51,6 +54,8 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
                 fatbin: &FATBIN.0,
                 manifest: ::core::include_str!(#manifest_path),
             };
+
+            #layout_assertions
 
             /// The module loaded on one device, with a typed method per kernel.
             #[derive(Debug)]

@@ -1,9 +1,18 @@
-//! The macro's input: `[visibility] module_name`.
+//! The macros' inputs: `[visibility] module_name`, and for `kernels!` where the shared types are.
 
 use syn::parse::{Parse, ParseStream};
 
-/// `kernels!(pub saxpy)`.
+/// `kernels!(pub saxpy)`, or `kernels!(pub echo, shared = crate::gpu::shared)`.
 pub(crate) struct KernelsInput {
+    pub(crate) visibility: syn::Visibility,
+    pub(crate) module: syn::Ident,
+    /// `header_module = path`: where `shared_types!(header_module)` put the types of a shared
+    /// header, for headers whose types are not at `super::header_module`.
+    pub(crate) shared: Vec<(syn::Ident, syn::Path)>,
+}
+
+/// `shared_types!(pub params)`.
+pub(crate) struct SharedTypesInput {
     pub(crate) visibility: syn::Visibility,
     pub(crate) module: syn::Ident,
 }
@@ -18,10 +27,51 @@ impl Parse for KernelsInput {
                  `sasskit::kernels!(saxpy)` for `saxpy.cu`",
             )
         })?;
+        let mut shared = Vec::new();
+        while input.peek(syn::Token![,]) {
+            let _: syn::Token![,] = input.parse()?;
+            if input.is_empty() {
+                break;
+            }
+            let header: syn::Ident = input.parse().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "expected `header = path`: where `sasskit::shared_types!(header)` put the \
+                     types of a shared header, e.g. `params = crate::gpu::params`",
+                )
+            })?;
+            let _: syn::Token![=] = input.parse()?;
+            let path: syn::Path = input.parse()?;
+            shared.push((header, path));
+        }
+        let _: Option<syn::Token![;]> = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error(
+                "unexpected tokens after the module name; expected `, header = path` or nothing",
+            ));
+        }
+        Ok(KernelsInput {
+            visibility,
+            module,
+            shared,
+        })
+    }
+}
+
+impl Parse for SharedTypesInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<SharedTypesInput> {
+        let visibility = input.parse()?;
+        let module = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "expected the module name of a shared header given to sasskit-build, e.g. \
+                 `sasskit::shared_types!(params)` for `Build::shared_header(\"kernels/params.h\")`",
+            )
+        })?;
         let _: Option<syn::Token![;]> = input.parse()?;
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the module name"));
         }
-        Ok(KernelsInput { visibility, module })
+        Ok(SharedTypesInput { visibility, module })
     }
 }

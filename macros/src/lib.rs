@@ -1,5 +1,6 @@
 //! Implementation detail of [sasskit](https://docs.rs/sasskit): the `kernels!` macro, which turns
-//! the manifest that `sasskit-build` wrote for a `.cu` file into typed launch wrappers.
+//! the manifest that `sasskit-build` wrote for a `.cu` file into typed launch wrappers, and
+//! `shared_types!`, which includes the Rust types generated from a shared C header.
 //!
 //! Use it through `sasskit::kernels!`; this crate's API follows sasskit's version exactly.
 
@@ -7,6 +8,8 @@ mod expand;
 mod input;
 mod manifest_file;
 mod names;
+mod shared_types;
+mod type_paths;
 mod wrapper;
 
 use proc_macro::TokenStream;
@@ -16,11 +19,28 @@ use proc_macro::TokenStream;
 /// `unsafe` method per `extern "C" __global__` kernel.
 ///
 /// `kernels!(saxpy)` reads `$OUT_DIR/sasskit/saxpy.toml`; `kernels!(pub saxpy)` makes the
-/// generated module public.
+/// generated module public. Kernels that take types of a shared header `params.h` refer to
+/// them as `super::params::Name`, where `shared_types!(params)` next to `kernels!` puts them;
+/// `kernels!(saxpy, params = crate::gpu::params)` says where they are instead.
 #[proc_macro]
 pub fn kernels(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::KernelsInput);
     expand::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Includes the Rust types `sasskit-build` generated with bindgen from a shared C header
+/// (`Build::shared_header("kernels/params.h")`) as a module, implements cudarc's `DeviceRepr`
+/// and `ValidAsZeroBits` for each, and asserts at compile time that each has the size and
+/// alignment clang computed.
+///
+/// `shared_types!(params)` reads `$OUT_DIR/sasskit/params.types.toml`; `shared_types!(pub
+/// params)` makes the module public.
+#[proc_macro]
+pub fn shared_types(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as input::SharedTypesInput);
+    shared_types::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

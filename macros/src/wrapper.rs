@@ -2,12 +2,14 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use sasskit_core::kernel::{KernelSignature, ParamType, Scalar};
+use sasskit_core::kernel::{KernelSignature, ParamType, Scalar, ValueType};
 
 use crate::names::{ident, param_ident};
+use crate::type_paths::TypePaths;
 
-/// The method that launches `kernel`, whose `CudaFunction` is in the field `field`.
-pub(crate) fn wrapper(kernel: &KernelSignature, field: &str) -> TokenStream {
+/// The method that launches `kernel`, whose `CudaFunction` is in the field `field`; shared
+/// types are named through `types`.
+pub(crate) fn wrapper(kernel: &KernelSignature, field: &str, types: &TypePaths) -> TokenStream {
     let private = quote!(::sasskit::__private);
     let method = ident(&kernel.name);
     let field = format_ident!("{}", field);
@@ -16,20 +18,20 @@ pub(crate) fn wrapper(kernel: &KernelSignature, field: &str) -> TokenStream {
     let mut pushes = Vec::new();
     for param in &kernel.params {
         let name = param_ident(&param.name);
-        match param.ty {
-            ParamType::Scalar(scalar) => {
-                let ty = scalar_type(scalar);
+        match &param.ty {
+            ParamType::Value(value) => {
+                let ty = value_type(value, types);
                 params.push(quote!(#name: #ty));
                 pushes
                     .push(quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#name);));
             }
-            ParamType::ConstPtr(scalar) => {
-                let ty = scalar_type(scalar);
+            ParamType::ConstPtr(value) => {
+                let ty = value_type(value, types);
                 params.push(quote!(#name: &impl #private::DeviceBuffer<#ty>));
                 pushes.push(quote!(#private::DeviceBuffer::<#ty>::push_arg(#name, &mut args);));
             }
-            ParamType::MutPtr(scalar) => {
-                let ty = scalar_type(scalar);
+            ParamType::MutPtr(value) => {
+                let ty = value_type(value, types);
                 params.push(quote!(#name: &mut impl #private::DeviceBufferMut<#ty>));
                 pushes.push(
                     quote!(#private::DeviceBufferMut::<#ty>::push_arg_mut(#name, &mut args);),
@@ -55,6 +57,13 @@ pub(crate) fn wrapper(kernel: &KernelSignature, field: &str) -> TokenStream {
     }
 }
 
+fn value_type(value: &ValueType, types: &TypePaths) -> TokenStream {
+    match value {
+        ValueType::Scalar(scalar) => scalar_type(*scalar),
+        ValueType::Shared(name) => types.path(name),
+    }
+}
+
 fn scalar_type(scalar: Scalar) -> TokenStream {
     let private = quote!(::sasskit::__private);
     match scalar {
@@ -77,6 +86,7 @@ fn doc(kernel: &KernelSignature) -> String {
         String::new(),
         " The arguments follow the C parameters in order; pointers are device buffers: `const T*` takes".to_owned(),
         " `&impl DeviceBuffer<T>` (a `CudaSlice<T>` or a view), `T*` takes `&mut impl DeviceBufferMut<T>`.".to_owned(),
+        " Structs, unions and enums of shared headers are the types `sasskit::shared_types!` generated.".to_owned(),
         String::new(),
         " # Safety".to_owned(),
         String::new(),

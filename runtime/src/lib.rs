@@ -85,7 +85,7 @@ pub mod __private;
 pub use cudarc;
 pub use half;
 pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
-pub use sasskit_macros::kernels;
+pub use sasskit_macros::{kernels, shared_types};
 
 pub use args::{DeviceBuffer, DeviceBufferMut};
 pub use device::DeviceInfo;

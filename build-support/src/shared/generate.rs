@@ -34,7 +34,10 @@ pub(crate) fn generate(
         .clang_args(CLANG_ARGS.iter().copied())
         .clang_args(defines_and_includes)
         // The header's own items and what they need; not the system headers it includes.
-        .allowlist_file(format!("^{}$", escape_regex(&absolute.display().to_string())))
+        .allowlist_file(format!(
+            "^{}$",
+            escape_regex(&absolute.display().to_string())
+        ))
         // Host functions cannot be called on the device, nor device functions from Rust.
         .ignore_functions()
         .ignore_methods()

@@ -49,7 +49,11 @@ pub(crate) fn declared(rust: &str) -> Result<Declared, syn::Error> {
         match item {
             Item::Struct(item) if has_repr(&item.attrs, "transparent") => {
                 let name = item.ident.to_string();
-                let inner = item.fields.iter().next().and_then(|field| integer_size(&field.ty));
+                let inner = item
+                    .fields
+                    .iter()
+                    .next()
+                    .and_then(|field| integer_size(&field.ty));
                 if let Some(size) = inner {
                     newtype_sizes.insert(name.clone(), size);
                     kinds.push((name, TypeKind::Enum));
@@ -131,7 +135,11 @@ fn integer_size(ty: &syn::Type) -> Option<u64> {
 }
 
 /// Every `["Size of X"][… - Nusize];` and `["Alignment of X"][… - Nusize];` in a `const _`.
-fn collect_checks(expr: &Expr, sizes: &mut HashMap<String, u64>, aligns: &mut HashMap<String, u64>) {
+fn collect_checks(
+    expr: &Expr,
+    sizes: &mut HashMap<String, u64>,
+    aligns: &mut HashMap<String, u64>,
+) {
     let Expr::Block(block) = expr else {
         return;
     };

@@ -12,6 +12,7 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Adds one header's types and the aliases bindgen generated for them.
+    #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
     pub(crate) fn add(&mut self, header: SharedTypes, aliases: Vec<(String, String)>) {
         self.headers.push(header);
         self.aliases.extend(aliases);
@@ -24,11 +25,7 @@ impl Registry {
             if let Some(found) = self.headers.iter().find_map(|header| header.get(name)) {
                 return Some(found);
             }
-            name = &self
-                .aliases
-                .iter()
-                .find(|(alias, _)| alias == name)?
-                .1;
+            name = &self.aliases.iter().find(|(alias, _)| alias == name)?.1;
         }
         None
     }

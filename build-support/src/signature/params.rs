@@ -92,19 +92,15 @@ impl TypeAliases {
             if let Some(ty) = shared.lookup(single) {
                 return Some(Resolved::Value(ValueType::Shared(ty.name.clone())));
             }
-            match self.aliases.get(single) {
-                Some(target) => {
-                    words = target
-                        .iter()
-                        .filter(|word| !TAGS.contains(&word.as_str()))
-                        .cloned()
-                        .collect();
-                }
-                None => {
-                    let &(file, kind) = self.records.get(single)?;
-                    return Some(Resolved::Record(kind, file));
-                }
-            }
+            let Some(target) = self.aliases.get(single) else {
+                let &(file, kind) = self.records.get(single)?;
+                return Some(Resolved::Record(kind, file));
+            };
+            words = target
+                .iter()
+                .filter(|word| !TAGS.contains(&word.as_str()))
+                .cloned()
+                .collect();
         }
         None
     }
@@ -136,11 +132,14 @@ fn collect_records(tokens: &[Token]) -> HashMap<String, (usize, &'static str)> {
             records.insert(name.text.clone(), (name.file, kind));
         }
         // `typedef struct {…} Name;` and `typedef struct Tag {…} Name;`
-        let typedef = i.checked_sub(1).is_some_and(|p| tokens[p].text == "typedef");
-        if typedef && let Some(close) = matching_brace(tokens, open) {
-            if let Some(alias) = tokens.get(close + 1).filter(|alias| alias.is_ident()) {
-                records.insert(alias.text.clone(), (alias.file, kind));
-            }
+        let typedef = i
+            .checked_sub(1)
+            .is_some_and(|p| tokens[p].text == "typedef");
+        if typedef
+            && let Some(close) = matching_brace(tokens, open)
+            && let Some(alias) = tokens.get(close + 1).filter(|alias| alias.is_ident())
+        {
+            records.insert(alias.text.clone(), (alias.file, kind));
         }
     }
     records
@@ -310,7 +309,8 @@ fn parse_param(
 /// The error for a struct, union or enum parameter that no shared header generated a Rust type
 /// for: what to enable and what to call.
 fn record_without_rust_type(name: &str, c_type: &str, kind: &str, file: &str) -> String {
-    let declared = format!("parameter `{name}` has the type `{c_type}`, a {kind} defined in `{file}`");
+    let declared =
+        format!("parameter `{name}` has the type `{c_type}`, a {kind} defined in `{file}`");
     let header = std::path::Path::new(file)
         .extension()
         .is_some_and(|ext| ext == "h" || ext == "hpp" || ext == "cuh" || ext == "hh");

@@ -146,12 +146,20 @@ fn shared_types_pass_by_value_and_through_pointers() {
     let shared = registry(&["Mixed", "Shape"], &[("Shape_t", "Shape")]);
     let extracted = extract(WITH_STRUCTS, &shared);
     let echo = &extracted.kernels[0];
-    let types: Vec<String> = echo.params.iter().map(|param| param.ty.to_string()).collect();
+    let types: Vec<String> = echo
+        .params
+        .iter()
+        .map(|param| param.ty.to_string())
+        .collect();
     assert_eq!(
         types,
         ["Mixed", "*const Mixed", "*mut Shape", "Shape", "Shape"]
     );
-    let names: Vec<&str> = echo.params.iter().map(|param| param.name.as_str()).collect();
+    let names: Vec<&str> = echo
+        .params
+        .iter()
+        .map(|param| param.name.as_str())
+        .collect();
     assert_eq!(names, ["m", "in", "out", "s", "arg4"]);
     assert_eq!(echo.params[3].c_type, "Shape_t");
     assert_eq!(extracted.errors.len(), 1, "{:?}", extracted.errors);
