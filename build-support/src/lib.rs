@@ -232,6 +232,7 @@ impl Build {
         let targets = config::resolve(self.archs.as_deref(), manifest_dir.as_deref())?;
         config::check_not_empty(&targets)?;
         self.check_flags()?;
+        let headers = self.headers(manifest_dir.as_deref())?;
         let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
         let nvcc = match &self.nvcc {
             Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
@@ -250,11 +251,7 @@ impl Build {
         for job in &jobs {
             nvcc.check_targets(&job.targets)?;
         }
-        let shared = shared::generate_all(
-            &self.headers(manifest_dir.as_deref())?,
-            &self.include_and_define_flags(),
-            &out_dir,
-        )?;
+        let shared = shared::generate_all(&headers, &self.include_and_define_flags(), &out_dir)?;
         let ccbin = host_compiler();
         let session = Session {
             shared,
@@ -337,6 +334,9 @@ impl Build {
 
     fn headers(&self, manifest_dir: Option<&Path>) -> Result<Vec<shared::Header>, Error> {
         let mut headers: Vec<shared::Header> = Vec::new();
+        if let (false, Some(first)) = (cfg!(feature = "bindgen"), self.shared_headers.first()) {
+            return Err(shared::feature_missing(first));
+        }
         for path in &self.shared_headers {
             let path = match manifest_dir {
                 Some(dir) if path.is_relative() => dir.join(path),
