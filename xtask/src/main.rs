@@ -6,6 +6,7 @@ mod cmd;
 mod cubin;
 mod demo;
 mod gpu_bundle;
+mod libclang;
 mod sccache;
 mod toolchain;
 mod verify;
@@ -25,7 +26,8 @@ tasks:
   setup                 find an nvcc that builds sm_90, sm_100 and sm_121 (NVCC, CUDA_HOME,
                         CUDA_PATH, PATH, /usr/local/cuda), else install the pinned CUDA 13.0
                         wheels into target/cuda-toolchain; same for cuobjdump; write
-                        target/cuda-toolchain/env and print NVCC=… and SASSKIT_CUOBJDUMP=…
+                        target/cuda-toolchain/env and print NVCC=… and SASSKIT_CUOBJDUMP=…;
+                        find libclang for bindgen, else apt-get install libclang-dev
   verify <file> [--require <targets>]
                         check that every fat binary embedded in <file> has SASS for every
                         target (default sm_90,sm_100,sm_121; sm_XY is served by sm_XY, sm_XYa

@@ -1,5 +1,6 @@
 //! `cargo xtask setup`: find a usable CUDA compiler, or install the pinned one from the Python
-//! package index, and record where it is.
+//! package index, and record where it is; make sure bindgen's libclang is there
+//! ([`crate::libclang`]).
 //!
 //! ```text
 //! target/cuda-toolchain/
@@ -57,9 +58,10 @@ impl Toolchain {
     }
 }
 
-/// Finds or installs nvcc and cuobjdump, writes `target/cuda-toolchain/env`, and says what it
+/// Finds or installs libclang (for bindgen), nvcc and cuobjdump, writes `target/cuda-toolchain/env`, and says what it
 /// chose on stderr.
 pub(crate) fn ensure() -> Result<Toolchain> {
+    crate::libclang::ensure()?;
     let dir = toolchain_dir();
     remove_leftovers(&dir, "nvcc");
     remove_leftovers(&dir, "cuobjdump");
