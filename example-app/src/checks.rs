@@ -337,6 +337,6 @@ fn check_bump_all(stream: &Arc<CudaStream>, module: &echo::Module) -> CheckResul
             return Err(format!("bump_all: element {i}: want {want:?}, got {got:?}"));
         }
     }
-    println!("check bump_all: {N} structs read and written through device buffers");
+    println!("  ok  bump_all (device buffers of structs): {N} structs match the CPU reference");
     Ok(())
 }
