@@ -31,6 +31,15 @@
 //! 6. prints `cargo:rerun-if-changed` for every source and included header and
 //!    `cargo:rerun-if-env-changed` for every environment variable it read.
 //!
+//! # Shared host/device types
+//!
+//! With the `bindgen` feature, [`Build::shared_header`] runs bindgen on a C header that the `.cu`
+//! files include and writes `#[repr(C)]` Rust types for its structs, unions and enums (and its
+//! constants), which `sasskit::shared_types!` includes. Kernels then take those types by value
+//! and through pointers; the build fails when the size of such a parameter differs between
+//! bindgen's layout and the cubin nvcc compiled. Without the feature, a kernel taking a struct
+//! fails the build with an error naming the feature.
+//!
 //! # Targets
 //!
 //! The target list comes from the first of: [`Build::archs`], the `SASSKIT_ARCHS` environment

@@ -37,6 +37,11 @@
 //! unsafe { kernels.saxpy(&stream, cfg, n, 2.0f32, &x, &mut y) }?;
 //! ```
 //!
+//! Kernels may also take structs, unions and enums declared in a shared C header: with
+//! `sasskit-build`'s `bindgen` feature and `Build::shared_header("kernels/params.h")`,
+//! [`shared_types!`]`(params)` includes their generated Rust types as the module `params`, next
+//! to the `kernels!` call that uses them.
+//!
 //! # Loading by hand
 //!
 //! ```no_run
