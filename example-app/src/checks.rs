@@ -292,7 +292,8 @@ fn check_echo_fields(stream: &Arc<CudaStream>, module: &echo::Module) -> CheckRe
         ));
     }
     println!(
-        "check echo_fields: all {ECHO_FIELDS} fields of a 64-byte padded struct round-trip exactly"
+        "  ok  echo_fields (struct by value): all {ECHO_FIELDS} fields of a 64-byte padded struct \
+         round-trip bit for bit"
     );
     Ok(())
 }
