@@ -71,6 +71,7 @@ use std::path::{Path, PathBuf};
 
 use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::Manifest;
+use sasskit_core::{Arch, Target};
 
 pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
@@ -272,6 +273,16 @@ impl Build {
             launcher: launcher::configured(self.launcher.as_deref()),
             out_dir,
         };
+        let mut archs: Vec<Arch> = Vec::new();
+        for arch in jobs
+            .iter()
+            .flat_map(|job| job.targets.iter().map(Target::arch))
+        {
+            if !archs.contains(&arch) {
+                archs.push(arch);
+            }
+        }
+        session.check_device_layouts(&archs)?;
         let results = parallel::run_all(&jobs, |job| session.compile(job));
         let mut modules = Vec::with_capacity(jobs.len());
         for result in results {

@@ -5,16 +5,23 @@
 //! records each type's size and alignment in `<module>.types.toml` so that
 //! `sasskit::shared_types!` can assert them at compile time, and later compares the size of every
 //! kernel parameter of such a type with the size nvcc compiled (see [`crate::crosscheck`]).
+//! A probe of `static_assert`s, compiled by nvcc with the build's flags, holds the device to
+//! every size, alignment and field offset clang computed.
 
 #[cfg(feature = "bindgen")]
 mod generate;
 #[cfg(feature = "bindgen")]
 mod layout;
+#[cfg(feature = "bindgen")]
+mod probe;
 mod registry;
 
 use std::path::{Path, PathBuf};
 
-pub(crate) use self::registry::Registry;
+pub(crate) use self::registry::{Probe, Registry};
+
+/// Marks the messages of the layout probes' assertions in nvcc's output.
+pub(crate) const PROBE_MARKER: &str = "sasskit layout:";
 use crate::error::Error;
 
 /// The clang arguments bindgen parses every shared header with, besides the build's `-I` and
@@ -57,8 +64,9 @@ pub(crate) fn generate_all(
     #[cfg(feature = "bindgen")]
     {
         for header in headers {
-            let (types, aliases) = generate::generate(header, defines_and_includes, out_dir)?;
-            registry.add(types, aliases);
+            let generated = generate::generate(header, defines_and_includes, out_dir)?;
+            registry.add(generated.types, generated.aliases);
+            registry.add_probe(generated.probe);
         }
         Ok(registry)
     }

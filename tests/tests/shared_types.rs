@@ -60,6 +60,7 @@ extern "C" __global__ void size_of(Shape_t shape, enum Order order, const struct
 }
 "#;
 
+#[cfg(unix)]
 #[test]
 fn kernels_take_shared_types_with_the_layout_nvcc_compiled() {
     const TEST: &str = "kernels_take_shared_types_with_the_layout_nvcc_compiled";
@@ -67,6 +68,7 @@ fn kernels_take_shared_types_with_the_layout_nvcc_compiled() {
         return;
     };
     let dir = scratch("good");
+    let nvcc = logging_nvcc(&dir, &nvcc);
     let output = match build_with_header(&dir, &nvcc, SHAPE_H, SHAPE_CU).try_compile() {
         Ok(output) => output,
         Err(error) if libclang_missing(TEST, &error) => return,
@@ -103,41 +105,115 @@ fn kernels_take_shared_types_with_the_layout_nvcc_compiled() {
         !rust.contains("uint64_t"),
         "only the header's own items, not <stdint.h>'s"
     );
+
+    // The device layout probe ran once, for sm_90, and reruns only when its inputs change.
+    let probes = || {
+        std::fs::read_to_string(dir.join("nvcc.log"))
+            .unwrap()
+            .lines()
+            .filter(|call| call.contains("shape.layout.cu"))
+            .count()
+    };
+    assert_eq!(probes(), 1);
+    let probe = std::fs::read_to_string(dir.join("out/shape.layout.cu")).unwrap();
+    assert!(
+        probe.contains("static_assert(offsetof(Shape, order) == 40,"),
+        "{probe}"
+    );
+    build_with_header(&dir, &nvcc, SHAPE_H, SHAPE_CU)
+        .try_compile()
+        .unwrap();
+    assert_eq!(probes(), 1, "an unchanged header is not probed again");
+    let edited = format!("{SHAPE_H}// edited\n");
+    build_with_header(&dir, &nvcc, &edited, SHAPE_CU)
+        .try_compile()
+        .unwrap();
+    assert_eq!(probes(), 2, "an edited header is probed again");
+}
+
+/// A wrapper around `nvcc` that appends each command line to `dir/nvcc.log`.
+#[cfg(unix)]
+fn logging_nvcc(dir: &Path, nvcc: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("nvcc-logging");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            dir.join("nvcc.log").display(),
+            nvcc.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Builds `source` with `header`, expecting a failure, and returns it (`None` to skip).
+fn build_error(test: &str, name: &str, header: &str, source: &str) -> Option<(PathBuf, Error)> {
+    let nvcc = require_or_skip(test, Tool::Nvcc)?;
+    let dir = scratch(name);
+    match build_with_header(&dir, &nvcc, header, source).try_compile() {
+        Ok(_) => panic!("{test}: the build passed"),
+        Err(error) if libclang_missing(test, &error) => None,
+        Err(error) => Some((dir, error)),
+    }
 }
 
 #[test]
 fn a_struct_laid_out_differently_on_the_device_is_a_build_error() {
-    const TEST: &str = "a_struct_laid_out_differently_on_the_device_is_a_build_error";
-    let Some(nvcc) = require_or_skip(TEST, Tool::Nvcc) else {
-        return;
-    };
-    let dir = scratch("skewed");
     // The device pass sees one more field than the host: the Rust type would be 4 bytes short.
     let header = "#pragma once\nstruct Skewed {\n  int a;\n#ifdef __CUDACC__\n  int device_only;\n#endif\n};\n";
     let source = "#include \"shape.h\"\nextern \"C\" __global__ void k(Skewed s, int* out) { out[0] = s.a; }\n";
-    let error = match build_with_header(&dir, &nvcc, header, source).try_compile() {
-        Ok(_) => panic!("a 4-byte Rust struct was accepted for an 8-byte kernel parameter"),
-        Err(error) if libclang_missing(TEST, &error) => return,
-        Err(error) => error,
+    let Some((dir, error)) = build_error(
+        "a_struct_laid_out_differently_on_the_device_is_a_build_error",
+        "skewed",
+        header,
+        source,
+    ) else {
+        return;
     };
     let message = error.to_string();
     assert!(error.is_signature(), "{message}");
-    let at = format!(
-        "{}:2: kernel `k` parameter 0 `s`",
-        dir.join("k.cu").display()
-    );
     for part in [
-        at.as_str(),
-        "4 bytes in Rust",
-        "8 bytes in the sm_90 cubin nvcc compiled",
-        "shape.h",
+        "the shared header `",
+        "lays out its types differently on the device (nvcc for compute_90",
+        "sizeof(Skewed) is 4 on the host (clang, for bindgen) but not in this nvcc compilation",
+        "shape.layout.cu",
     ] {
         assert!(message.contains(part), "`{part}` not in: {message}");
     }
     assert!(
         !dir.join("out/k.fatbin").exists() && !dir.join("out/k.toml").exists(),
-        "nothing written for a module that failed its check"
+        "nothing written for a build that failed its check"
     );
+}
+
+#[test]
+fn a_struct_reached_only_through_pointers_is_checked_field_by_field() {
+    // Same size on both sides, fields swapped on the device: the cubin's parameter sizes (one
+    // pointer) cannot see it, the layout probe must.
+    let header = "#pragma once\nstruct Swapped {\n#ifdef __CUDACC__\n  float b; int a;\n#else\n  int a; float b;\n#endif\n};\n";
+    let source = "#include \"shape.h\"\nextern \"C\" __global__ void k(const Swapped* s, int* out) { out[0] = s->a; }\n";
+    let Some((_, error)) = build_error(
+        "a_struct_reached_only_through_pointers_is_checked_field_by_field",
+        "swapped",
+        header,
+        source,
+    ) else {
+        return;
+    };
+    let message = error.to_string();
+    assert!(error.is_signature(), "{message}");
+    assert!(
+        message.contains("offsetof(Swapped, a) is 0 on the host"),
+        "{message}"
+    );
+    assert!(
+        message.contains("offsetof(Swapped, b) is 4 on the host"),
+        "{message}"
+    );
+    assert!(!message.contains("sizeof(Swapped)"), "{message}");
 }
 
 #[test]

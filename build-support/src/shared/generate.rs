@@ -1,23 +1,34 @@
 //! Running bindgen on one shared header and writing what it generated.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use bindgen::callbacks::ParseCallbacks;
 use sasskit_core::kernel::is_scalar_name;
 use sasskit_core::shared::{SharedType, SharedTypes, TYPES_FORMAT};
 
 use super::layout::{self, Declared};
-use super::{CLANG_ARGS, Header};
+use super::{CLANG_ARGS, Header, Probe, probe};
 use crate::error::{Error, ErrorKind};
 use crate::fs;
 
-/// Generates `<module>.types.rs` and `<module>.types.toml` in `out_dir` for `header`; returns the
-/// types and the aliases bindgen emitted for them.
+/// What one shared header produced.
+pub(crate) struct HeaderOutput {
+    /// The types and their layouts, as written to `<module>.types.toml`.
+    pub(crate) types: SharedTypes,
+    /// `pub type Alias = Target;` items of the Rust code.
+    pub(crate) aliases: Vec<(String, String)>,
+    /// The check of the layouts on the device.
+    pub(crate) probe: Probe,
+}
+
+/// Generates `<module>.types.rs` and `<module>.types.toml` in `out_dir` for `header`.
 pub(crate) fn generate(
     header: &Header,
     defines_and_includes: &[String],
     out_dir: &Path,
-) -> Result<(SharedTypes, Vec<(String, String)>), Error> {
+) -> Result<HeaderOutput, Error> {
     let path = &header.path;
     if !path.is_file() {
         return Err(Error::config(format!(
@@ -29,6 +40,7 @@ pub(crate) fn generate(
         .canonicalize()
         .map_err(|error| Error::io("resolve", path, error))?;
     load_libclang(&absolute)?;
+    let inputs: Rc<RefCell<Vec<PathBuf>>> = Rc::default();
     let bindings = bindgen::Builder::default()
         .header(absolute.display().to_string())
         .clang_args(CLANG_ARGS.iter().copied())
@@ -52,7 +64,9 @@ pub(crate) fn generate(
         .use_core()
         .layout_tests(true)
         .formatter(bindgen::Formatter::Prettyplease)
-        .parse_callbacks(Box::new(Reruns))
+        .parse_callbacks(Box::new(Reruns {
+            inputs: Rc::clone(&inputs),
+        }))
         .generate()
         .map_err(|error| {
             Error::new(ErrorKind::Compile(format!(
@@ -87,7 +101,21 @@ pub(crate) fn generate(
         &out_dir.join(format!("{}.types.toml", header.module)),
         manifest.to_toml().as_bytes(),
     )?;
-    Ok((manifest, declared.aliases))
+    let mut inputs = inputs.take();
+    if !inputs.contains(&absolute) {
+        inputs.insert(0, absolute.clone());
+    }
+    let probe = Probe {
+        module: header.module.clone(),
+        header: absolute.display().to_string(),
+        source: probe::source(&absolute, &declared.types),
+        inputs,
+    };
+    Ok(HeaderOutput {
+        types: manifest,
+        aliases: declared.aliases,
+        probe,
+    })
 }
 
 fn shared_types(
@@ -146,17 +174,30 @@ fn escape_regex(text: &str) -> String {
 }
 
 /// Tells cargo to rerun the build script when the header, a header it includes, or an
-/// environment variable clang reads changes.
+/// environment variable clang reads changes, and collects those files.
 #[derive(Debug)]
-struct Reruns;
+struct Reruns {
+    inputs: Rc<RefCell<Vec<PathBuf>>>,
+}
+
+impl Reruns {
+    fn input(&self, filename: &str) {
+        println!("cargo:rerun-if-changed={filename}");
+        let path = PathBuf::from(filename);
+        let mut inputs = self.inputs.borrow_mut();
+        if !inputs.contains(&path) {
+            inputs.push(path);
+        }
+    }
+}
 
 impl ParseCallbacks for Reruns {
     fn header_file(&self, filename: &str) {
-        println!("cargo:rerun-if-changed={filename}");
+        self.input(filename);
     }
 
     fn include_file(&self, filename: &str) {
-        println!("cargo:rerun-if-changed={filename}");
+        self.input(filename);
     }
 
     fn read_env_var(&self, key: &str) {

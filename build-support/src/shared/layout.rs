@@ -26,6 +26,8 @@ pub(crate) struct Generated {
     pub(crate) kind: TypeKind,
     pub(crate) size: u64,
     pub(crate) align: u64,
+    /// Each named field's offset, by its Rust name, in declaration order.
+    pub(crate) fields: Vec<(String, u64)>,
 }
 
 /// What bindgen's output declares.
@@ -44,6 +46,7 @@ pub(crate) fn declared(rust: &str) -> Result<Declared, syn::Error> {
     let mut newtype_sizes: HashMap<String, u64> = HashMap::new();
     let mut sizes: HashMap<String, u64> = HashMap::new();
     let mut aligns: HashMap<String, u64> = HashMap::new();
+    let mut offsets: Vec<(String, String, u64)> = Vec::new();
     let mut aliases = Vec::new();
     for item in &file.items {
         match item {
@@ -74,7 +77,7 @@ pub(crate) fn declared(rust: &str) -> Result<Declared, syn::Error> {
                 }
             }
             Item::Const(item) if item.ident == "_" => {
-                collect_checks(&item.expr, &mut sizes, &mut aligns);
+                collect_checks(&item.expr, &mut sizes, &mut aligns, &mut offsets);
             }
             _ => {}
         }
@@ -86,11 +89,17 @@ pub(crate) fn declared(rust: &str) -> Result<Declared, syn::Error> {
                 Some(&size) => (size, size),
                 None => (*sizes.get(&name)?, *aligns.get(&name)?),
             };
+            let fields = offsets
+                .iter()
+                .filter(|(owner, _, _)| *owner == name)
+                .map(|(_, field, offset)| (field.clone(), *offset))
+                .collect();
             Some(Generated {
                 name,
                 kind,
                 size,
                 align,
+                fields,
             })
         })
         .collect();
@@ -134,11 +143,13 @@ fn integer_size(ty: &syn::Type) -> Option<u64> {
     })
 }
 
-/// Every `["Size of X"][… - Nusize];` and `["Alignment of X"][… - Nusize];` in a `const _`.
+/// Every `["Size of X"][… - Nusize];`, `["Alignment of X"][… - Nusize];` and `["Offset of
+/// field: X::f"][… - Nusize];` in a `const _`.
 fn collect_checks(
     expr: &Expr,
     sizes: &mut HashMap<String, u64>,
     aligns: &mut HashMap<String, u64>,
+    offsets: &mut Vec<(String, String, u64)>,
 ) {
     let Expr::Block(block) = expr else {
         return;
@@ -175,6 +186,11 @@ fn collect_checks(
             sizes.insert(name.to_owned(), value);
         } else if let Some(name) = label.strip_prefix("Alignment of ") {
             aligns.insert(name.to_owned(), value);
+        } else if let Some((owner, field)) = label
+            .strip_prefix("Offset of field: ")
+            .and_then(|path| path.split_once("::"))
+        {
+            offsets.push((owner.to_owned(), field.to_owned(), value));
         }
     }
 }
@@ -226,6 +242,7 @@ pub const MAGIC: u32 = 7;
     #[test]
     fn reads_types_layouts_and_aliases() {
         let declared = declared(OUTPUT).unwrap();
+        assert_eq!(declared.types[0].fields, [("tag".to_owned(), 0)]);
         let summary: Vec<(&str, TypeKind, u64, u64)> = declared
             .types
             .iter()

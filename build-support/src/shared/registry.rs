@@ -2,12 +2,29 @@
 
 use sasskit_core::shared::{SharedType, SharedTypes};
 
-/// Every type generated from the build's shared headers, and the `typedef`s that name them.
+/// Every type generated from the build's shared headers, the `typedef`s that name them, and
+/// the device-side layout probe of each header.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Registry {
     headers: Vec<SharedTypes>,
     /// `typedef struct Foo {…} Foo_t;` → (`Foo_t`, `Foo`).
     aliases: Vec<(String, String)>,
+    probes: Vec<Probe>,
+}
+
+/// A translation unit that nvcc must compile for one header's host layouts to hold on the
+/// device.
+#[derive(Debug, Clone)]
+pub(crate) struct Probe {
+    /// The header's module name.
+    pub(crate) module: String,
+    /// The header, absolute.
+    pub(crate) header: String,
+    /// The `.cu` source.
+    pub(crate) source: String,
+    /// The header and every file it includes, as clang read them: what the probe's result
+    /// depends on besides nvcc and its flags.
+    pub(crate) inputs: Vec<std::path::PathBuf>,
 }
 
 impl Registry {
@@ -16,6 +33,17 @@ impl Registry {
     pub(crate) fn add(&mut self, header: SharedTypes, aliases: Vec<(String, String)>) {
         self.headers.push(header);
         self.aliases.extend(aliases);
+    }
+
+    /// Adds the layout probe of a header.
+    #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
+    pub(crate) fn add_probe(&mut self, probe: Probe) {
+        self.probes.push(probe);
+    }
+
+    /// The layout probes, one per header.
+    pub(crate) fn probes(&self) -> &[Probe] {
+        &self.probes
     }
 
     /// The type `name` names, following aliases.
