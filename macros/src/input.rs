@@ -11,10 +11,20 @@ pub(crate) struct KernelsInput {
     pub(crate) shared: Vec<(syn::Ident, syn::Path)>,
 }
 
-/// `shared_types!(pub params)`.
+/// `shared_types!(pub params)`, or `shared_types!(pub params as params_types)`.
 pub(crate) struct SharedTypesInput {
     pub(crate) visibility: syn::Visibility,
+    /// The header's module name, which names its `.types.toml`.
     pub(crate) module: syn::Ident,
+    /// The name of the generated Rust module, when it is not `module`.
+    pub(crate) rename: Option<syn::Ident>,
+}
+
+impl SharedTypesInput {
+    /// The name of the generated Rust module.
+    pub(crate) fn rust_module(&self) -> &syn::Ident {
+        self.rename.as_ref().unwrap_or(&self.module)
+    }
 }
 
 impl Parse for KernelsInput {
@@ -68,10 +78,22 @@ impl Parse for SharedTypesInput {
                  `sasskit::shared_types!(params)` for `Build::shared_header(\"kernels/params.h\")`",
             )
         })?;
+        let rename = if input.peek(syn::Token![as]) {
+            let _: syn::Token![as] = input.parse()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
         let _: Option<syn::Token![;]> = input.parse()?;
         if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the module name"));
+            return Err(input.error(
+                "unexpected tokens after the module name; expected `as other_name` or nothing",
+            ));
         }
-        Ok(SharedTypesInput { visibility, module })
+        Ok(SharedTypesInput {
+            visibility,
+            module,
+            rename,
+        })
     }
 }

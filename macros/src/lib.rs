@@ -36,7 +36,9 @@ pub fn kernels(input: TokenStream) -> TokenStream {
 /// alignment clang computed.
 ///
 /// `shared_types!(params)` reads `$OUT_DIR/sasskit/params.types.toml`; `shared_types!(pub
-/// params)` makes the module public.
+/// params)` makes the module public; `shared_types!(params as gpu_params)` names the module
+/// `gpu_params` (for a header whose stem is also a `.cu` module's), which `kernels!` then needs
+/// told: `kernels!(echo, params = super::gpu_params)`.
 #[proc_macro]
 pub fn shared_types(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::SharedTypesInput);

@@ -17,7 +17,7 @@ pub(crate) fn expand(input: &SharedTypesInput) -> syn::Result<TokenStream> {
 pub(crate) fn generate(input: &SharedTypesInput, located: &LocatedTypes) -> TokenStream {
     let types = &located.types;
     let visibility = &input.visibility;
-    let module = &input.module;
+    let module = input.rust_module();
     let rust_path = located.rust_path.display().to_string();
     let doc = module_doc(types);
     let private = quote!(::sasskit::__private);
@@ -116,6 +116,11 @@ mod tests {
         let input: SharedTypesInput = syn::parse_str("pub params").unwrap();
         let file: syn::File = syn::parse2(generate(&input, &located)).unwrap();
         insta::assert_snapshot!(prettyplease::unparse(&file));
+        let renamed: SharedTypesInput = syn::parse_str("params as params_types").unwrap();
+        let file: syn::File = syn::parse2(generate(&renamed, &located)).unwrap();
+        let text = prettyplease::unparse(&file);
+        assert!(text.contains("\nmod params_types {"), "{text}");
+        assert!(text.contains("params.types.rs"), "{text}");
     }
 
     #[test]
