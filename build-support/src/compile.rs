@@ -265,16 +265,12 @@ impl Session {
             .iter()
             .map(|arch| Target::Ptx(*arch).to_string())
             .collect();
+        let args = self.base_args();
         for probe in self.shared.probes() {
             let source = self.out_dir.join(format!("{}.layout.cu", probe.module));
             let stamp = self.out_dir.join(format!("{}.layout.ok", probe.module));
-            let probe_key = key::layout_probe_key(
-                &probe.source,
-                &probe.inputs,
-                &self.nvcc,
-                &self.base_args(),
-                archs,
-            );
+            let probe_key =
+                key::layout_probe_key(&probe.source, &probe.inputs, &self.nvcc, &args, archs);
             if std::fs::read_to_string(&stamp).is_ok_and(|passed| passed == probe_key) {
                 continue;
             }
@@ -284,7 +280,7 @@ impl Session {
                 &self.out_dir.join(format!("{}.layout.fatbin", probe.module)),
             );
             let mut command = self.nvcc.tool.command();
-            command.arg("--fatbin").args(self.base_args());
+            command.arg("--fatbin").args(&args);
             for arch in archs {
                 command.arg("-gencode").arg(Target::Ptx(*arch).gencode());
             }

@@ -274,26 +274,7 @@ mod tests {
     }
 
     fn registry_with_mixed(size: u64) -> Registry {
-        use sasskit_core::shared::{SharedType, SharedTypes, TYPES_FORMAT, TypeKind};
-        let mut registry = Registry::default();
-        registry.add(
-            SharedTypes {
-                format: TYPES_FORMAT,
-                header: "/k/shared.h".into(),
-                module: "shared".into(),
-                rust: "shared.types.rs".into(),
-                types: vec![SharedType {
-                    name: "Mixed".into(),
-                    kind: TypeKind::Struct,
-                    module: "shared".into(),
-                    header: "/k/shared.h".into(),
-                    size,
-                    align: 8,
-                }],
-            },
-            Vec::new(),
-        );
-        registry
+        crate::shared::test_registry(&[("Mixed", size, 8)], &[])
     }
 
     #[test]

@@ -16,6 +16,44 @@ use crate::toolkit::Nvcc;
 /// Bumped when the way sasskit builds changes in a way the inputs do not show.
 const KEY_VERSION: &str = "sasskit-build-key-1";
 
+/// A SHA-256 over named, length-prefixed fields, so that no two field lists hash alike.
+struct KeyHasher(Sha256);
+
+impl KeyHasher {
+    fn new() -> KeyHasher {
+        let mut hasher = KeyHasher(Sha256::new());
+        hasher.field("version", KEY_VERSION.as_bytes());
+        hasher
+    }
+
+    fn field(&mut self, name: &str, value: &[u8]) {
+        self.0.update(name.as_bytes());
+        self.0.update((value.len() as u64).to_le_bytes());
+        self.0.update(value);
+    }
+
+    /// nvcc's path and version, which every key covers.
+    fn nvcc(&mut self, nvcc: &Nvcc) {
+        self.field("nvcc", nvcc.tool.path().as_os_str().as_encoded_bytes());
+        self.field("nvcc-version", nvcc.version.as_bytes());
+    }
+
+    fn args(&mut self, args: &[String]) {
+        for arg in args {
+            self.field("arg", arg.as_bytes());
+        }
+    }
+
+    /// The hash in lowercase hex.
+    fn finish(self) -> String {
+        let mut key = String::with_capacity(64);
+        for byte in self.0.finalize() {
+            let _ = write!(key, "{byte:02x}");
+        }
+        key
+    }
+}
+
 pub(crate) fn build_key(
     preprocessed: &str,
     nvcc: &Nvcc,
@@ -23,26 +61,13 @@ pub(crate) fn build_key(
     args: &[String],
     targets: &TargetList,
 ) -> String {
-    let mut hasher = Sha256::new();
-    let mut field = |name: &str, value: &[u8]| {
-        hasher.update(name.as_bytes());
-        hasher.update((value.len() as u64).to_le_bytes());
-        hasher.update(value);
-    };
-    field("version", KEY_VERSION.as_bytes());
-    field("nvcc", nvcc.tool.path().as_os_str().as_encoded_bytes());
-    field("nvcc-version", nvcc.version.as_bytes());
-    field("host-compiler", host_compiler.as_bytes());
-    field("targets", targets.to_string().as_bytes());
-    for arg in args {
-        field("arg", arg.as_bytes());
-    }
-    field("source", preprocessed.as_bytes());
-    let mut key = String::with_capacity(64);
-    for byte in hasher.finalize() {
-        let _ = write!(key, "{byte:02x}");
-    }
-    key
+    let mut hasher = KeyHasher::new();
+    hasher.nvcc(nvcc);
+    hasher.field("host-compiler", host_compiler.as_bytes());
+    hasher.field("targets", targets.to_string().as_bytes());
+    hasher.args(args);
+    hasher.field("source", preprocessed.as_bytes());
+    hasher.finish()
 }
 
 /// The key of a shared header's layout probe: the probe, the content of every file it reads,
@@ -55,32 +80,19 @@ pub(crate) fn layout_probe_key(
     args: &[String],
     archs: &[Arch],
 ) -> String {
-    let mut hasher = Sha256::new();
-    let mut field = |name: &str, value: &[u8]| {
-        hasher.update(name.as_bytes());
-        hasher.update((value.len() as u64).to_le_bytes());
-        hasher.update(value);
-    };
-    field("version", KEY_VERSION.as_bytes());
-    field("nvcc", nvcc.tool.path().as_os_str().as_encoded_bytes());
-    field("nvcc-version", nvcc.version.as_bytes());
+    let mut hasher = KeyHasher::new();
+    hasher.nvcc(nvcc);
     for arch in archs {
-        field("arch", arch.to_string().as_bytes());
+        hasher.field("arch", arch.to_string().as_bytes());
     }
-    for arg in args {
-        field("arg", arg.as_bytes());
-    }
-    field("probe", source.as_bytes());
+    hasher.args(args);
+    hasher.field("probe", source.as_bytes());
     for input in inputs {
-        field("input", input.as_os_str().as_encoded_bytes());
+        hasher.field("input", input.as_os_str().as_encoded_bytes());
         match std::fs::read(input) {
-            Ok(bytes) => field("content", &bytes),
-            Err(_) => field("missing", &[]),
+            Ok(bytes) => hasher.field("content", &bytes),
+            Err(_) => hasher.field("missing", &[]),
         }
     }
-    let mut key = String::with_capacity(64);
-    for byte in hasher.finalize() {
-        let _ = write!(key, "{byte:02x}");
-    }
-    key
+    hasher.finish()
 }

@@ -18,7 +18,11 @@ mod registry;
 
 use std::path::{Path, PathBuf};
 
-pub(crate) use self::registry::{Probe, Registry};
+#[cfg(feature = "bindgen")]
+pub(crate) use self::registry::Probe;
+pub(crate) use self::registry::Registry;
+#[cfg(test)]
+pub(crate) use self::registry::test_registry;
 
 /// Marks the messages of the layout probes' assertions in nvcc's output.
 pub(crate) const PROBE_MARKER: &str = "sasskit layout:";

@@ -59,9 +59,41 @@ impl Registry {
     }
 }
 
+/// A registry of one header, `/k/shared.h` (module `shared`), declaring the structs
+/// `(name, size, align)`, with `(alias, target)` typedefs: the fixture of the unit tests.
+#[cfg(test)]
+pub(crate) fn test_registry(structs: &[(&str, u64, u64)], aliases: &[(&str, &str)]) -> Registry {
+    use sasskit_core::shared::{TYPES_FORMAT, TypeKind};
+    let mut registry = Registry::default();
+    registry.add(
+        SharedTypes {
+            format: TYPES_FORMAT,
+            header: "/k/shared.h".into(),
+            module: "shared".into(),
+            rust: "shared.types.rs".into(),
+            types: structs
+                .iter()
+                .map(|&(name, size, align)| SharedType {
+                    name: name.into(),
+                    kind: TypeKind::Struct,
+                    module: "shared".into(),
+                    header: "/k/shared.h".into(),
+                    size,
+                    align,
+                })
+                .collect(),
+        },
+        aliases
+            .iter()
+            .map(|(alias, target)| ((*alias).into(), (*target).into()))
+            .collect(),
+    );
+    registry
+}
+
 #[cfg(test)]
 mod tests {
-    use sasskit_core::shared::{TYPES_FORMAT, TypeKind};
+    use sasskit_core::shared::TypeKind;
 
     use super::*;
 
@@ -75,20 +107,9 @@ mod tests {
             size: 8,
             align: 4,
         };
-        let mut registry = Registry::default();
-        registry.add(
-            SharedTypes {
-                format: TYPES_FORMAT,
-                header: "/k/shared.h".into(),
-                module: "shared".into(),
-                rust: "shared.types.rs".into(),
-                types: vec![ty.clone()],
-            },
-            vec![
-                ("Foo_t".into(), "Foo".into()),
-                ("FooAlias".into(), "Foo_t".into()),
-                ("Loop".into(), "Loop".into()),
-            ],
+        let registry = test_registry(
+            &[("Foo", 8, 4)],
+            &[("Foo_t", "Foo"), ("FooAlias", "Foo_t"), ("Loop", "Loop")],
         );
         assert_eq!(registry.lookup("Foo"), Some(&ty));
         assert_eq!(registry.lookup("FooAlias"), Some(&ty));

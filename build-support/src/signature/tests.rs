@@ -103,32 +103,8 @@ fn unsupported_types_name_kernel_parameter_type_and_position() {
 }
 
 fn registry(types: &[&str], aliases: &[(&str, &str)]) -> Registry {
-    use sasskit_core::shared::{SharedType, SharedTypes, TYPES_FORMAT, TypeKind};
-    let mut registry = Registry::default();
-    registry.add(
-        SharedTypes {
-            format: TYPES_FORMAT,
-            header: "/k/shared.h".into(),
-            module: "shared".into(),
-            rust: "shared.types.rs".into(),
-            types: types
-                .iter()
-                .map(|name| SharedType {
-                    name: (*name).into(),
-                    kind: TypeKind::Struct,
-                    module: "shared".into(),
-                    header: "/k/shared.h".into(),
-                    size: 16,
-                    align: 8,
-                })
-                .collect(),
-        },
-        aliases
-            .iter()
-            .map(|(alias, target)| ((*alias).into(), (*target).into()))
-            .collect(),
-    );
-    registry
+    let structs: Vec<(&str, u64, u64)> = types.iter().map(|name| (*name, 16, 8)).collect();
+    crate::shared::test_registry(&structs, aliases)
 }
 
 const WITH_STRUCTS: &str = r#"# 1 "/k/shared.h"
