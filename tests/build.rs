@@ -9,6 +9,7 @@
 //! | `unary` | `sm_90, sm_100, sm_121` | 52 kernels: the load-cost measurement's large module |
 //! | `saxpy_compressed` | `sm_90, sm_100`, `--compress-mode=size` | load compressed SASS |
 //! | `unary_ptx` | `sm_100, compute_90` | the same kernels, only PTX for the H100: the JIT start-up baseline |
+//! | `arch_guarded` | `sm_90, sm_100, sm_121` | one kernel only Blackwell images define: its wrapper errors on Hopper |
 //!
 //! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
 //! a missing nvcc fails the build instead.
@@ -24,6 +25,7 @@ const MODULES: &[(&str, &str, &[&str])] = &[
     ("gpu_kernels/saxpy_blackwell_only.cu", "sm_100,sm_121", &[]),
     ("../kernels/unary.cu", "sm_90,sm_100,sm_121", &[]),
     ("gpu_kernels/unary_ptx.cu", "sm_100,compute_90", &[]),
+    ("gpu_kernels/arch_guarded.cu", "sm_90,sm_100,sm_121", &[]),
     (
         "gpu_kernels/saxpy_compressed.cu",
         "sm_90,sm_100",

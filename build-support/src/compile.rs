@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use sasskit_core::kernel::KernelSignature;
+use sasskit_core::kernel::{KernelSignature, LongSize};
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
 use sasskit_core::shared::SharedType;
 use sasskit_core::{Arch, FatBinary, Target, TargetList};
 
+use crate::REQUIRE_TYPED_ENV;
 use crate::cache::Cache;
 use crate::command::{Tool, display};
 use crate::error::{Error, ErrorKind};
@@ -32,6 +33,10 @@ pub(crate) struct Session {
     pub(crate) cache: Option<Cache>,
     /// A compiler launcher (sccache) for the fat binary compilations, if one is configured.
     pub(crate) launcher: Option<Tool>,
+    /// Whether a kernel that cannot be typed fails the build instead of warning.
+    pub(crate) require_typed: bool,
+    /// How wide C's `long` is on the target.
+    pub(crate) long_size: LongSize,
     pub(crate) out_dir: PathBuf,
 }
 
@@ -68,14 +73,45 @@ impl Session {
 
     pub(crate) fn compile(&self, job: &Job) -> Result<Compiled, Error> {
         let source = job.source.display().to_string();
-        let preprocessed = self.preprocess(job)?;
-        let extracted = signature::extract(&preprocessed, &self.shared);
-        if !extracted.errors.is_empty() {
+        let preprocessed = self.preprocess_per_arch(job)?;
+        let passes = preprocessed
+            .iter()
+            .map(|(targets, text)| signature::Pass {
+                targets: targets.clone(),
+                extracted: signature::extract(text, &self.shared),
+            })
+            .collect();
+        let extracted = signature::merge(passes).map_err(|message| {
+            Error::new(ErrorKind::Signature(format!(
+                "cannot generate Rust wrappers for `{source}`: {message}"
+            )))
+        })?;
+        let mut warnings = extracted.warnings;
+        let untyped: Vec<String> = extracted
+            .kernels
+            .iter()
+            .filter_map(|kernel| Some((kernel, kernel.untyped.as_deref()?)))
+            .map(|(kernel, why)| {
+                format!(
+                    "{}:{}: kernel `{}` gets no typed wrapper: {why}",
+                    kernel.file, kernel.line, kernel.name
+                )
+            })
+            .collect();
+        if self.require_typed && !untyped.is_empty() {
             return Err(Error::new(ErrorKind::Signature(format!(
-                "cannot generate Rust wrappers for `{source}`:\n  {}",
-                extracted.errors.join("\n  ")
+                "cannot generate Rust wrappers for `{source}` (every kernel must be typed: \
+                 `Build::require_typed_kernels(true)` or {REQUIRE_TYPED_ENV}=1):\n  {}",
+                untyped.join("\n  ")
             ))));
         }
+        warnings.extend(untyped.into_iter().map(|message| {
+            format!(
+                "{message}; it is still in the module: look it up by name with \
+                 `module.loaded().function(\"…\")`, or make every kernel typed with \
+                 `Build::require_typed_kernels(true)` ({REQUIRE_TYPED_ENV}=1)"
+            )
+        }));
         let mut args = self.base_args();
         args.extend(
             job.targets
@@ -83,7 +119,7 @@ impl Session {
                 .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
         );
         let build_key = key::build_key(
-            &preprocessed,
+            preprocessed.iter().map(|(_, text)| text.as_str()),
             &self.nvcc,
             &self.host_compiler,
             &args,
@@ -92,14 +128,13 @@ impl Session {
         let what = format!("`{source}`");
         let fatbin_path = self.out_dir.join(format!("{}.fatbin", job.module));
         let manifest_path = self.out_dir.join(format!("{}.toml", job.module));
-        let mut warnings = extracted.warnings;
         let (bytes, cache) = self.obtain(job, &build_key, &what, &mut warnings)?;
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         crosscheck::check(
             &fatbin,
-            preprocessed_arch(&job.targets),
             &extracted.kernels,
             &self.shared,
+            self.long_size,
             &what,
         )?;
         let types = used_shared_types(&extracted.kernels, &self.shared);
@@ -129,7 +164,7 @@ impl Session {
             manifest,
             fatbin_path,
             manifest_path,
-            inputs: deps::included_files(&preprocessed),
+            inputs: included_files(&preprocessed),
             warnings,
         })
     }
@@ -328,16 +363,32 @@ impl Session {
         Ok(())
     }
 
-    /// `nvcc -E`: the translation unit as the compiler sees it, for signature extraction. The
-    /// first SASS target's virtual architecture is used, so `__CUDA_ARCH__` is defined as in a
-    /// real device pass of the host side.
-    fn preprocess(&self, job: &Job) -> Result<String, Error> {
-        let mut command = self.nvcc.tool.command();
-        command.arg("-E").args(self.base_args());
-        if let Some(arch) = preprocessed_arch(&job.targets) {
-            command.arg("-gencode").arg(Target::Sass(arch).gencode());
+    /// `nvcc -E` once per architecture of the targets: the translation unit as the device pass
+    /// for that architecture sees it (`__CUDA_ARCH__` defined), for signature extraction, with
+    /// the names of the targets it stands for (`sm_90` and `compute_90` share a pass).
+    fn preprocess_per_arch(&self, job: &Job) -> Result<Vec<(Vec<String>, String)>, Error> {
+        let mut passes: Vec<(Arch, Vec<String>)> = Vec::new();
+        for target in job.targets.iter() {
+            let arch = target.arch();
+            match passes.iter_mut().find(|(seen, _)| *seen == arch) {
+                Some((_, targets)) => targets.push(target.to_string()),
+                None => passes.push((arch, vec![target.to_string()])),
+            }
         }
-        command.arg(&job.source);
+        passes
+            .into_iter()
+            .map(|(arch, targets)| Ok((targets, self.preprocess(job, arch)?)))
+            .collect()
+    }
+
+    fn preprocess(&self, job: &Job, arch: Arch) -> Result<String, Error> {
+        let mut command = self.nvcc.tool.command();
+        command
+            .arg("-E")
+            .args(self.base_args())
+            .arg("-gencode")
+            .arg(Target::Sass(arch).gencode())
+            .arg(&job.source);
         let output = run(&mut command, &self.nvcc)?;
         if !output.status.success() {
             return Err(compile_error(
@@ -348,6 +399,19 @@ impl Session {
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
+}
+
+/// The source and every file it includes, over all preprocessing passes, each once.
+fn included_files(preprocessed: &[(Vec<String>, String)]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for (_, text) in preprocessed {
+        for file in deps::included_files(text) {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    files
 }
 
 /// The shared types the kernels take, each once, in order of first use.
@@ -361,11 +425,6 @@ fn used_shared_types(kernels: &[KernelSignature], shared: &Registry) -> Vec<Shar
         }
     }
     used
-}
-
-/// The architecture `nvcc -E` preprocesses for: the first target's.
-fn preprocessed_arch(targets: &TargetList) -> Option<Arch> {
-    targets.iter().next().map(Target::arch)
 }
 
 fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error> {

@@ -6,52 +6,53 @@
 //! the cubin (`EIATTR_KPARAM_INFO`, see [`sasskit_core::cubin`]), so the build compares them and
 //! fails instead.
 //!
-//! One raw SASS image is read: the one for the architecture the source was preprocessed for
-//! when there is one, else the first. Compressed images are skipped, and when no raw SASS image
-//! exists the check is skipped.
+//! Every raw SASS image is read and compared with the kernels whose signature says that image's
+//! target defines them (kernels guarded by `#if __CUDA_ARCH__` are in some images only).
+//! Untyped kernels are only looked for, since they have no wrapper whose arguments could be
+//! wrong. Compressed images are skipped.
 
 use sasskit_core::cubin::{self, KernelParams};
-use sasskit_core::kernel::KernelSignature;
-use sasskit_core::{Arch, Compression, FatBinary, ImageKind};
+use sasskit_core::kernel::{KernelSignature, LongSize};
+use sasskit_core::{Compression, FatBinary, ImageKind};
 
 use crate::error::{Error, ErrorKind};
 use crate::shared::Registry;
 
-/// Compares `kernels` with the first raw SASS image of `fatbin` (preferring `preferred`).
-/// `what` names the source for messages.
+/// Compares `kernels` with every raw SASS image of `fatbin`. `long` is the width of C's `long`
+/// on the target; `what` names the source for messages.
 pub(crate) fn check(
     fatbin: &FatBinary<'_>,
-    preferred: Option<Arch>,
     kernels: &[KernelSignature],
     shared: &Registry,
+    long: LongSize,
     what: &str,
 ) -> Result<(), Error> {
     if kernels.is_empty() {
         return Ok(());
     }
-    let raw_sass = || {
-        fatbin
-            .images()
+    let mut problems = Vec::new();
+    let raw_sass = fatbin
+        .images()
+        .iter()
+        .filter(|image| image.kind == ImageKind::Sass && image.compression == Compression::None);
+    for image in raw_sass {
+        let (Some(elf), Some(target)) = (fatbin.payload(image), image.target()) else {
+            continue;
+        };
+        let compiled = cubin::kernels(elf).map_err(|error| {
+            Error::new(ErrorKind::Verify(format!(
+                "cannot read the {} cubin nvcc produced for {what} to check the kernel \
+                 signatures: {error}; {REPORT}",
+                image.arch
+            )))
+        })?;
+        let target = target.to_string();
+        let expected: Vec<&KernelSignature> = kernels
             .iter()
-            .filter(|image| image.kind == ImageKind::Sass && image.compression == Compression::None)
-    };
-    let image = raw_sass()
-        .find(|image| Some(image.arch) == preferred)
-        .or_else(|| raw_sass().next());
-    let Some(image) = image else {
-        return Ok(());
-    };
-    let Some(elf) = fatbin.payload(image) else {
-        return Ok(());
-    };
-    let compiled = cubin::kernels(elf).map_err(|error| {
-        Error::new(ErrorKind::Verify(format!(
-            "cannot read the {} cubin nvcc produced for {what} to check the kernel signatures: \
-             {error}; {REPORT}",
-            image.arch
-        )))
-    })?;
-    let problems = compare(kernels, &compiled, shared, &image.arch.to_string());
+            .filter(|kernel| kernel.targets.iter().any(|t| *t == target))
+            .collect();
+        problems.extend(compare(&expected, &compiled, shared, long, &target));
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -69,9 +70,10 @@ const REPORT: &str = "this is a sasskit bug or a construct sasskit does not supp
 /// One message per mismatch between the extracted `kernels` and the `compiled` ones; `arch`
 /// names the cubin's architecture.
 fn compare(
-    kernels: &[KernelSignature],
+    kernels: &[&KernelSignature],
     compiled: &[KernelParams],
     shared: &Registry,
+    long: LongSize,
     arch: &str,
 ) -> Vec<String> {
     let mut problems = Vec::new();
@@ -84,6 +86,9 @@ fn compare(
             ));
             continue;
         };
+        if kernel.untyped.is_some() {
+            continue;
+        }
         let ordinals_ok = found
             .params
             .iter()
@@ -103,9 +108,9 @@ fn compare(
             let shared_type = param.ty.shared_type().and_then(|name| shared.lookup(name));
             let ours = param
                 .ty
-                .size()
+                .size_with(long)
                 .or_else(|| shared_type.and_then(|ty| usize::try_from(ty.size).ok()));
-            if let (None, Some(ty)) = (param.ty.size(), shared_type)
+            if let (None, Some(ty)) = (param.ty.size_with(long), shared_type)
                 && ours != Some(theirs)
             {
                 problems.push(format!(
@@ -142,10 +147,20 @@ fn compare(
 #[cfg(test)]
 mod tests {
     use sasskit_core::cubin::{KernelParams, ParamSlot};
-    use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar, ValueType};
+    use sasskit_core::kernel::{KernelSignature, LongSize, Param, ParamType, Scalar, ValueType};
 
-    use super::compare;
     use crate::shared::Registry;
+
+    /// [`super::compare`] on an LP64 target, for kernels that every image defines.
+    fn compare(
+        kernels: &[KernelSignature],
+        compiled: &[KernelParams],
+        shared: &Registry,
+        arch: &str,
+    ) -> Vec<String> {
+        let kernels: Vec<&KernelSignature> = kernels.iter().collect();
+        super::compare(&kernels, compiled, shared, LongSize::LP64, arch)
+    }
 
     fn signature(name: &str, params: &[(&str, ParamType)]) -> KernelSignature {
         KernelSignature {
@@ -160,6 +175,8 @@ mod tests {
                     ty: ty.clone(),
                 })
                 .collect(),
+            targets: vec!["sm_90".to_owned()],
+            untyped: None,
         }
     }
 
@@ -308,5 +325,30 @@ mod tests {
             "{}",
             problems[0]
         );
+    }
+
+    #[test]
+    fn long_is_checked_at_the_targets_width() {
+        let long = ParamType::Value(ValueType::Scalar(Scalar::CLong));
+        let kernels = [signature("k", &[("long", long)])];
+        let refs: Vec<&KernelSignature> = kernels.iter().collect();
+        let registry = Registry::default();
+        let linux = [compiled("k", &[8])];
+        assert!(super::compare(&refs, &linux, &registry, LongSize::LP64, "sm_90").is_empty());
+        let problems = super::compare(&refs, &linux, &registry, LongSize::LLP64, "sm_90");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("4 bytes in the Rust wrapper but 8"));
+    }
+
+    #[test]
+    fn untyped_kernels_are_only_looked_for() {
+        let mut untyped = signature("raw", &[]);
+        untyped.untyped = Some("parameter `p` has the type `weird`".to_owned());
+        let kernels = [untyped];
+        let present = [compiled("raw", &[8, 4, 16])];
+        assert!(compare(&kernels, &present, &Registry::default(), "sm_90").is_empty());
+        let problems = compare(&kernels, &[], &Registry::default(), "sm_90");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("`raw` is not in the sm_90 cubin"));
     }
 }

@@ -54,8 +54,10 @@ impl KeyHasher {
     }
 }
 
-pub(crate) fn build_key(
-    preprocessed: &str,
+/// The key of one fat binary; `preprocessed` are the translation units of every
+/// preprocessing pass (one per target architecture), in target order.
+pub(crate) fn build_key<'a>(
+    preprocessed: impl IntoIterator<Item = &'a str>,
     nvcc: &Nvcc,
     host_compiler: &str,
     args: &[String],
@@ -66,7 +68,9 @@ pub(crate) fn build_key(
     hasher.field("host-compiler", host_compiler.as_bytes());
     hasher.field("targets", targets.to_string().as_bytes());
     hasher.args(args);
-    hasher.field("source", preprocessed.as_bytes());
+    for text in preprocessed {
+        hasher.field("source", text.as_bytes());
+    }
     hasher.finish()
 }
 

@@ -69,7 +69,7 @@ mod verify;
 
 use std::path::{Path, PathBuf};
 
-use sasskit_core::kernel::KernelSignature;
+use sasskit_core::kernel::{KernelSignature, LongSize};
 use sasskit_core::manifest::Manifest;
 use sasskit_core::{Arch, Target};
 
@@ -77,6 +77,10 @@ pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
+
+/// Set to `1` to fail the build when a kernel cannot get a typed wrapper, as
+/// [`Build::require_typed_kernels`] does; `0` turns it off again.
+pub const REQUIRE_TYPED_ENV: &str = "SASSKIT_REQUIRE_TYPED_KERNELS";
 
 use crate::cache::Cache;
 use crate::command::Tool;
@@ -100,6 +104,7 @@ pub struct Build {
     nvcc: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     manifest_dir: Option<PathBuf>,
+    require_typed: Option<bool>,
 }
 
 /// What a successful build produced.
@@ -114,6 +119,7 @@ pub struct Module {
     manifest: Manifest,
     fatbin: PathBuf,
     manifest_path: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl Build {
@@ -181,6 +187,18 @@ impl Build {
     /// a kernel parameter of such a type differs from what nvcc compiled.
     pub fn shared_header(&mut self, path: impl AsRef<Path>) -> &mut Build {
         self.shared_headers.push(path.as_ref().to_owned());
+        self
+    }
+
+    /// Whether a kernel whose parameters cannot all cross from Rust fails the build.
+    ///
+    /// By default such a kernel still ships in the module, gets no typed method, and the build
+    /// prints one warning naming the kernel, the parameter, its type and `file:line`; the
+    /// program looks it up by name (`module.loaded().function("name")`). With `true` (or
+    /// `SASSKIT_REQUIRE_TYPED_KERNELS=1`, which this setting overrides) the warnings are errors,
+    /// for crates that want every kernel typed.
+    pub fn require_typed_kernels(&mut self, required: bool) -> &mut Build {
+        self.require_typed = Some(required);
         self
     }
 
@@ -271,6 +289,8 @@ impl Build {
             ccbin,
             cache: Cache::configured(self.cache_dir.as_deref()),
             launcher: launcher::configured(self.launcher.as_deref()),
+            require_typed: self.require_typed.map_or_else(require_typed_from_env, Ok)?,
+            long_size: long_size(),
             out_dir,
         };
         let mut archs: Vec<Arch> = Vec::new();
@@ -297,6 +317,7 @@ impl Build {
                 manifest: compiled.manifest,
                 fatbin: compiled.fatbin_path,
                 manifest_path: compiled.manifest_path,
+                warnings: compiled.warnings,
             });
         }
         Ok(Output { modules })
@@ -420,6 +441,26 @@ impl Build {
     }
 }
 
+/// `SASSKIT_REQUIRE_TYPED_KERNELS`: `1` or `0`, off when unset.
+fn require_typed_from_env() -> Result<bool, Error> {
+    match env::tracked(REQUIRE_TYPED_ENV) {
+        None => Ok(false),
+        Some(value) if value == "1" => Ok(true),
+        Some(value) if value == "0" || value.is_empty() => Ok(false),
+        Some(value) => Err(Error::config(format!(
+            "`{REQUIRE_TYPED_ENV}={}` is not `1` or `0`",
+            value.to_string_lossy()
+        ))),
+    }
+}
+
+/// The width of C's `long` on the target being built, which nvcc gives device code too.
+fn long_size() -> LongSize {
+    let os = env::cargo("CARGO_CFG_TARGET_OS").and_then(|os| os.into_string().ok());
+    os.as_deref()
+        .map_or(LongSize::LP64, LongSize::for_target_os)
+}
+
 /// Whether two paths name the same file, also when one goes through `..` or a symlink.
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
@@ -481,8 +522,15 @@ impl Module {
         &self.manifest
     }
 
-    /// The `extern "C"` kernels found in the source.
+    /// The `extern "C"` kernels found in the source; those without a typed wrapper have
+    /// [`KernelSignature::untyped`] set.
     pub fn kernels(&self) -> &[KernelSignature] {
         &self.manifest.kernels
+    }
+
+    /// The warnings the build printed for this file (`cargo:warning`): kernels without a typed
+    /// wrapper and why, nvcc's own warnings.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

@@ -5,7 +5,11 @@
 //! `__attribute__((global))`. A kernel is wrapped when it is defined (has a body) and is
 //! `extern "C"`, by its own declaration or by an enclosing `extern "C" { … }` block. Kernels
 //! with mangled names (C++ linkage, templates) cannot be looked up by name; they get a warning
-//! that says how to expose them.
+//! that says how to expose them. A kernel with a parameter whose type cannot cross from Rust is
+//! kept, untyped: it ships in the module and can be looked up by name.
+//!
+//! Sources guard kernels with `#if __CUDA_ARCH__ >= …`, so the build preprocesses once per
+//! target architecture and [`merge`] records which targets define each kernel.
 
 mod params;
 mod tokens;
@@ -20,12 +24,65 @@ use crate::shared::Registry;
 /// What the source defines.
 #[derive(Debug, Default)]
 pub(crate) struct Extracted {
-    /// `extern "C"` kernels, in source order, without duplicates.
+    /// `extern "C"` kernels, in source order, without duplicates; those whose parameters
+    /// cannot all cross from Rust have `untyped` set. `targets` is empty until [`merge`].
     pub(crate) kernels: Vec<KernelSignature>,
     /// Kernels that cannot be wrapped, with the reason and the fix.
     pub(crate) warnings: Vec<String>,
-    /// Parameters whose types cannot cross from Rust, one message each.
-    pub(crate) errors: Vec<String>,
+}
+
+/// The kernels of one preprocessing pass, and the targets (`sm_90`, `compute_90`) it stands
+/// for: the targets of one architecture.
+#[derive(Debug)]
+pub(crate) struct Pass {
+    pub(crate) targets: Vec<String>,
+    pub(crate) extracted: Extracted,
+}
+
+/// Merges the passes of one file, in target order: each kernel once, with the targets whose
+/// pass defines it. A kernel whose signature differs between two architectures is an error
+/// naming both, since one wrapper cannot launch both.
+pub(crate) fn merge(passes: Vec<Pass>) -> Result<Extracted, String> {
+    let mut merged = Extracted::default();
+    for pass in passes {
+        for warning in pass.extracted.warnings {
+            if !merged.warnings.contains(&warning) {
+                merged.warnings.push(warning);
+            }
+        }
+        for kernel in pass.extracted.kernels {
+            match merged
+                .kernels
+                .iter_mut()
+                .find(|seen| seen.name == kernel.name)
+            {
+                Some(seen) if seen.params == kernel.params && seen.untyped == kernel.untyped => {
+                    seen.targets.extend(pass.targets.iter().cloned());
+                }
+                Some(seen) => {
+                    return Err(format!(
+                        "kernel `{}` has different signatures for different architectures: \
+                         `{}` at {}:{} for {}, but `{}` at {}:{} for {}; one Rust wrapper cannot \
+                         launch both: give the variants different names, or the same parameters",
+                        kernel.name,
+                        seen.c_declaration(),
+                        seen.file,
+                        seen.line,
+                        seen.targets.join(", "),
+                        kernel.c_declaration(),
+                        kernel.file,
+                        kernel.line,
+                        pass.targets.join(", ")
+                    ));
+                }
+                None => merged.kernels.push(KernelSignature {
+                    targets: pass.targets.clone(),
+                    ..kernel
+                }),
+            }
+        }
+    }
+    Ok(merged)
 }
 
 /// Finds every kernel definition in preprocessed source; `shared` names the types that shared
@@ -85,12 +142,17 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
                             file,
                             line,
                             params,
+                            targets: Vec::new(),
+                            untyped: None,
                         }),
-                        Err(problems) => {
-                            out.errors.extend(problems.into_iter().map(|problem| {
-                                format!("{file}:{line}: kernel `{name}`: {problem}")
-                            }));
-                        }
+                        Err(problems) => out.kernels.push(KernelSignature {
+                            name,
+                            file,
+                            line,
+                            params: Vec::new(),
+                            targets: Vec::new(),
+                            untyped: Some(problems.join("; ")),
+                        }),
                     }
                 }
                 i = decl.params_end;

@@ -6,7 +6,7 @@
 //! say in its load report which toolkit built the module and under which build key.
 //!
 //! ```toml
-//! format = 1
+//! format = 2
 //!
 //! [module]
 //! name = "saxpy"
@@ -50,7 +50,7 @@ use crate::kernel::KernelSignature;
 use crate::shared::SharedType;
 
 /// The manifest format this version writes and reads.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Everything known about one compiled `.cu` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,6 +236,8 @@ mod tests {
                     c_type: "const float*".into(),
                     ty: ParamType::ConstPtr(Scalar::F32.into()),
                 }],
+                targets: vec!["sm_90".into(), "sm_100".into()],
+                untyped: None,
             }],
             types: Vec::new(),
         }

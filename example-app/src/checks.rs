@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sasskit::cudarc::driver::{CudaContext, CudaStream, DriverError, LaunchConfig};
+use sasskit::cudarc::driver::{CudaContext, CudaStream, LaunchConfig};
 use sasskit::half::{bf16, f16};
 
 use crate::data::{compare, random};
@@ -12,7 +12,7 @@ use crate::{echo, halfs, matmul, reduce, saxpy, unary};
 /// Why a check failed: a load, a driver call, or a wrong result.
 type CheckResult = Result<(), String>;
 
-fn driver(what: &str) -> impl FnOnce(DriverError) -> String + '_ {
+fn driver<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |error| format!("{what}: {error}")
 }
 
@@ -70,7 +70,7 @@ fn check_reduce(stream: &Arc<CudaStream>, module: &reduce::Module) -> CheckResul
         shared_mem_bytes: 0,
     };
     // SAFETY: BLOCK threads per block as the kernel's shared array expects; grid-stride loop over n.
-    unsafe { module.sum_f32(stream, config, &d_input, &mut d_out, N as u64) }
+    unsafe { module.sum_f32(stream, config, &d_input, &mut d_out, N) }
         .map_err(driver("sum_f32"))?;
     let got = stream.clone_dtoh(&d_out).map_err(driver("copy back"))?;
     let want: f64 = input.iter().map(|&v| f64::from(v)).sum();

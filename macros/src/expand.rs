@@ -27,20 +27,26 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     let fatbin_path = located.fatbin_path.display().to_string();
     let manifest_path = located.manifest_path.display().to_string();
     let module_doc = module_doc(manifest);
-    let fields: Vec<_> = manifest
+    let typed: Vec<_> = manifest
         .kernels
+        .iter()
+        .filter(|kernel| kernel.untyped.is_none())
+        .collect();
+    let fields: Vec<_> = typed
         .iter()
         .map(|kernel| format_ident!("{}", field_name(&kernel.name)))
         .collect();
-    let kernel_names: Vec<&str> = manifest
-        .kernels
+    let kernel_names: Vec<&str> = typed.iter().map(|kernel| kernel.name.as_str()).collect();
+    let methods: Vec<TokenStream> = typed
         .iter()
-        .map(|kernel| kernel.name.as_str())
-        .collect();
-    let methods: Vec<TokenStream> = manifest
-        .kernels
-        .iter()
-        .map(|kernel| wrapper(kernel, &field_name(&kernel.name), &types))
+        .map(|kernel| {
+            wrapper(
+                kernel,
+                &field_name(&kernel.name),
+                &manifest.module.targets,
+                &types,
+            )
+        })
         .collect();
     let private = quote!(::sasskit::__private);
     Ok(quote! {
@@ -57,11 +63,12 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
 
             #layout_assertions
 
-            /// The module loaded on one device, with a typed method per kernel.
+            /// The module loaded on one device, with a typed method per kernel. Each kernel is
+            /// looked up the first time its method runs, as the driver loads kernels lazily.
             #[derive(Debug)]
             pub struct Module {
                 loaded: #private::LoadedModule,
-                #(#fields: #private::cudarc::driver::CudaFunction,)*
+                #(#fields: #private::OnceLock<#private::cudarc::driver::CudaFunction>,)*
             }
 
             impl Module {
@@ -81,9 +88,24 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
                 }
 
                 /// Wraps a module loaded by `sasskit::load` or `sasskit::load_on_every_device`.
+                /// Looks no kernel up: each is found when its method first runs.
                 pub fn from_loaded(loaded: #private::LoadedModule) -> ::core::result::Result<Module, #private::LoadError> {
-                    #(let #fields = loaded.function(#kernel_names)?;)*
-                    ::core::result::Result::Ok(Module { loaded, #(#fields,)* })
+                    ::core::result::Result::Ok(Module {
+                        loaded,
+                        #(#fields: #private::OnceLock::new(),)*
+                    })
+                }
+
+                /// Looks up now every typed kernel that the loaded image defines, for programs
+                /// that want all lookups done before work starts (kernels that the source
+                /// defines for other architectures only are skipped).
+                pub fn resolve_all(&self) -> ::core::result::Result<(), #private::LaunchError> {
+                    #(
+                        if self.loaded.has_kernel(#kernel_names) {
+                            #private::resolve(&self.loaded, &self.#fields, #kernel_names)?;
+                        }
+                    )*
+                    ::core::result::Result::Ok(())
                 }
 
                 /// What was loaded, from which image, and how long it took.
@@ -116,7 +138,11 @@ fn check_names(input: &KernelsInput, manifest: &Manifest) -> syn::Result<()> {
             ),
         ));
     }
-    for kernel in &manifest.kernels {
+    for kernel in manifest
+        .kernels
+        .iter()
+        .filter(|kernel| kernel.untyped.is_none())
+    {
         if RESERVED_METHODS.contains(&kernel.name.as_str()) {
             return Err(syn::Error::new(
                 input.module.span(),
@@ -139,9 +165,10 @@ fn module_doc(manifest: &Manifest) -> String {
     let kernels: Vec<String> = manifest
         .kernels
         .iter()
+        .filter(|kernel| kernel.untyped.is_none())
         .map(|kernel| format!("`{}`", kernel.name))
         .collect();
-    format!(
+    let mut doc = format!(
         " Typed launch wrappers for the kernels of `{}`.\n\n Built by nvcc {} for {}; kernels: {}.",
         manifest.module.source,
         manifest.toolkit.version,
@@ -151,7 +178,26 @@ fn module_doc(manifest: &Manifest) -> String {
         } else {
             kernels.join(", ")
         }
-    )
+    );
+    let untyped: Vec<String> = manifest
+        .kernels
+        .iter()
+        .filter_map(|kernel| {
+            let why = kernel.untyped.as_deref()?;
+            Some(format!(
+                " * `{}` ({}:{}): {why}",
+                kernel.name, kernel.file, kernel.line
+            ))
+        })
+        .collect();
+    if !untyped.is_empty() {
+        doc.push_str(
+            "\n\n Kernels in the module without a typed method (look them up by name with \
+             `Module::loaded().function(\"…\")`):\n\n",
+        );
+        doc.push_str(&untyped.join("\n"));
+    }
+    doc
 }
 
 #[cfg(test)]

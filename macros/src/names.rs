@@ -3,8 +3,14 @@
 use proc_macro2::{Ident, Span};
 
 /// Methods of the generated `Module` that a kernel may not shadow.
-pub(crate) const RESERVED_METHODS: &[&str] =
-    &["load", "load_with", "from_loaded", "report", "loaded"];
+pub(crate) const RESERVED_METHODS: &[&str] = &[
+    "load",
+    "load_with",
+    "from_loaded",
+    "resolve_all",
+    "report",
+    "loaded",
+];
 
 /// Parameters every wrapper takes before the kernel's own.
 pub(crate) const WRAPPER_PARAMS: &[&str] = &["stream", "config"];

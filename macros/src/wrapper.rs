@@ -7,37 +7,64 @@ use sasskit_core::kernel::{KernelSignature, ParamType, Scalar, ValueType};
 use crate::names::{ident, param_ident};
 use crate::type_paths::TypePaths;
 
-/// The method that launches `kernel`, whose `CudaFunction` is in the field `field`; shared
-/// types are named through `types`.
-pub(crate) fn wrapper(kernel: &KernelSignature, field: &str, types: &TypePaths) -> TokenStream {
+/// The method that launches `kernel`, whose `CudaFunction` is looked up on first use and kept
+/// in the field `field`; `every_target` are the module's targets; shared types are named
+/// through `types`.
+pub(crate) fn wrapper(
+    kernel: &KernelSignature,
+    field: &str,
+    every_target: &[String],
+    types: &TypePaths,
+) -> TokenStream {
     let private = quote!(::sasskit::__private);
     let method = ident(&kernel.name);
     let field = format_ident!("{}", field);
-    let doc = doc(kernel);
+    let name = &kernel.name;
+    let doc = doc(kernel, every_target);
     let mut params = Vec::new();
     let mut pushes = Vec::new();
     for param in &kernel.params {
-        let name = param_ident(&param.name);
-        match &param.ty {
+        let arg = param_ident(&param.name);
+        let (ty, push) = match &param.ty {
+            ParamType::Value(ValueType::Void) => {
+                let message = format!(
+                    "sasskit: kernel `{name}` takes `void` by value; rebuild the crate with the \
+                     same sasskit-build version"
+                );
+                return quote!(::core::compile_error!(#message););
+            }
             ParamType::Value(value) => {
                 let ty = value_type(value, types);
-                params.push(quote!(#name: #ty));
-                pushes
-                    .push(quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#name);));
+                (
+                    quote!(#ty),
+                    quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#arg);),
+                )
             }
+            ParamType::ConstPtr(ValueType::Void) => (
+                quote!(&impl #private::AnyDeviceBuffer),
+                quote!(#private::AnyDeviceBuffer::push_any(#arg, &mut args);),
+            ),
+            ParamType::MutPtr(ValueType::Void) => (
+                quote!(&mut impl #private::AnyDeviceBufferMut),
+                quote!(#private::AnyDeviceBufferMut::push_any_mut(#arg, &mut args);),
+            ),
             ParamType::ConstPtr(value) => {
                 let ty = value_type(value, types);
-                params.push(quote!(#name: &impl #private::DeviceBuffer<#ty>));
-                pushes.push(quote!(#private::DeviceBuffer::<#ty>::push_arg(#name, &mut args);));
+                (
+                    quote!(&impl #private::DeviceBuffer<#ty>),
+                    quote!(#private::DeviceBuffer::<#ty>::push_arg(#arg, &mut args);),
+                )
             }
             ParamType::MutPtr(value) => {
                 let ty = value_type(value, types);
-                params.push(quote!(#name: &mut impl #private::DeviceBufferMut<#ty>));
-                pushes.push(
-                    quote!(#private::DeviceBufferMut::<#ty>::push_arg_mut(#name, &mut args);),
-                );
+                (
+                    quote!(&mut impl #private::DeviceBufferMut<#ty>),
+                    quote!(#private::DeviceBufferMut::<#ty>::push_arg_mut(#arg, &mut args);),
+                )
             }
-        }
+        };
+        params.push(quote!(#arg: #ty));
+        pushes.push(push);
     }
     quote! {
         #[doc = #doc]
@@ -47,12 +74,14 @@ pub(crate) fn wrapper(kernel: &KernelSignature, field: &str, types: &TypePaths) 
             stream: &#private::cudarc::driver::CudaStream,
             config: #private::cudarc::driver::LaunchConfig,
             #(#params),*
-        ) -> ::core::result::Result<(), #private::cudarc::driver::DriverError> {
-            let mut args = stream.launch_builder(&self.#field);
+        ) -> ::core::result::Result<(), #private::LaunchError> {
+            let function = #private::resolve(&self.loaded, &self.#field, #name)?;
+            let mut args = stream.launch_builder(function);
             #(#pushes)*
             // SAFETY: the caller upholds the kernel's contract (see `# Safety`); the argument
             // types match the kernel's parameters, checked when the wrapper was generated.
-            unsafe { args.launch(config) }.map(|_| ())
+            let launched = unsafe { args.launch(config) }.map(|_| ());
+            #private::launched(&self.loaded, #name, launched)
         }
     }
 }
@@ -60,7 +89,14 @@ pub(crate) fn wrapper(kernel: &KernelSignature, field: &str, types: &TypePaths) 
 fn value_type(value: &ValueType, types: &TypePaths) -> TokenStream {
     match value {
         ValueType::Scalar(scalar) => scalar_type(*scalar),
+        ValueType::Vector(vector) => {
+            let private = quote!(::sasskit::__private);
+            let name = format_ident!("{}", vector.rust_name());
+            quote!(#private::vector::#name)
+        }
         ValueType::Shared(name) => types.path(name),
+        // Only behind pointers, which `wrapper` maps before asking for the pointee.
+        ValueType::Void => quote!(::core::ffi::c_void),
     }
 }
 
@@ -69,6 +105,10 @@ fn scalar_type(scalar: Scalar) -> TokenStream {
     match scalar {
         Scalar::F16 => quote!(#private::half::f16),
         Scalar::Bf16 => quote!(#private::half::bf16),
+        Scalar::F8E4M3 => quote!(#private::float8::F8E4M3),
+        Scalar::F8E5M2 => quote!(#private::float8::F8E5M2),
+        Scalar::CLong => quote!(::core::ffi::c_long),
+        Scalar::CULong => quote!(::core::ffi::c_ulong),
         other => {
             let name = format_ident!("{}", other.rust_name());
             quote!(#name)
@@ -76,8 +116,8 @@ fn scalar_type(scalar: Scalar) -> TokenStream {
     }
 }
 
-fn doc(kernel: &KernelSignature) -> String {
-    let lines = [
+fn doc(kernel: &KernelSignature, every_target: &[String]) -> String {
+    let mut lines = vec![
         format!(" Launches the kernel `{}` ({}:{}):", kernel.name, kernel.file, kernel.line),
         String::new(),
         " ```c".to_owned(),
@@ -85,13 +125,30 @@ fn doc(kernel: &KernelSignature) -> String {
         " ```".to_owned(),
         String::new(),
         " The arguments follow the C parameters in order; pointers are device buffers: `const T*` takes".to_owned(),
-        " `&impl DeviceBuffer<T>` (a `CudaSlice<T>` or a view), `T*` takes `&mut impl DeviceBufferMut<T>`.".to_owned(),
+        " `&impl DeviceBuffer<T>` (a `CudaSlice<T>` or a view), `T*` takes `&mut impl DeviceBufferMut<T>`,".to_owned(),
+        " `const void*`/`void*` a buffer of any element type; `&sasskit::Null` or `None` passes a null pointer.".to_owned(),
         " Structs, unions and enums of shared headers are the types `sasskit::shared_types!` generated.".to_owned(),
+    ];
+    let partial = !kernel.targets.is_empty()
+        && !every_target
+            .iter()
+            .all(|target| kernel.targets.contains(target));
+    if partial {
+        lines.extend([
+            String::new(),
+            format!(
+                " Only the images for {} define this kernel (the source guards it with `#if __CUDA_ARCH__`);",
+                kernel.targets.join(", ")
+            ),
+            " on a device that loaded another image this returns `LaunchError::Lookup(LoadError::KernelNotInImage)`.".to_owned(),
+        ]);
+    }
+    lines.extend([
         String::new(),
         " # Safety".to_owned(),
         String::new(),
         " The kernel runs unchecked device code: `config` and the arguments must satisfy its contract".to_owned(),
         " (grid and block sizes, buffer lengths it indexes, values it assumes), as for any cudarc launch.".to_owned(),
-    ];
+    ]);
     lines.join("\n")
 }

@@ -4,8 +4,58 @@
 //! `float* y` by [`DeviceBufferMut<f32>`], so a buffer of the wrong element type, or an
 //! immutable buffer where the kernel writes, is a compile error that names the parameter's C
 //! type.
+//!
+//! A null pointer is [`Null`] (`&sasskit::Null`), or `None` of an `Option` of a buffer: candle,
+//! for one, passes `info = nullptr` for contiguous tensors. `const void*` and `void*`
+//! parameters take a buffer of any element type, [`AnyDeviceBuffer`] and
+//! [`AnyDeviceBufferMut`].
 
 use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, LaunchArgs, PushKernelArg};
+
+/// A null device pointer, for any pointer parameter: `&sasskit::Null` where the kernel takes a
+/// `const T*`, `&mut sasskit::Null` where it takes a `T*`.
+///
+/// The kernel receives `nullptr`; whether it accepts one is part of its contract, as in C.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Null;
+
+/// The device address a null pointer argument points the driver at: the driver copies the
+/// parameter's 8 bytes from here.
+static NULL_DEVICE_POINTER: u64 = 0;
+
+fn push_null(args: &mut LaunchArgs<'_>) {
+    args.arg(&NULL_DEVICE_POINTER);
+}
+
+/// A device buffer of any element type that a kernel may read: the Rust side of a
+/// `const void*` parameter.
+///
+/// Implemented for every [`CudaSlice<T>`] and [`CudaView<T>`] (and references to them),
+/// [`Null`] and `Option`s of them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a device buffer",
+    label = "the kernel parameter is a `const void*`: pass a `CudaSlice<T>` or a `CudaView<T>` of any `T`",
+    note = "copy host data to the device first, e.g. with `stream.clone_htod(&data)`"
+)]
+pub trait AnyDeviceBuffer {
+    /// Appends the buffer's device pointer to a kernel launch.
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>);
+}
+
+/// A device buffer of any element type that a kernel may write: the Rust side of a `void*`
+/// parameter.
+///
+/// Implemented for every [`CudaSlice<T>`] and [`CudaViewMut<T>`] (and mutable references to
+/// them), [`Null`] and `Option`s of them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a mutable device buffer",
+    label = "the kernel parameter is a `void*` that the kernel may write: pass a `&mut CudaSlice<T>` or a `&mut CudaViewMut<T>` of any `T`",
+    note = "a kernel that only reads the buffer should declare the parameter `const void*`"
+)]
+pub trait AnyDeviceBufferMut {
+    /// Appends the buffer's device pointer to a kernel launch, for writing.
+    fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>);
+}
 
 /// A device buffer of `T` that a kernel may read: the Rust side of a `const T*` parameter.
 ///
@@ -77,6 +127,108 @@ impl<T, B: DeviceBufferMut<T> + ?Sized> DeviceBufferMut<T> for &mut B {
     }
 }
 
+impl<T> DeviceBuffer<T> for Null {
+    fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        push_null(args);
+    }
+}
+
+impl<T> DeviceBufferMut<T> for Null {
+    fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        push_null(args);
+    }
+}
+
+impl<T, B: DeviceBuffer<T>> DeviceBuffer<T> for Option<B> {
+    fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        match self {
+            Some(buffer) => buffer.push_arg(args),
+            None => push_null(args),
+        }
+    }
+}
+
+impl<T, B: DeviceBufferMut<T>> DeviceBufferMut<T> for Option<B> {
+    fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        match self {
+            Some(buffer) => buffer.push_arg_mut(args),
+            None => push_null(args),
+        }
+    }
+}
+
+impl<T> AnyDeviceBuffer for CudaSlice<T> {
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        args.arg(self);
+    }
+}
+
+impl<T> AnyDeviceBuffer for CudaView<'_, T> {
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        args.arg(self);
+    }
+}
+
+impl AnyDeviceBuffer for Null {
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        push_null(args);
+    }
+}
+
+impl<B: AnyDeviceBuffer> AnyDeviceBuffer for Option<B> {
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        match self {
+            Some(buffer) => buffer.push_any(args),
+            None => push_null(args),
+        }
+    }
+}
+
+impl<B: AnyDeviceBuffer + ?Sized> AnyDeviceBuffer for &B {
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        (**self).push_any(args);
+    }
+}
+
+impl<B: AnyDeviceBuffer + ?Sized> AnyDeviceBuffer for &mut B {
+    fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
+        (**self).push_any(args);
+    }
+}
+
+impl<T> AnyDeviceBufferMut for CudaSlice<T> {
+    fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        args.arg(self);
+    }
+}
+
+impl<T> AnyDeviceBufferMut for CudaViewMut<'_, T> {
+    fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        args.arg(self);
+    }
+}
+
+impl AnyDeviceBufferMut for Null {
+    fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        push_null(args);
+    }
+}
+
+impl<B: AnyDeviceBufferMut> AnyDeviceBufferMut for Option<B> {
+    fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        match self {
+            Some(buffer) => buffer.push_any_mut(args),
+            None => push_null(args),
+        }
+    }
+}
+
+impl<B: AnyDeviceBufferMut + ?Sized> AnyDeviceBufferMut for &mut B {
+    fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
+        (**self).push_any_mut(args);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use cudarc::driver::{CudaFunction, CudaStream};
@@ -129,5 +281,33 @@ mod tests {
         writes::<CudaSlice<f32>>();
         writes::<CudaViewMut<'static, f32>>();
         writes::<&mut CudaViewMut<'static, f32>>();
+        reads::<Null>();
+        writes::<Null>();
+        reads::<Option<&CudaSlice<f32>>>();
+        writes::<Option<&mut CudaSlice<f32>>>();
+    }
+
+    fn reads_any<B: AnyDeviceBuffer + ?Sized>() {}
+    fn writes_any<B: AnyDeviceBufferMut + ?Sized>() {}
+
+    /// `void*` parameters take buffers of every element type.
+    #[test]
+    fn buffers_of_any_type_implement_the_untyped_traits() {
+        reads_any::<CudaSlice<u8>>();
+        reads_any::<CudaSlice<f32>>();
+        reads_any::<&CudaView<'static, u16>>();
+        reads_any::<Null>();
+        reads_any::<Option<CudaSlice<i64>>>();
+        writes_any::<CudaSlice<u8>>();
+        writes_any::<&mut CudaViewMut<'static, f64>>();
+        writes_any::<Null>();
+    }
+
+    /// A null argument is 8 zero bytes that live as long as any launch.
+    #[test]
+    fn null_points_at_a_zero_device_address() {
+        let null: &'static u64 = &NULL_DEVICE_POINTER;
+        assert_eq!(*null, 0);
+        assert_eq!(std::mem::size_of_val(null), 8);
     }
 }

@@ -22,6 +22,27 @@ pub(crate) struct BuildInfo {
     pub(crate) cache: String,
     /// The `extern "C"` kernels, for the message about a kernel that is not there.
     pub(crate) kernels: Vec<String>,
+    /// The kernels that only some targets' images define (`#if __CUDA_ARCH__`), with those
+    /// targets; every other kernel is in every image.
+    pub(crate) partial: Vec<(String, Vec<String>)>,
+}
+
+impl BuildInfo {
+    /// The targets whose image defines `kernel`, when not every image does.
+    pub(crate) fn targets_of(&self, kernel: &str) -> Option<&[String]> {
+        self.partial
+            .iter()
+            .find(|(name, _)| name == kernel)
+            .map(|(_, targets)| targets.as_slice())
+    }
+
+    /// How many kernels the image built for `target` does not define.
+    pub(crate) fn absent_from(&self, target: &str) -> usize {
+        self.partial
+            .iter()
+            .filter(|(_, targets)| !targets.iter().any(|t| t == target))
+            .count()
+    }
 }
 
 impl BuildInfo {
@@ -55,6 +76,7 @@ impl BuildInfo {
                 build_key: UNKNOWN.to_owned(),
                 cache: UNKNOWN.to_owned(),
                 kernels: Vec::new(),
+                partial: Vec::new(),
             });
         }
         let manifest =
@@ -62,6 +84,18 @@ impl BuildInfo {
                 module: module.name.to_owned(),
                 error,
             })?;
+        let every_target = &manifest.module.targets;
+        let partial = manifest
+            .kernels
+            .iter()
+            .filter(|kernel| {
+                !kernel.targets.is_empty()
+                    && !every_target
+                        .iter()
+                        .all(|target| kernel.targets.contains(target))
+            })
+            .map(|kernel| (kernel.name.clone(), kernel.targets.clone()))
+            .collect();
         Ok(BuildInfo {
             nvcc_version: manifest.toolkit.version,
             build_key: manifest.module.build_key,
@@ -71,6 +105,7 @@ impl BuildInfo {
                 .into_iter()
                 .map(|kernel| kernel.name)
                 .collect(),
+            partial,
         })
     }
 }
@@ -80,13 +115,13 @@ mod tests {
     use super::*;
 
     const MANIFEST: &str = r#"
-format = 1
+format = 2
 
 [module]
 name = "scale"
 source = "/src/scale.cu"
 fatbin = "scale.fatbin"
-targets = ["sm_90"]
+targets = ["sm_90", "sm_100"]
 build_key = "5f0c12ab9d"
 cache = "hit"
 
@@ -99,6 +134,14 @@ name = "scale"
 file = "/src/scale.cu"
 line = 1
 params = []
+targets = ["sm_90", "sm_100"]
+
+[[kernels]]
+name = "tcgen05_only"
+file = "/src/scale.cu"
+line = 9
+params = []
+targets = ["sm_100"]
 "#;
 
     fn module(manifest: &'static str) -> EmbeddedModule {
@@ -115,7 +158,14 @@ params = []
         assert_eq!(info.nvcc_version, "13.0.88");
         assert_eq!(info.build_key, "5f0c12ab9d");
         assert_eq!(info.cache, "hit");
-        assert_eq!(info.kernels, ["scale"]);
+        assert_eq!(info.kernels, ["scale", "tcgen05_only"]);
+        assert_eq!(info.targets_of("scale"), None);
+        assert_eq!(
+            info.targets_of("tcgen05_only"),
+            Some(&["sm_100".to_owned()][..])
+        );
+        assert_eq!(info.absent_from("sm_90"), 1);
+        assert_eq!(info.absent_from("sm_100"), 0);
     }
 
     #[test]
@@ -128,7 +178,7 @@ params = []
 
     #[test]
     fn bad_manifest_names_the_module() {
-        let error = BuildInfo::read(&module("format = 1\n[module]\n")).unwrap_err();
+        let error = BuildInfo::read(&module("format = 2\n[module]\n")).unwrap_err();
         assert!(matches!(&error, LoadError::BadManifest { module, .. } if module == "scale"));
         let message = error.to_string();
         assert!(

@@ -97,6 +97,21 @@ pub enum LoadError {
         /// The kernels the build manifest lists (empty without a manifest).
         known: Vec<String>,
     },
+    /// The kernel is in the module, but not in the image loaded on this device: the source
+    /// defines it for other architectures only (`#if __CUDA_ARCH__ >= …`). The driver was not
+    /// asked.
+    KernelNotInImage {
+        /// The module name.
+        module: String,
+        /// The kernel.
+        kernel: String,
+        /// The device.
+        device: DeviceInfo,
+        /// The image loaded on the device.
+        loaded: Target,
+        /// The targets whose images define the kernel.
+        targets: Vec<String>,
+    },
     /// [`load_on_every_device`](crate::load_on_every_device) failed on some devices: each
     /// device index with its error, in device order.
     EveryDevice(Vec<(usize, LoadError)>),
@@ -158,6 +173,20 @@ impl fmt::Display for LoadError {
                 Fix(*required)
             ),
             LoadError::PtxTooNew { .. } => self.fmt_ptx_too_new(f),
+            LoadError::KernelNotInImage {
+                module,
+                kernel,
+                device,
+                loaded,
+                targets,
+            } => write!(
+                f,
+                "kernel `{kernel}` of module `{module}` is not in the {loaded} image loaded on \
+                 {device}: the source defines it only for {} (it is guarded by \
+                 `#if __CUDA_ARCH__`); run it on a device those targets serve, or check \
+                 `has_kernel` and take another path on this one",
+                targets.join(", ")
+            ),
             LoadError::NoSuchKernel {
                 module,
                 kernel,

@@ -78,10 +78,12 @@ mod driver;
 mod embedded;
 mod error;
 mod every_device;
+mod launch;
 mod load;
 mod plan;
 mod policy;
 mod report;
+pub mod vector;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -92,12 +94,13 @@ pub use half;
 pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
 pub use sasskit_macros::{kernels, shared_types};
 
-pub use args::{DeviceBuffer, DeviceBufferMut};
+pub use args::{AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, Null};
 pub use device::DeviceInfo;
 pub use driver::driver_present;
 pub use embedded::EmbeddedModule;
 pub use error::LoadError;
 pub use every_device::load_on_every_device;
+pub use launch::LaunchError;
 pub use load::{LoadedModule, load};
 pub use plan::{Plan, check};
 pub use policy::{ALLOW_JIT_ENV, LoadPolicy};

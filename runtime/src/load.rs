@@ -7,13 +7,14 @@ use cudarc::driver::sys::CUresult;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, DriverError};
 use cudarc::nvrtc::Ptx;
 
+use crate::build_info::BuildInfo;
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
 use crate::plan::{Plan, check};
 use crate::policy::LoadPolicy;
 use crate::report::LoadReport;
-use crate::{ImageMatch, driver};
+use crate::{ImageMatch, Target, driver};
 
 /// A module loaded on one device, with the report of how.
 #[derive(Debug)]
@@ -21,7 +22,8 @@ pub struct LoadedModule {
     ctx: Arc<CudaContext>,
     module: Arc<CudaModule>,
     report: LoadReport,
-    kernels: Vec<String>,
+    chosen: Target,
+    build: Arc<BuildInfo>,
 }
 
 /// Loads `module` on the device of `ctx`, refusing to let the driver JIT-compile PTX unless
@@ -76,13 +78,48 @@ impl LoadedModule {
         &self.report
     }
 
+    /// The image the driver runs: `sm_90` SASS, or `compute_90` PTX after a JIT.
+    pub fn chosen(&self) -> Target {
+        self.chosen
+    }
+
+    /// Whether the loaded image defines the kernel `name`, as far as the build manifest says: a
+    /// kernel that the source guards with `#if __CUDA_ARCH__` may be in some images only.
+    /// Without a manifest every kernel counts as present.
+    pub fn has_kernel(&self, name: &str) -> bool {
+        self.build.targets_of(name).is_none_or(|targets| {
+            let chosen = self.chosen.to_string();
+            targets.iter().any(|target| *target == chosen)
+        })
+    }
+
     /// The kernel called `name`: its `extern "C"` name, as in the `.cu` source.
+    ///
+    /// A kernel that the build manifest lists for other architectures only is
+    /// [`LoadError::KernelNotInImage`], decided without asking the driver.
     pub fn function(&self, name: &str) -> Result<CudaFunction, LoadError> {
         let no_such_kernel = || LoadError::NoSuchKernel {
             module: self.report.module.clone(),
             kernel: name.to_owned(),
-            known: self.kernels.clone(),
+            known: self.build.kernels.clone(),
         };
+        if !self.has_kernel(name) {
+            return Err(LoadError::KernelNotInImage {
+                module: self.report.module.clone(),
+                kernel: name.to_owned(),
+                device: DeviceInfo {
+                    index: self.report.device_index,
+                    name: self.report.device_name.clone(),
+                    compute_capability: self.report.compute_capability,
+                },
+                loaded: self.chosen,
+                targets: self
+                    .build
+                    .targets_of(name)
+                    .map(<[String]>::to_vec)
+                    .unwrap_or_default(),
+            });
+        }
         // cudarc turns the name into a C string and panics on an interior NUL.
         if name.contains('\0') {
             return Err(no_such_kernel());
@@ -157,10 +194,11 @@ pub(crate) fn load_plan(
     let loaded = ctx
         .load_module(Ptx::from_binary(image))
         .map_err(|error| load_error(&plan, error, None))?;
-    let chosen = plan.chosen_label();
+    let chosen_label = plan.chosen_label();
     let Plan {
         module,
         device,
+        chosen,
         image_match,
         embedded,
         build,
@@ -170,7 +208,7 @@ pub(crate) fn load_plan(
         device_index: device.index,
         device_name: device.name,
         compute_capability: device.compute_capability,
-        chosen,
+        chosen: chosen_label,
         image_match,
         embedded,
         nvcc_version: build.nvcc_version.clone(),
@@ -179,6 +217,7 @@ pub(crate) fn load_plan(
         module: module.to_owned(),
         load_time: spent + started.elapsed(),
         jit_log,
+        kernels_not_in_image: build.absent_from(&chosen.to_string()),
     };
     if image_match == ImageMatch::Jit {
         log::warn!("{report}");
@@ -192,7 +231,8 @@ pub(crate) fn load_plan(
         ctx: ctx.clone(),
         module: loaded,
         report,
-        kernels: build.kernels.clone(),
+        chosen,
+        build,
     })
 }
 

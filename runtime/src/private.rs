@@ -4,11 +4,16 @@
 //! its own on cudarc or half, and the versions always match the runtime's.
 
 pub use cudarc;
+pub use float8;
 pub use half;
 
+pub use std::sync::OnceLock;
+
+pub use crate::launch::{launched, resolve};
 pub use crate::{
-    DeviceBuffer, DeviceBufferMut, EmbeddedModule, LoadError, LoadPolicy, LoadReport, LoadedModule,
-    load, load_on_every_device,
+    AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, EmbeddedModule,
+    LaunchError, LoadError, LoadPolicy, LoadReport, LoadedModule, load, load_on_every_device,
+    vector,
 };
 
 /// Bytes with at least 8-byte alignment: the generated code embeds the fat binary as

@@ -42,6 +42,9 @@ pub struct LoadReport {
     /// For a JIT load, the driver's JIT log (ptxas's `info` lines), empty when the driver
     /// served the module from its JIT cache; `None` for SASS.
     pub jit_log: Option<String>,
+    /// How many of the module's kernels the chosen image does not define, because the source
+    /// guards them with `#if __CUDA_ARCH__`; their wrappers return an error on this device.
+    pub kernels_not_in_image: usize,
 }
 
 impl fmt::Display for LoadReport {
@@ -49,7 +52,7 @@ impl fmt::Display for LoadReport {
         write!(
             f,
             "sasskit: loaded {} on device {} {:?} (cc {}): {} ({}); embedded [{}]; nvcc {}; \
-             build key {}; cache {}; {}",
+             build key {}; cache {};{} {}",
             self.module,
             self.device_index,
             self.device_name,
@@ -60,6 +63,7 @@ impl fmt::Display for LoadReport {
             self.nvcc_version,
             short_key(&self.build_key),
             self.cache,
+            NotInImage(self.kernels_not_in_image),
             Elapsed(self.load_time),
         )
     }
@@ -73,6 +77,19 @@ fn short_key(key: &str) -> &str {
     key.char_indices()
         .nth(8)
         .map_or(key, |(end, _)| &key[..end])
+}
+
+/// ` 2 kernels not in this image;`, or nothing when every kernel is there.
+struct NotInImage(usize);
+
+impl fmt::Display for NotInImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => Ok(()),
+            1 => f.write_str(" 1 kernel not in this image;"),
+            n => write!(f, " {n} kernels not in this image;"),
+        }
+    }
 }
 
 /// `0.042 ms`, `1.2 ms`, `23.41 s`.
@@ -113,6 +130,7 @@ mod tests {
             module: "saxpy".into(),
             load_time: Duration::from_micros(1200),
             jit_log: None,
+            kernels_not_in_image: 0,
         }
     }
 
@@ -149,6 +167,19 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn counts_the_kernels_the_image_lacks() {
+        let line = LoadReport {
+            kernels_not_in_image: 2,
+            ..report()
+        }
+        .to_string();
+        assert!(
+            line.ends_with("cache off; 2 kernels not in this image; 1.2 ms"),
+            "{line}"
+        );
     }
 
     #[test]

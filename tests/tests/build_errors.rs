@@ -171,19 +171,62 @@ fn syntax_errors_report_nvccs_message_at_file_and_line() {
     );
 }
 
+const UNMAPPABLE: &str = "struct Shape { int rows, cols; };\n\n\
+    extern \"C\" __global__ void k(Shape shape, float** rows) {}\n\
+    extern \"C\" __global__ void typed(const float* x, float* y) {}\n";
+
 #[test]
-fn unsupported_parameter_types_fail_with_file_line_and_hint() {
+fn unmappable_parameters_warn_and_leave_the_kernel_untyped() {
     let Some(nvcc) = require_or_skip(
-        "unsupported_parameter_types_fail_with_file_line_and_hint",
+        "unmappable_parameters_warn_and_leave_the_kernel_untyped",
         Tool::Nvcc,
     ) else {
         return;
     };
-    let dir = scratch("param");
-    let source = "struct Shape { int rows, cols; };\n\nextern \"C\" __global__ void k(Shape shape, float** rows) {}\n";
-    let error = build_in(&dir, source)
+    let dir = scratch("param_warning");
+    let output = build_in(&dir, UNMAPPABLE)
         .nvcc(&nvcc)
         .archs("sm_90")
+        .try_compile()
+        .unwrap();
+    let module = &output.modules()[0];
+    let kernels: Vec<(&str, bool)> = module
+        .kernels()
+        .iter()
+        .map(|kernel| (kernel.name.as_str(), kernel.untyped.is_some()))
+        .collect();
+    assert_eq!(kernels, [("k", true), ("typed", false)]);
+    assert_eq!(module.warnings().len(), 1, "{:?}", module.warnings());
+    let warning = &module.warnings()[0];
+    for part in [
+        format!(
+            "{}:3: kernel `k` gets no typed wrapper",
+            dir.join("k.cu").display()
+        ),
+        "parameter `shape` has the type `Shape`".to_owned(),
+        "parameter `rows` has the type `float**`".to_owned(),
+        "function(\"…\")".to_owned(),
+        "Build::require_typed_kernels(true)".to_owned(),
+    ] {
+        assert!(warning.contains(&part), "`{part}` not in {warning}");
+    }
+    let manifest = std::fs::read_to_string(module.manifest_path()).unwrap();
+    assert!(manifest.contains("untyped = "), "{manifest}");
+}
+
+#[test]
+fn unmappable_parameters_fail_the_build_when_every_kernel_must_be_typed() {
+    let Some(nvcc) = require_or_skip(
+        "unmappable_parameters_fail_the_build_when_every_kernel_must_be_typed",
+        Tool::Nvcc,
+    ) else {
+        return;
+    };
+    let dir = scratch("param_error");
+    let error = build_in(&dir, UNMAPPABLE)
+        .nvcc(&nvcc)
+        .archs("sm_90")
+        .require_typed_kernels(true)
         .try_compile()
         .unwrap_err();
     let message = error.to_string();
@@ -197,6 +240,82 @@ fn unsupported_parameter_types_fail_with_file_line_and_hint() {
         "{message}"
     );
     assert!(message.contains("supported:"), "{message}");
+    assert!(
+        message.contains("SASSKIT_REQUIRE_TYPED_KERNELS=1"),
+        "{message}"
+    );
+    assert!(
+        !dir.join("out").join("k.fatbin").exists(),
+        "no output for a refused build"
+    );
+}
+
+const ARCH_GUARDED: &str = "extern \"C\" __global__ void everywhere(float* x) { x[0] = 1.0f; }\n\
+    #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 1000\n\
+    extern \"C\" __global__ void blackwell_only(float* x, int n) { x[n] = 2.0f; }\n\
+    #endif\n";
+
+#[test]
+fn kernels_guarded_by_cuda_arch_are_listed_for_their_targets_only() {
+    let Some(nvcc) = require_or_skip(
+        "kernels_guarded_by_cuda_arch_are_listed_for_their_targets_only",
+        Tool::Nvcc,
+    ) else {
+        return;
+    };
+    let dir = scratch("arch_guarded");
+    let output = build_in(&dir, ARCH_GUARDED)
+        .nvcc(&nvcc)
+        .archs("sm_90,sm_100,compute_90")
+        .try_compile()
+        .unwrap();
+    let targets: Vec<(&str, Vec<String>)> = output.modules()[0]
+        .kernels()
+        .iter()
+        .map(|kernel| (kernel.name.as_str(), kernel.targets.clone()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            (
+                "everywhere",
+                vec!["sm_90".into(), "compute_90".into(), "sm_100".into()]
+            ),
+            ("blackwell_only", vec!["sm_100".into()]),
+        ]
+    );
+}
+
+#[test]
+fn a_signature_that_differs_between_architectures_is_refused() {
+    let Some(nvcc) = require_or_skip(
+        "a_signature_that_differs_between_architectures_is_refused",
+        Tool::Nvcc,
+    ) else {
+        return;
+    };
+    let dir = scratch("arch_signatures");
+    let source = "#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 1000\n\
+        extern \"C\" __global__ void k(double* x) {}\n\
+        #else\n\
+        extern \"C\" __global__ void k(float* x) {}\n\
+        #endif\n";
+    let error = build_in(&dir, source)
+        .nvcc(&nvcc)
+        .archs("sm_90,sm_100")
+        .try_compile()
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(error.is_signature(), "{message}");
+    for part in [
+        "kernel `k` has different signatures",
+        "void k(float* x)",
+        "for sm_90",
+        "void k(double* x)",
+        "for sm_100",
+    ] {
+        assert!(message.contains(part), "`{part}` not in {message}");
+    }
 }
 
 #[test]

@@ -16,14 +16,16 @@ fn gpu_tests_need_nvcc_at_build_time() {}
 mod gpu {
     use std::sync::Arc;
 
-    use sasskit::cudarc::driver::{CudaContext, CudaSlice, CudaStream, DriverError, LaunchConfig};
-    use sasskit::{EmbeddedModule, ImageMatch, LoadError, LoadPolicy};
+    use sasskit::cudarc::driver::{CudaContext, CudaSlice, CudaStream, LaunchConfig};
+    use sasskit::{EmbeddedModule, ImageMatch, LaunchError, LoadError, LoadPolicy};
+    use sasskit_core::manifest::Manifest;
 
     sasskit::kernels!(saxpy_sm90);
     sasskit::kernels!(saxpy_sm90a);
     sasskit::kernels!(saxpy_blackwell_ptx90);
     sasskit::kernels!(saxpy_blackwell_only);
     sasskit::kernels!(saxpy_compressed);
+    sasskit::kernels!(arch_guarded);
 
     const GPU: &str =
         "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)";
@@ -57,7 +59,7 @@ mod gpu {
             f32,
             &CudaSlice<f32>,
             &mut CudaSlice<f32>,
-        ) -> Result<(), DriverError>
+        ) -> Result<(), LaunchError>
         + 'a;
 
     /// Runs saxpy through `launch` on random data and compares with the CPU.
@@ -85,6 +87,76 @@ mod gpu {
                 got[i]
             );
         }
+    }
+
+    /// Needs no GPU: the build recorded which images define each kernel.
+    #[test]
+    fn a_kernel_guarded_by_cuda_arch_is_listed_for_blackwell_images_only() {
+        let manifest = Manifest::from_toml(arch_guarded::EMBEDDED.manifest).unwrap();
+        let targets: Vec<(&str, Vec<String>)> = manifest
+            .kernels
+            .iter()
+            .map(|kernel| (kernel.name.as_str(), kernel.targets.clone()))
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                (
+                    "fill_everywhere",
+                    vec!["sm_90".into(), "sm_100".into(), "sm_121".into()]
+                ),
+                (
+                    "fill_blackwell_only",
+                    vec!["sm_100".into(), "sm_121".into()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    #[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+    fn a_kernel_the_loaded_image_lacks_returns_a_clear_error() {
+        let ctx = context();
+        let stream = ctx.default_stream();
+        let module = arch_guarded::Module::load(&ctx).unwrap();
+        let report = module.report().to_string();
+        println!("{report}");
+        let cc = ctx.compute_capability().unwrap();
+        let mut out = stream.alloc_zeros::<f32>(N).unwrap();
+        let config = LaunchConfig::for_num_elems(N as u32);
+        unsafe { module.fill_everywhere(&stream, config, &mut out, 3.0, N as i32) }.unwrap();
+        let got = stream.clone_dtoh(&out).unwrap();
+        let matched = got.iter().filter(|&&value| value == 3.0).count();
+        println!("fill_everywhere: {matched}/{N} values matched");
+        assert_eq!(matched, N);
+        let result =
+            unsafe { module.fill_blackwell_only(&stream, config, &mut out, 4.0, N as i32) };
+        if cc.0 >= 10 {
+            result.unwrap();
+            return;
+        }
+        assert!(report.contains("1 kernel not in this image"), "{report}");
+        assert!(!module.loaded().has_kernel("fill_blackwell_only"));
+        let error = result.unwrap_err();
+        println!("refused as it must: {error}");
+        assert!(
+            matches!(
+                &error,
+                LaunchError::Lookup(LoadError::KernelNotInImage { kernel, .. })
+                    if kernel == "fill_blackwell_only"
+            ),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        for part in [
+            "`fill_blackwell_only`",
+            "sm_90 image",
+            "device 0",
+            "sm_100, sm_121",
+        ] {
+            assert!(message.contains(part), "`{part}` not in {message}");
+        }
+        module.resolve_all().unwrap();
     }
 
     #[test]

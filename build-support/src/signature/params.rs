@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sasskit_core::kernel::{Param, ParamType, Scalar, ValueType};
+use sasskit_core::kernel::{Param, ParamType, Scalar, ValueType, Vector};
 
 use super::tokens::Token;
 use crate::shared::Registry;
@@ -17,9 +17,11 @@ const IGNORED: &[&str] = &[
 ];
 
 /// The hint at the end of every unsupported-type message.
-const SUPPORTED: &str = "supported: fixed-width integers and their C spellings, float, double, \
-                         bool, __half, __nv_bfloat16, structs, unions and enums of shared headers \
-                         (`Build::shared_header`), and `const T*`/`T*` to any of them";
+const SUPPORTED: &str = "supported: C's integer types, float, double, bool, __half, \
+                         __nv_bfloat16, __nv_fp8_e4m3, __nv_fp8_e5m2, CUDA's vector types (float4, \
+                         int2, __half2, …), structs, unions and enums of shared headers \
+                         (`Build::shared_header`), `const T*`/`T*` to any of them, and \
+                         `const void*`/`void*`";
 
 /// Keywords that may precede a type's name: `struct Params p`.
 const TAGS: &[&str] = &["struct", "union", "enum", "class"];
@@ -89,6 +91,12 @@ impl TypeAliases {
             let [single] = words.as_slice() else {
                 return None;
             };
+            if let Some(vector) = Vector::from_c(single) {
+                return Some(Resolved::Value(ValueType::Vector(vector)));
+            }
+            if single == "void" {
+                return Some(Resolved::Value(ValueType::Void));
+            }
             if let Some(ty) = shared.lookup(single) {
                 return Some(Resolved::Value(ValueType::Shared(ty.name.clone())));
             }
@@ -294,6 +302,9 @@ fn parse_param(
         None => return Err(unsupported("which sasskit cannot pass from Rust")),
     };
     let ty = match (pointers, pointee_const) {
+        (0, _) if value == ValueType::Void => {
+            return Err(unsupported("which is not a value"));
+        }
         (0, _) => ParamType::Value(value),
         (1, true) => ParamType::ConstPtr(value),
         (1, false) => ParamType::MutPtr(value),

@@ -34,7 +34,7 @@ fn finds_extern_c_definitions_with_their_types() {
         [
             ParamType::ConstPtr(ValueType::Scalar(Scalar::F32)),
             ParamType::MutPtr(ValueType::Scalar(Scalar::F32)),
-            ParamType::Value(ValueType::Scalar(Scalar::U64))
+            ParamType::Value(ValueType::Scalar(Scalar::Usize))
         ]
     );
     assert_eq!(copy.params[0].c_type, "const float* __restrict__");
@@ -67,7 +67,22 @@ fn finds_extern_c_definitions_with_their_types() {
             ParamType::ConstPtr(ValueType::Scalar(Scalar::I8))
         ]
     );
-    assert!(extracted.errors.is_empty(), "{:?}", extracted.errors);
+    assert!(untyped(&extracted).is_empty(), "{:?}", untyped(&extracted));
+}
+
+/// `file:line: kernel `name`: why` for every untyped kernel.
+fn untyped(extracted: &Extracted) -> Vec<String> {
+    extracted
+        .kernels
+        .iter()
+        .filter_map(|kernel| {
+            let why = kernel.untyped.as_deref()?;
+            Some(format!(
+                "{}:{}: kernel `{}`: {why}",
+                kernel.file, kernel.line, kernel.name
+            ))
+        })
+        .collect()
 }
 
 #[test]
@@ -83,23 +98,19 @@ fn warns_about_kernels_with_mangled_names() {
 fn unsupported_types_name_kernel_parameter_type_and_position() {
     let source = "# 3 \"bad.cu\"\nstruct P { int a; };\nextern \"C\" __attribute__((global)) void k(P p, float** q, int& r) {}\n";
     let extracted = extract(source, &Registry::default());
-    assert!(extracted.kernels.is_empty());
-    assert_eq!(extracted.errors.len(), 3, "{:?}", extracted.errors);
+    assert_eq!(extracted.kernels.len(), 1, "the kernel is kept, untyped");
+    assert!(extracted.kernels[0].params.is_empty());
+    let errors = untyped(&extracted);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let problems: Vec<&str> = errors[0].split("; ").collect();
     assert!(
-        extracted.errors[0].starts_with("bad.cu:4: kernel `k`: parameter `p` has the type `P`"),
+        problems[0].starts_with("bad.cu:4: kernel `k`: parameter `p` has the type `P`"),
         "{}",
-        extracted.errors[0]
+        errors[0]
     );
-    assert!(
-        extracted.errors[1].contains("pointer to a pointer"),
-        "{}",
-        extracted.errors[1]
-    );
-    assert!(
-        extracted.errors[2].contains("references"),
-        "{}",
-        extracted.errors[2]
-    );
+    for part in ["pointer to a pointer", "references"] {
+        assert!(errors[0].contains(part), "`{part}` not in {}", errors[0]);
+    }
 }
 
 fn registry(types: &[&str], aliases: &[(&str, &str)]) -> Registry {
@@ -138,8 +149,9 @@ fn shared_types_pass_by_value_and_through_pointers() {
         .collect();
     assert_eq!(names, ["m", "in", "out", "s", "arg4"]);
     assert_eq!(echo.params[3].c_type, "Shape_t");
-    assert_eq!(extracted.errors.len(), 1, "{:?}", extracted.errors);
-    let error = &extracted.errors[0];
+    let errors = untyped(&extracted);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let error = &errors[0];
     assert!(
         error.contains("parameter `l` has the type `Local`, a struct defined in `k.cu`"),
         "{error}"
@@ -150,8 +162,14 @@ fn shared_types_pass_by_value_and_through_pointers() {
 #[test]
 fn a_struct_without_a_shared_header_names_the_header_and_the_feature() {
     let extracted = extract(WITH_STRUCTS, &Registry::default());
-    assert!(extracted.kernels.is_empty());
-    let error = &extracted.errors[0];
+    assert!(
+        extracted
+            .kernels
+            .iter()
+            .all(|kernel| kernel.untyped.is_some())
+    );
+    let errors = untyped(&extracted);
+    let error = &errors[0];
     assert!(
         error.starts_with("k.cu:2: kernel `echo`: parameter `m` has the type `Mixed`, a struct defined in `/k/shared.h`"),
         "{error}"
@@ -165,4 +183,105 @@ fn a_struct_without_a_shared_header_names_the_header_and_the_feature() {
         cfg!(not(feature = "bindgen")),
         "{error}"
     );
+}
+
+const CANDLE_LIKE: &str = r#"# 1 "k.cu"
+typedef unsigned long size_t;
+struct __nv_fp8_e4m3 { unsigned char __x; };
+struct __align__(16) float4 { float x, y, z, w; };
+typedef struct float4 float4;
+extern "C" __attribute__((global)) void cast_f32_f8_e4m3(const size_t numel, const size_t num_dims, const size_t *info, const float *inp, __nv_fp8_e4m3 *out) {}
+extern "C" __attribute__((global)) void dequant(const void * __restrict__ vx, float * __restrict__ y, void* scratch, long n, unsigned long m, ptrdiff_t d) {}
+extern "C" __attribute__((global)) void vectors(float4 v, const __half2* h, int2* i) {}
+extern "C" __attribute__((global)) void by_value_void(void v) {}
+"#;
+
+#[test]
+fn candles_types_map_to_rust() {
+    let extracted = extract(CANDLE_LIKE, &Registry::default());
+    let types = |index: usize| -> Vec<String> {
+        extracted.kernels[index]
+            .params
+            .iter()
+            .map(|param| param.ty.to_string())
+            .collect()
+    };
+    assert_eq!(
+        types(0),
+        [
+            "usize",
+            "usize",
+            "*const usize",
+            "*const f32",
+            "*mut F8E4M3"
+        ]
+    );
+    assert_eq!(
+        types(1),
+        [
+            "*const void",
+            "*mut f32",
+            "*mut void",
+            "c_long",
+            "c_ulong",
+            "isize"
+        ]
+    );
+    assert_eq!(types(2), ["float4", "*const __half2", "*mut int2"]);
+    assert_eq!(extracted.kernels[3].params, []);
+    let errors = untyped(&extracted);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("kernel `by_value_void`"),
+        "{}",
+        errors[0]
+    );
+}
+
+fn pass(targets: &[&str], source: &str) -> Pass {
+    Pass {
+        targets: targets.iter().map(|target| (*target).to_owned()).collect(),
+        extracted: extract(source, &Registry::default()),
+    }
+}
+
+#[test]
+fn merged_passes_record_the_targets_of_each_kernel() {
+    let hopper = "# 1 \"k.cu\"\nextern \"C\" __attribute__((global)) void both(int n) {}\n";
+    let blackwell = "# 1 \"k.cu\"\nextern \"C\" __attribute__((global)) void both(int n) {}\n\
+                     extern \"C\" __attribute__((global)) void tcgen05(float* x) {}\n";
+    let merged = merge(vec![
+        pass(&["sm_90", "compute_90"], hopper),
+        pass(&["sm_100"], blackwell),
+    ])
+    .unwrap();
+    let targets: Vec<(&str, Vec<String>)> = merged
+        .kernels
+        .iter()
+        .map(|kernel| (kernel.name.as_str(), kernel.targets.clone()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            (
+                "both",
+                vec!["sm_90".into(), "compute_90".into(), "sm_100".into()]
+            ),
+            ("tcgen05", vec!["sm_100".into()]),
+        ]
+    );
+}
+
+#[test]
+fn a_signature_that_differs_between_architectures_names_both() {
+    let hopper = "# 1 \"k.cu\"\nextern \"C\" __attribute__((global)) void k(int n) {}\n";
+    let blackwell = "# 7 \"k.cu\"\nextern \"C\" __attribute__((global)) void k(float x) {}\n";
+    let error = merge(vec![pass(&["sm_90"], hopper), pass(&["sm_100"], blackwell)]).unwrap_err();
+    for part in [
+        "kernel `k` has different signatures",
+        "void k(int n)` at k.cu:1 for sm_90",
+        "void k(float x)` at k.cu:7 for sm_100",
+    ] {
+        assert!(error.contains(part), "`{part}` not in {error}");
+    }
 }

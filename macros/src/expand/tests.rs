@@ -63,7 +63,13 @@ fn saxpy() -> KernelSignature {
                 ParamType::MutPtr(ValueType::Scalar(Scalar::F32)),
             ),
         ],
+        targets: every_target(),
+        untyped: None,
     }
+}
+
+fn every_target() -> Vec<String> {
+    vec!["sm_90".into(), "sm_100".into(), "sm_121".into()]
 }
 
 fn expand_to_string(input: &str, located: &Located) -> String {
@@ -96,13 +102,92 @@ fn saxpy_expansion() {
                 ParamType::Value(ValueType::Scalar(Scalar::U32)),
             ),
         ],
+        targets: every_target(),
+        untyped: None,
     };
     half.params.push(param(
         "arg3",
         "size_t",
-        ParamType::Value(ValueType::Scalar(Scalar::U64)),
+        ParamType::Value(ValueType::Scalar(Scalar::Usize)),
     ));
     insta::assert_snapshot!(expand_to_string("pub saxpy", &located(vec![saxpy(), half])));
+}
+
+/// candle's types: `size_t`, fp8, `void*`, vector types, `long`; a kernel guarded by
+/// `#if __CUDA_ARCH__` and one that cannot be typed.
+#[test]
+fn candle_types_partial_and_untyped_kernels() {
+    use sasskit_core::kernel::Vector;
+    let scalar = |s: Scalar| ValueType::Scalar(s);
+    let cast = KernelSignature {
+        name: "cast_f32_f8_e4m3".into(),
+        file: "/src/cast.cu".into(),
+        line: 12,
+        params: vec![
+            param(
+                "numel",
+                "const size_t",
+                ParamType::Value(scalar(Scalar::Usize)),
+            ),
+            param(
+                "info",
+                "const size_t*",
+                ParamType::ConstPtr(scalar(Scalar::Usize)),
+            ),
+            param(
+                "inp",
+                "const float*",
+                ParamType::ConstPtr(scalar(Scalar::F32)),
+            ),
+            param(
+                "out",
+                "__nv_fp8_e4m3*",
+                ParamType::MutPtr(scalar(Scalar::F8E4M3)),
+            ),
+        ],
+        targets: every_target(),
+        untyped: None,
+    };
+    let dequant = KernelSignature {
+        name: "dequantize".into(),
+        file: "/src/quantized.cu".into(),
+        line: 40,
+        params: vec![
+            param(
+                "vx",
+                "const void* __restrict__",
+                ParamType::ConstPtr(ValueType::Void),
+            ),
+            param("scratch", "void*", ParamType::MutPtr(ValueType::Void)),
+            param("n", "long", ParamType::Value(scalar(Scalar::CLong))),
+            param(
+                "v",
+                "float4",
+                ParamType::Value(ValueType::Vector(Vector::from_c("float4").unwrap())),
+            ),
+            param(
+                "h",
+                "const __half2*",
+                ParamType::ConstPtr(ValueType::Vector(Vector::from_c("__half2").unwrap())),
+            ),
+        ],
+        targets: vec!["sm_100".into(), "sm_121".into()],
+        untyped: None,
+    };
+    let untyped = KernelSignature {
+        name: "by_reference".into(),
+        file: "/src/quantized.cu".into(),
+        line: 77,
+        params: vec![],
+        targets: every_target(),
+        untyped: Some(
+            "parameter `r` has the type `int&`, references cannot be kernel parameters".into(),
+        ),
+    };
+    insta::assert_snapshot!(expand_to_string(
+        "saxpy",
+        &located(vec![cast, dequant, untyped])
+    ));
 }
 
 #[test]
@@ -141,6 +226,8 @@ fn echo_with_shared_types() -> Located {
             param("out", "Mixed*", ParamType::MutPtr(shared("Mixed"))),
             param("modes", "const Mode*", ParamType::ConstPtr(shared("Mode"))),
         ],
+        targets: every_target(),
+        untyped: None,
     }]);
     located.manifest.types = vec![
         SharedType {

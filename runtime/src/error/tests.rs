@@ -70,6 +70,13 @@ fn every_variant() -> Vec<LoadError> {
             required: sm(90),
         },
         ptx_too_new(),
+        LoadError::KernelNotInImage {
+            module: "gemm".into(),
+            kernel: "tcgen05_gemm".into(),
+            device: h100(),
+            loaded: sm(90),
+            targets: vec!["sm_100".into(), "sm_121".into()],
+        },
         LoadError::NoSuchKernel {
             module: "saxpy".into(),
             kernel: "sapxy".into(),
@@ -170,6 +177,24 @@ fn no_such_kernel_lists_the_known_ones() {
         error.to_string(),
         "module `saxpy` has no kernel `sapxy`: its build manifest lists [saxpy, daxpy]; check \
          the name, and declare the kernel `extern \"C\"` so that its symbol is not mangled"
+    );
+}
+
+#[test]
+fn a_kernel_not_in_the_loaded_image_names_device_image_and_targets() {
+    let error = LoadError::KernelNotInImage {
+        module: "gemm".into(),
+        kernel: "tcgen05_gemm".into(),
+        device: h100(),
+        loaded: sm(90),
+        targets: vec!["sm_100".into(), "sm_121".into()],
+    };
+    assert_eq!(
+        error.to_string(),
+        "kernel `tcgen05_gemm` of module `gemm` is not in the sm_90 image loaded on device 0 \
+         \"NVIDIA H100 80GB HBM3\" (cc 9.0): the source defines it only for sm_100, sm_121 (it \
+         is guarded by `#if __CUDA_ARCH__`); run it on a device those targets serve, or check \
+         `has_kernel` and take another path on this one"
     );
 }
 

@@ -15,7 +15,7 @@ const SM100_COMPUTE100: &[u8] =
     include_bytes!("../../tests/fixtures/scale_sm100_compute100.fatbin");
 
 const MANIFEST: &str = r#"
-format = 1
+format = 2
 
 [module]
 name = "scale"

@@ -1,0 +1,123 @@
+//! What generated launch wrappers return, and how they find their kernel on first use.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::OnceLock;
+
+use cudarc::driver::{CudaFunction, DriverError};
+
+use crate::error::LoadError;
+use crate::load::LoadedModule;
+
+/// Why a generated wrapper could not launch its kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LaunchError {
+    /// The kernel could not be looked up: it is not in the image loaded on this device
+    /// ([`LoadError::KernelNotInImage`]), or the driver failed to find it.
+    Lookup(LoadError),
+    /// The driver refused the launch (`cuLaunchKernel`).
+    Driver {
+        /// The module name.
+        module: String,
+        /// The kernel.
+        kernel: String,
+        /// The driver's error code.
+        error: DriverError,
+    },
+}
+
+impl fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LaunchError::Lookup(error) => error.fmt(f),
+            LaunchError::Driver {
+                module,
+                kernel,
+                error,
+            } => write!(
+                f,
+                "launching kernel `{kernel}` of module `{module}` failed: {}; check the launch \
+                 configuration (grid, block and shared memory sizes) against the kernel and \
+                 the device",
+                crate::driver::describe(*error)
+            ),
+        }
+    }
+}
+
+impl Error for LaunchError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            LaunchError::Lookup(error) => Some(error),
+            LaunchError::Driver { error, .. } => Some(error),
+        }
+    }
+}
+
+impl From<LoadError> for LaunchError {
+    fn from(error: LoadError) -> LaunchError {
+        LaunchError::Lookup(error)
+    }
+}
+
+/// The kernel `name` of `loaded`, looked up the first time a wrapper needs it and kept in
+/// `cell`: the driver loads kernels lazily, and looking all of them up at load time would make
+/// every kernel load whether the program uses it or not.
+///
+/// Two threads that race on the first call both look the kernel up; one result is kept.
+pub fn resolve<'a>(
+    loaded: &LoadedModule,
+    cell: &'a OnceLock<CudaFunction>,
+    name: &str,
+) -> Result<&'a CudaFunction, LaunchError> {
+    if let Some(function) = cell.get() {
+        return Ok(function);
+    }
+    let function = loaded.function(name)?;
+    Ok(cell.get_or_init(|| function))
+}
+
+/// The launch result of a wrapper, with the kernel named in the error.
+pub fn launched(
+    loaded: &LoadedModule,
+    kernel: &str,
+    result: Result<(), DriverError>,
+) -> Result<(), LaunchError> {
+    result.map_err(|error| LaunchError::Driver {
+        module: loaded.report().module.clone(),
+        kernel: kernel.to_owned(),
+        error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use cudarc::driver::sys::CUresult;
+
+    use super::*;
+
+    #[test]
+    fn launch_failures_name_the_kernel_and_the_fix() {
+        let error = LaunchError::Driver {
+            module: "affine".into(),
+            kernel: "affine_f32".into(),
+            error: DriverError(CUresult::CUDA_ERROR_INVALID_VALUE),
+        };
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "launching kernel `affine_f32` of module `affine` failed: CUDA_ERROR_INVALID_VALUE"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("launch configuration"), "{message}");
+        assert!(error.source().is_some());
+    }
+
+    #[test]
+    fn lookup_failures_read_as_the_load_error() {
+        let error = LaunchError::from(LoadError::NoDriver);
+        assert_eq!(error.to_string(), LoadError::NoDriver.to_string());
+    }
+}
