@@ -32,6 +32,15 @@
 //! file = "/home/me/crate/kernels/saxpy.cu"
 //! line = 3
 //! params = [{ name = "n", c_type = "int", ty = "i32" }, …]
+//! targets = ["sm_90", "sm_100", "sm_121"]   # the images that define it (`#if __CUDA_ARCH__`)
+//!
+//! [[kernels]]          # a kernel with a parameter Rust cannot pass: shipped, not wrapped
+//! name = "by_reference"
+//! file = "/home/me/crate/kernels/saxpy.cu"
+//! line = 9
+//! params = []
+//! targets = ["sm_90", "sm_100", "sm_121"]
+//! untyped = "parameter `r` has the type `int&`, references cannot be kernel parameters"
 //!
 //! [[types]]            # only when a kernel takes a type of a shared header
 //! name = "Params"
