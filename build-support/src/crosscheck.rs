@@ -49,7 +49,7 @@ pub(crate) fn check(
         let target = target.to_string();
         let expected: Vec<&KernelSignature> = kernels
             .iter()
-            .filter(|kernel| kernel.targets.iter().any(|t| *t == target))
+            .filter(|kernel| kernel.targets.contains(&target))
             .collect();
         problems.extend(compare(&expected, &compiled, shared, long, &target));
     }

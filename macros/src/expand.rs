@@ -27,17 +27,20 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     let fatbin_path = located.fatbin_path.display().to_string();
     let manifest_path = located.manifest_path.display().to_string();
     let module_doc = module_doc(manifest);
-    let typed: Vec<_> = manifest
+    let typed_kernels: Vec<_> = manifest
         .kernels
         .iter()
         .filter(|kernel| kernel.untyped.is_none())
         .collect();
-    let fields: Vec<_> = typed
+    let fields: Vec<_> = typed_kernels
         .iter()
         .map(|kernel| format_ident!("{}", field_name(&kernel.name)))
         .collect();
-    let kernel_names: Vec<&str> = typed.iter().map(|kernel| kernel.name.as_str()).collect();
-    let methods: Vec<TokenStream> = typed
+    let kernel_names: Vec<&str> = typed_kernels
+        .iter()
+        .map(|kernel| kernel.name.as_str())
+        .collect();
+    let methods: Vec<TokenStream> = typed_kernels
         .iter()
         .map(|kernel| {
             wrapper(

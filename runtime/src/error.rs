@@ -105,8 +105,8 @@ pub enum LoadError {
         module: String,
         /// The kernel.
         kernel: String,
-        /// The device.
-        device: DeviceInfo,
+        /// The device (boxed, to keep the error small enough to return by value).
+        device: Box<DeviceInfo>,
         /// The image loaded on the device.
         loaded: Target,
         /// The targets whose images define the kernel.

@@ -89,7 +89,7 @@ impl LoadedModule {
     pub fn has_kernel(&self, name: &str) -> bool {
         self.build.targets_of(name).is_none_or(|targets| {
             let chosen = self.chosen.to_string();
-            targets.iter().any(|target| *target == chosen)
+            targets.contains(&chosen)
         })
     }
 
@@ -107,11 +107,11 @@ impl LoadedModule {
             return Err(LoadError::KernelNotInImage {
                 module: self.report.module.clone(),
                 kernel: name.to_owned(),
-                device: DeviceInfo {
+                device: Box::new(DeviceInfo {
                     index: self.report.device_index,
                     name: self.report.device_name.clone(),
                     compute_capability: self.report.compute_capability,
-                },
+                }),
                 loaded: self.chosen,
                 targets: self
                     .build

@@ -73,7 +73,7 @@ fn every_variant() -> Vec<LoadError> {
         LoadError::KernelNotInImage {
             module: "gemm".into(),
             kernel: "tcgen05_gemm".into(),
-            device: h100(),
+            device: Box::new(h100()),
             loaded: sm(90),
             targets: vec!["sm_100".into(), "sm_121".into()],
         },
@@ -185,7 +185,7 @@ fn a_kernel_not_in_the_loaded_image_names_device_image_and_targets() {
     let error = LoadError::KernelNotInImage {
         module: "gemm".into(),
         kernel: "tcgen05_gemm".into(),
-        device: h100(),
+        device: Box::new(h100()),
         loaded: sm(90),
         targets: vec!["sm_100".into(), "sm_121".into()],
     };
