@@ -6,19 +6,20 @@
 //! the cubin (`EIATTR_KPARAM_INFO`, see [`sasskit_core::cubin`]), so the build compares them and
 //! fails instead.
 //!
-//! Every raw SASS image is read and compared with the kernels whose signature says that image's
+//! Every SASS image is read and compared with the kernels whose signature says that image's
 //! target defines them (kernels guarded by `#if __CUDA_ARCH__` are in some images only).
 //! Untyped kernels are only looked for, since they have no wrapper whose arguments could be
-//! wrong. Compressed images are skipped.
+//! wrong. Compressed images (`--compress-mode=size`) are decompressed and checked like the
+//! others: the check never switches off.
 
 use sasskit_core::cubin::{self, KernelParams};
 use sasskit_core::kernel::{KernelSignature, LongSize};
-use sasskit_core::{Compression, FatBinary, ImageKind};
+use sasskit_core::{FatBinary, ImageKind};
 
 use crate::error::{Error, ErrorKind};
 use crate::shared::Registry;
 
-/// Compares `kernels` with every raw SASS image of `fatbin`. `long` is the width of C's `long`
+/// Compares `kernels` with every SASS image of `fatbin`. `long` is the width of C's `long`
 /// on the target; `what` names the source for messages.
 pub(crate) fn check(
     fatbin: &FatBinary<'_>,
@@ -31,15 +32,22 @@ pub(crate) fn check(
         return Ok(());
     }
     let mut problems = Vec::new();
-    let raw_sass = fatbin
+    let sass = fatbin
         .images()
         .iter()
-        .filter(|image| image.kind == ImageKind::Sass && image.compression == Compression::None);
-    for image in raw_sass {
-        let (Some(elf), Some(target)) = (fatbin.payload(image), image.target()) else {
+        .filter(|image| image.kind == ImageKind::Sass);
+    for image in sass {
+        let Some(target) = image.target() else {
             continue;
         };
-        let compiled = cubin::kernels(elf).map_err(|error| {
+        let elf = fatbin.contents(image).map_err(|error| {
+            Error::new(ErrorKind::Verify(format!(
+                "cannot read the {} cubin nvcc produced for {what} to check the kernel \
+                 signatures: {error}",
+                image.arch
+            )))
+        })?;
+        let compiled = cubin::kernels(&elf).map_err(|error| {
             Error::new(ErrorKind::Verify(format!(
                 "cannot read the {} cubin nvcc produced for {what} to check the kernel \
                  signatures: {error}; {REPORT}",
@@ -350,5 +358,48 @@ mod tests {
         let problems = compare(&kernels, &[], &Registry::default(), "sm_90");
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("`raw` is not in the sm_90 cubin"));
+    }
+
+    /// `tests/fixtures/scale_compressed_sm90.fatbin`: nvcc 13.0 `--compress-mode=size`, so its
+    /// only cubin is a zstd frame.
+    const COMPRESSED: &[u8] = include_bytes!("../tests/fixtures/scale_compressed_sm90.fatbin");
+
+    fn check_compressed(kernels: &[KernelSignature]) -> Result<(), crate::error::Error> {
+        let fatbin = sasskit_core::FatBinary::parse(COMPRESSED).unwrap();
+        assert!(
+            fatbin
+                .images()
+                .iter()
+                .all(|image| image.compression == sasskit_core::Compression::Zstd),
+            "the fixture must hold compressed images only"
+        );
+        super::check(
+            &fatbin,
+            kernels,
+            &Registry::default(),
+            LongSize::LP64,
+            "`scale.cu`",
+        )
+    }
+
+    #[test]
+    fn compressed_images_are_checked_too() {
+        const I32: ParamType = ParamType::Value(ValueType::Scalar(Scalar::I32));
+        const MUT: ParamType = ParamType::MutPtr(ValueType::Scalar(Scalar::F32));
+        const F64: ParamType = ParamType::Value(ValueType::Scalar(Scalar::F64));
+        let good = [signature(
+            "scale",
+            &[("float*", MUT), ("float", F32), ("int", I32)],
+        )];
+        check_compressed(&good).unwrap();
+        let wrong = [signature(
+            "scale",
+            &[("float*", MUT), ("double", F64), ("int", I32)],
+        )];
+        let message = check_compressed(&wrong).unwrap_err().to_string();
+        assert!(
+            message.contains("8 bytes in the Rust wrapper but 4 bytes in the sm_90 cubin"),
+            "{message}"
+        );
     }
 }

@@ -25,6 +25,7 @@
 //!
 //! Every read is bounds-checked: bad input gives a [`FatbinError`], never a panic.
 
+mod contents;
 mod error;
 mod image;
 mod parse;

@@ -31,6 +31,38 @@ pub struct Entry {
     pub compressed: bool,
 }
 
+/// Extracts every ELF (`ptx == false`) or PTX image of `file` with `cuobjdump -xelf all` /
+/// `-xptx all` into `dir` and returns their contents in listing order: decompressed, as the
+/// driver sees them.
+///
+/// # Panics
+///
+/// When cuobjdump fails or the files it names cannot be read.
+pub fn extracted(cuobjdump: &Path, file: &Path, dir: &Path, ptx: bool) -> Vec<Vec<u8>> {
+    let (flag, kind) = if ptx {
+        ("-xptx", "PTX")
+    } else {
+        ("-xelf", "ELF")
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    let mut cmd = command(cuobjdump);
+    cmd.arg(flag).arg("all").arg(file).current_dir(dir);
+    let out = output(&mut cmd);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .filter(|line| {
+            line.trim_start()
+                .starts_with(&format!("Extracting {kind} file"))
+        })
+        .filter_map(|line| line.split(": ").nth(1)?.split_whitespace().next())
+        .map(|name| {
+            std::fs::read(dir.join(name))
+                .unwrap_or_else(|error| panic!("cuobjdump extracted `{name}`: {error}"))
+        })
+        .collect()
+}
+
 /// Runs `cuobjdump file` and parses its listing.
 ///
 /// # Panics

@@ -266,6 +266,49 @@ impl Tools {
         for image in images {
             check_payload(fatbin, image);
         }
+        self.check_contents(file, fatbin);
+    }
+
+    /// The decompressed contents of every image equal what cuobjdump extracts: the cubins byte
+    /// for byte, the PTX text up to the padding around it.
+    fn check_contents(&self, file: &Path, fatbin: &FatBinary<'_>) {
+        let dir = file.with_extension("extracted");
+        for (ptx, kind) in [(false, ImageKind::Sass), (true, ImageKind::Ptx)] {
+            let theirs = cuobjdump::extracted(&self.cuobjdump, file, &dir, ptx);
+            let ours: Vec<Vec<u8>> = fatbin
+                .images()
+                .iter()
+                .filter(|image| image.kind == kind)
+                .map(|image| {
+                    let contents = fatbin
+                        .contents(image)
+                        .unwrap_or_else(|error| panic!("{image}: {error}"));
+                    if ptx {
+                        trim_padding(&contents)
+                    } else {
+                        contents.to_vec()
+                    }
+                })
+                .collect();
+            let theirs: Vec<Vec<u8>> = if ptx {
+                theirs.iter().map(|text| trim_padding(text)).collect()
+            } else {
+                theirs
+            };
+            assert_eq!(
+                ours.len(),
+                theirs.len(),
+                "{kind:?} images of {}",
+                file.display()
+            );
+            for (index, (ours, theirs)) in ours.iter().zip(&theirs).enumerate() {
+                assert!(
+                    ours == theirs,
+                    "{kind:?} image {index} of {} differs from cuobjdump's",
+                    file.display()
+                );
+            }
+        }
     }
 }
 
@@ -341,6 +384,20 @@ fn check_payload(fatbin: &FatBinary<'_>, image: &Image) {
             );
         }
     }
+}
+
+/// PTX text without the newlines and NULs around it, which the container pads with.
+fn trim_padding(text: &[u8]) -> Vec<u8> {
+    let is_padding = |byte: &u8| matches!(byte, 0 | b'\n' | b'\r' | b' ');
+    let start = text
+        .iter()
+        .position(|byte| !is_padding(byte))
+        .unwrap_or(text.len());
+    let end = text
+        .iter()
+        .rposition(|byte| !is_padding(byte))
+        .map_or(start, |end| end + 1);
+    text[start..end].to_vec()
 }
 
 /// The SM recorded in a cubin's `e_flags`: ABI v1 (`EI_ABIVERSION` 7) keeps it in the low byte,

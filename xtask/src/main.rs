@@ -3,7 +3,6 @@
 mod bench_build;
 mod ci;
 mod cmd;
-mod cubin;
 mod demo;
 mod gpu_bundle;
 mod libclang;

@@ -14,10 +14,8 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use sasskit_core::fatbin::{Compression, FatBinary, FatbinError, Found, Image, ImageKind};
-use sasskit_core::{Target, TargetList, Variant};
-
-use crate::cubin;
+use sasskit_core::fatbin::{FatBinary, FatbinError, Found, Image, ImageKind};
+use sasskit_core::{Target, TargetList, Variant, cubin};
 
 /// What one file holds and what is wrong with it.
 #[derive(Debug)]
@@ -38,7 +36,8 @@ pub(crate) struct Container {
 pub(crate) struct Parsed {
     pub(crate) size: usize,
     pub(crate) images: Vec<Image>,
-    /// Kernel names read from the first uncompressed cubin, to tell containers apart.
+    /// Kernel names read from the first cubin (decompressed if need be), to tell containers
+    /// apart; empty when no cubin could be read.
     pub(crate) kernels: Vec<String>,
 }
 
@@ -134,8 +133,12 @@ fn parse(fatbin: &FatBinary<'_>) -> Parsed {
     let kernels = fatbin
         .images()
         .iter()
-        .filter(|image| image.kind == ImageKind::Sass && image.compression == Compression::None)
-        .find_map(|image| cubin::kernel_names(fatbin.payload(image)?))
+        .filter(|image| image.kind == ImageKind::Sass)
+        .find_map(|image| {
+            let elf = fatbin.contents(image).ok()?;
+            let kernels = cubin::kernels(&elf).ok()?;
+            Some(kernels.into_iter().map(|kernel| kernel.name).collect())
+        })
         .unwrap_or_default();
     Parsed {
         size: fatbin.as_bytes().len(),

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::image::Compression;
+
 /// A fat binary that is corrupt, truncated or of a layout this parser does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FatbinError {
@@ -57,6 +59,13 @@ pub enum FatbinErrorKind {
     TrailingData {
         /// How many bytes follow the last entry.
         len: u64,
+    },
+    /// A compressed payload that does not decompress to the size its header records.
+    Decompress {
+        /// How the payload is compressed.
+        compression: Compression,
+        /// What went wrong.
+        detail: String,
     },
 }
 
@@ -114,6 +123,13 @@ impl fmt::Display for FatbinError {
             FatbinErrorKind::TrailingData { len } => {
                 write!(f, "{len} unexpected bytes after the last entry")
             }
+            FatbinErrorKind::Decompress {
+                compression,
+                detail,
+            } => write!(
+                f,
+                "the {compression} payload of the entry is corrupt: {detail}"
+            ),
         }?;
         f.write_str("; rebuild the fat binary, or report a sasskit bug if nvcc produced it")
     }

@@ -34,6 +34,24 @@ fn container(entries: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+const FLAG_LZ4: u64 = 0x2000;
+const FLAG_ZSTD: u64 = 0x8000;
+
+/// An SM 90 ELF entry whose payload is stored compressed, with the two size fields set.
+fn compressed_entry(flags: u64, payload: &[u8], compressed: u32, uncompressed: u64) -> Vec<u8> {
+    let mut out = entry(2, 90, flags, payload);
+    out[0x10..0x14].copy_from_slice(&compressed.to_le_bytes());
+    out[0x38..0x40].copy_from_slice(&uncompressed.to_le_bytes());
+    out
+}
+
+/// A cubin-like payload that compresses well.
+fn cubin_like() -> Vec<u8> {
+    let mut out = b"\x7fELF".to_vec();
+    out.extend((0..4000u32).map(|i| (i % 7) as u8));
+    out
+}
+
 fn sample() -> Vec<u8> {
     container(&[
         entry(2, 90, 0, b"sass for sm_90"),
@@ -255,10 +273,98 @@ proptest! {
         let _ = find_fat_binaries(&data);
     }
 
+    /// Random payloads flagged as compressed, with random size fields: an error, never a panic
+    /// or an allocation the header cannot justify.
+    #[test]
+    fn arbitrary_compressed_payloads_never_panic(
+        payload in prop::collection::vec(any::<u8>(), 0..256),
+        zstd in any::<bool>(),
+        compressed_size in 0u32..300,
+        uncompressed_size in prop_oneof![0u64..1024, Just(u64::MAX)],
+    ) {
+        let flags = if zstd { FLAG_ZSTD } else { FLAG_LZ4 };
+        let data = container(&[compressed_entry(flags, &payload, compressed_size, uncompressed_size)]);
+        let fatbin = FatBinary::parse(&data).unwrap();
+        let _ = fatbin.contents(&fatbin.images()[0]);
+    }
+
     #[test]
     fn every_truncation_of_a_valid_container_is_an_error(cut in 0usize..200) {
         let data = sample();
         let cut = cut.min(data.len() - 1);
         prop_assert!(FatBinary::parse(&data[..cut]).is_err());
+    }
+}
+
+#[test]
+fn contents_of_raw_entries_are_borrowed() {
+    let data = sample();
+    let fatbin = FatBinary::parse(&data).unwrap();
+    let contents = fatbin.contents(&fatbin.images()[0]).unwrap();
+    assert!(matches!(contents, std::borrow::Cow::Borrowed(_)));
+    assert!(contents.starts_with(b"sass for sm_90"));
+}
+
+#[test]
+fn lz4_and_zstd_entries_decompress_to_their_recorded_size() {
+    let original = cubin_like();
+    let lz4 = lz4_flex::block::compress(&original);
+    let zstd = ruzstd::encoding::compress_to_vec(
+        original.as_slice(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let data = container(&[
+        compressed_entry(FLAG_LZ4, &lz4, lz4.len() as u32, original.len() as u64),
+        compressed_entry(FLAG_ZSTD, &zstd, zstd.len() as u32, original.len() as u64),
+    ]);
+    let fatbin = FatBinary::parse(&data).unwrap();
+    for image in fatbin.images() {
+        assert_eq!(
+            fatbin.contents(image).unwrap().as_ref(),
+            original,
+            "{image}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_recorded_size_or_a_corrupt_frame_is_an_error() {
+    let original = cubin_like();
+    let zstd = ruzstd::encoding::compress_to_vec(
+        original.as_slice(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let lz4 = lz4_flex::block::compress(&original);
+    let cases = [
+        compressed_entry(
+            FLAG_ZSTD,
+            &zstd,
+            zstd.len() as u32,
+            original.len() as u64 - 1,
+        ),
+        compressed_entry(
+            FLAG_ZSTD,
+            &zstd,
+            zstd.len() as u32,
+            original.len() as u64 + 1,
+        ),
+        compressed_entry(FLAG_LZ4, &lz4, lz4.len() as u32, original.len() as u64 + 1),
+        compressed_entry(FLAG_ZSTD, b"not a zstd frame", 16, 100),
+        compressed_entry(FLAG_ZSTD, &zstd, zstd.len() as u32, 1 << 40),
+        compressed_entry(FLAG_LZ4, &lz4, 1 << 20, original.len() as u64),
+    ];
+    for (index, case) in cases.iter().enumerate() {
+        let data = container(std::slice::from_ref(case));
+        let fatbin = FatBinary::parse(&data).unwrap();
+        let error = fatbin.contents(&fatbin.images()[0]).unwrap_err();
+        assert!(
+            matches!(error.kind(), FatbinErrorKind::Decompress { .. }),
+            "case {index}: {error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("payload of the entry is corrupt"),
+            "case {index}: {message}"
+        );
     }
 }

@@ -3,7 +3,10 @@
 use sasskit_core::TargetList;
 
 use super::{Problem, check};
-use crate::cubin::test_elf;
+
+/// A real cubin (nvcc 13.0, sm_90) with the kernels `big`, `unused`, `empty` and `mix`.
+const CUBIN: &[u8] = include_bytes!("../../../core/tests/fixtures/params_sm90.cubin");
+const CUBIN_KERNELS: &str = "big, unused, empty, mix";
 
 const SASS: u16 = 2;
 const PTX: u16 = 1;
@@ -70,11 +73,10 @@ fn missing(problems: &[Problem]) -> Vec<(usize, String)> {
 
 #[test]
 fn default_targets_pass_when_every_container_has_them() {
-    let saxpy = test_elf(&[("saxpy", 0x12)]);
     let one = fatbin(&[
-        (SASS, 90, LINUX_64, &saxpy),
-        (SASS, 100, LINUX_64 | 0x100_0000, &saxpy),
-        (SASS, 121, LINUX_64, &saxpy),
+        (SASS, 90, LINUX_64, CUBIN),
+        (SASS, 100, LINUX_64 | 0x100_0000, CUBIN),
+        (SASS, 121, LINUX_64, CUBIN),
     ]);
     let two = fatbin(&[
         (SASS, 121, LINUX_64, b"x"),
@@ -85,9 +87,12 @@ fn default_targets_pass_when_every_container_has_them() {
     assert_eq!(report.problems, []);
     assert_eq!(report.containers.len(), 2);
     let first = report.containers[0].parsed.as_ref().unwrap();
-    assert_eq!(first.kernels, ["saxpy"]);
+    assert_eq!(first.kernels.join(", "), CUBIN_KERNELS);
     let table = report.table(&TargetList::default_targets());
-    assert!(table.contains("kernels: saxpy"), "{table}");
+    assert!(
+        table.contains(&format!("kernels: {CUBIN_KERNELS}")),
+        "{table}"
+    );
     assert!(table.contains("kernels: ?"), "{table}");
     assert_eq!(
         table.matches("ok: serves sm_90,sm_100,sm_121").count(),
@@ -98,14 +103,13 @@ fn default_targets_pass_when_every_container_has_them() {
 
 #[test]
 fn names_each_container_and_missing_arch() {
-    let saxpy = test_elf(&[("saxpy", 0x12)]);
     let good = fatbin(&[
         (SASS, 90, LINUX_64, b"x"),
         (SASS, 100, LINUX_64, b"x"),
         (SASS, 121, LINUX_64, b"x"),
     ]);
     let bad = fatbin(&[
-        (SASS, 90, LINUX_64, &saxpy),
+        (SASS, 90, LINUX_64, CUBIN),
         (PTX, 100, LINUX_64 | ZSTD, b"ptx"),
     ]);
     let file = host_file(&[good.clone(), bad]);
@@ -123,7 +127,7 @@ fn names_each_container_and_missing_arch() {
     assert_eq!(
         message,
         format!(
-            "container at {bad_offset:#x} (kernels saxpy) has no SASS for sm_121 (it holds sass \
+            "container at {bad_offset:#x} (kernels big, unused, empty, mix) has no SASS for sm_121 (it holds sass \
              sm_90, ptx compute_100 (zstd)): add sm_121 to SASSKIT_ARCHS, to \
              `[package.metadata.sasskit] archs` or to the build.rs target list, and rebuild"
         )
@@ -214,5 +218,23 @@ fn corrupt_container_is_a_failure() {
         report
             .table(&required("sm_90"))
             .starts_with("container 0x00000062: corrupt")
+    );
+}
+
+/// `--compress-mode=size` stores cubins as zstd frames: verify decompresses them to name the
+/// kernels, as it does for raw ones.
+#[test]
+fn kernels_of_compressed_cubins_are_listed() {
+    let frame =
+        ruzstd::encoding::compress_to_vec(CUBIN, ruzstd::encoding::CompressionLevel::Fastest);
+    let mut container = fatbin(&[(SASS, 90, LINUX_64 | ZSTD, &frame)]);
+    // The entry header starts after the 16-byte container header; 0x38 is the decompressed size.
+    container[16 + 0x38..16 + 0x40].copy_from_slice(&(CUBIN.len() as u64).to_le_bytes());
+    let report = check(&host_file(&[container]), &required("sm_90"));
+    assert_eq!(report.problems, []);
+    let table = report.table(&required("sm_90"));
+    assert!(
+        table.contains(&format!("kernels: {CUBIN_KERNELS}")),
+        "{table}"
     );
 }
