@@ -7,7 +7,7 @@ use std::process::Output;
 use sasskit_core::kernel::{KernelSignature, LongSize};
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
 use sasskit_core::shared::SharedType;
-use sasskit_core::{Arch, FatBinary, Target, TargetList};
+use sasskit_core::{Arch, FatBinary, Target, TargetList, out_dir};
 
 use crate::REQUIRE_TYPED_ENV;
 use crate::cache::Cache;
@@ -37,6 +37,8 @@ pub(crate) struct Session {
     pub(crate) require_typed: bool,
     /// How wide C's `long` is on the target.
     pub(crate) long_size: LongSize,
+    /// nvcc's own environment variables that are set, `NAME=value`, for the build key.
+    pub(crate) nvcc_environment: Vec<String>,
     pub(crate) out_dir: PathBuf,
 }
 
@@ -118,16 +120,17 @@ impl Session {
                 .iter()
                 .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
         );
+        let key_args: Vec<String> = args.iter().chain(&self.nvcc_environment).cloned().collect();
         let build_key = key::build_key(
             preprocessed.iter().map(|(_, text)| text.as_str()),
             &self.nvcc,
             &self.host_compiler,
-            &args,
+            &key_args,
             &job.targets,
         );
         let what = format!("`{source}`");
-        let fatbin_path = self.out_dir.join(format!("{}.fatbin", job.module));
-        let manifest_path = self.out_dir.join(format!("{}.toml", job.module));
+        let fatbin_path = self.out_dir.join(out_dir::fatbin_file(&job.module));
+        let manifest_path = self.out_dir.join(out_dir::manifest_file(&job.module));
         let (bytes, cache) = self.obtain(job, &build_key, &what, &mut warnings)?;
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         crosscheck::check(
@@ -143,7 +146,7 @@ impl Session {
             module: ModuleInfo {
                 name: job.module.clone(),
                 source,
-                fatbin: format!("{}.fatbin", job.module),
+                fatbin: out_dir::fatbin_file(&job.module),
                 targets: config::names(&job.targets),
                 build_key,
                 cache,
@@ -207,7 +210,7 @@ impl Session {
     /// and only the files whose key changed need nvcc.
     fn previous_output(&self, job: &Job, build_key: &str) -> Option<(Vec<u8>, CacheStatus)> {
         let text =
-            std::fs::read_to_string(self.out_dir.join(format!("{}.toml", job.module))).ok()?;
+            std::fs::read_to_string(self.out_dir.join(out_dir::manifest_file(&job.module))).ok()?;
         let manifest = Manifest::from_toml(&text).ok()?;
         if manifest.module.build_key != build_key {
             return None;
@@ -255,7 +258,7 @@ impl Session {
                 .iter()
                 .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
         );
-        let tmp = fs::temporary_sibling(&self.out_dir.join(format!("{}.fatbin", job.module)));
+        let tmp = fs::temporary_sibling(&self.out_dir.join(out_dir::fatbin_file(&job.module)));
         let mut command = match &self.launcher {
             Some(launcher) => {
                 let mut command = launcher.command();

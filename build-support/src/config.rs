@@ -84,7 +84,7 @@ pub(crate) fn resolve(
     }
     if let Some(dir) = manifest_dir {
         let path = dir.join("Cargo.toml");
-        println!("cargo:rerun-if-changed={}", path.display());
+        crate::cargo_output::rerun_if_changed(&path);
         if let Some((text, origin)) = metadata_archs(&path)? {
             return parse(&text, &origin);
         }

@@ -6,10 +6,10 @@
 
 use std::ffi::OsString;
 
-/// Reads a variable that affects the build and prints `cargo:rerun-if-env-changed` for it.
+/// Reads a variable that affects the build and records it for `cargo:rerun-if-env-changed`.
 #[allow(clippy::disallowed_methods)] // The one place that may read the environment.
 pub(crate) fn tracked(name: &str) -> Option<OsString> {
-    println!("cargo:rerun-if-env-changed={name}");
+    crate::cargo_output::rerun_if_env_changed(name);
     std::env::var_os(name).filter(|value| !value.is_empty())
 }
 

@@ -49,6 +49,8 @@
 //! the build host, from `nvidia-smi`), separated by `,`, `;` or spaces.
 
 mod cache;
+mod cargo_output;
+mod claims;
 mod command;
 mod compile;
 mod config;
@@ -67,6 +69,7 @@ mod signature;
 mod toolkit;
 mod verify;
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use sasskit_core::kernel::{KernelSignature, LongSize};
@@ -83,6 +86,7 @@ pub use launcher::LAUNCHER_ENV;
 pub const REQUIRE_TYPED_ENV: &str = "SASSKIT_REQUIRE_TYPED_KERNELS";
 
 use crate::cache::Cache;
+use crate::cargo_output::CargoOutput;
 use crate::command::Tool;
 use crate::compile::{Job, Session, module_name};
 use crate::config::{Origin, Targets};
@@ -95,7 +99,7 @@ pub struct Build {
     files: Vec<PathBuf>,
     includes: Vec<PathBuf>,
     defines: Vec<(String, Option<String>)>,
-    flags: Vec<String>,
+    flags: Vec<OsString>,
     archs: Option<String>,
     file_archs: Vec<(PathBuf, String)>,
     shared_headers: Vec<PathBuf>,
@@ -105,6 +109,9 @@ pub struct Build {
     out_dir: Option<PathBuf>,
     manifest_dir: Option<PathBuf>,
     require_typed: Option<bool>,
+    no_ccbin: bool,
+    cargo_output: CargoOutput,
+    debug: Option<bool>,
 }
 
 /// What a successful build produced.
@@ -148,17 +155,75 @@ impl Build {
         self
     }
 
-    /// Defines a preprocessor macro (`-D NAME` or `-D NAME=VALUE`).
-    pub fn define(&mut self, name: &str, value: Option<&str>) -> &mut Build {
-        self.defines
-            .push((name.to_owned(), value.map(str::to_owned)));
+    /// Adds several include directories.
+    pub fn includes<P: AsRef<Path>>(&mut self, dirs: impl IntoIterator<Item = P>) -> &mut Build {
+        for dir in dirs {
+            self.include(dir);
+        }
         self
     }
 
-    /// Adds an nvcc flag, such as `-lineinfo` or `--use_fast_math`. Target options (`-arch`,
+    /// Defines a preprocessor macro: `.define("FOO", "1")` is `-DFOO=1`, `.define("FOO", None)`
+    /// is `-DFOO`, as in `cc::Build`.
+    pub fn define<'a>(&mut self, name: &str, value: impl Into<Option<&'a str>>) -> &mut Build {
+        self.defines
+            .push((name.to_owned(), value.into().map(str::to_owned)));
+        self
+    }
+
+    /// Adds an nvcc flag, such as `--use_fast_math` or `-Xptxas=-v`. Target options (`-arch`,
     /// `-gencode`, `-code`) are refused: use [`Build::archs`].
-    pub fn flag(&mut self, flag: &str) -> &mut Build {
-        self.flags.push(flag.to_owned());
+    pub fn flag(&mut self, flag: impl AsRef<OsStr>) -> &mut Build {
+        self.flags.push(flag.as_ref().to_owned());
+        self
+    }
+
+    /// Adds several nvcc flags.
+    pub fn flags<F: AsRef<OsStr>>(&mut self, flags: impl IntoIterator<Item = F>) -> &mut Build {
+        for flag in flags {
+            self.flag(flag);
+        }
+        self
+    }
+
+    /// Whether to pass nvcc the host C++ compiler that the `cc` crate picks (`-ccbin`), which
+    /// honours `CXX`, `CXX_<target>` and cross setups; on by default. With `false` nvcc uses its
+    /// own choice (`NVCC_CCBIN`, else `g++`/`cl.exe` on `PATH`), for host compilers nvcc does not
+    /// accept.
+    pub fn ccbin(&mut self, pass: bool) -> &mut Build {
+        self.no_ccbin = !pass;
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` lines (sources, included headers,
+    /// `Cargo.toml`, the nvcc used); on by default. Without any, cargo reruns the build script
+    /// when any file of the package changes.
+    pub fn cargo_metadata(&mut self, emit: bool) -> &mut Build {
+        self.cargo_output.metadata = emit;
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-env-changed` for the variables the build reads; on by
+    /// default.
+    pub fn emit_rerun_if_env_changed(&mut self, emit: bool) -> &mut Build {
+        self.cargo_output.env_changed = emit;
+        self
+    }
+
+    /// Whether to print `cargo:warning` lines (kernels without typed wrappers, nvcc's
+    /// warnings); on by default. They stay available from [`Module::warnings`].
+    pub fn cargo_warnings(&mut self, emit: bool) -> &mut Build {
+        self.cargo_output.warnings = emit;
+        self
+    }
+
+    /// Whether to compile with device line information (`-lineinfo`), for profilers and
+    /// `compute-sanitizer` to map SASS back to source lines. By default it follows cargo's
+    /// profile (`DEBUG`): on in `dev`, off in `release`. Line information does not change the
+    /// generated code. sasskit never adds `-G` (full device debug information), which turns
+    /// device optimisation off; pass it with [`Build::flag`] when you want it.
+    pub fn debug(&mut self, line_info: bool) -> &mut Build {
+        self.debug = Some(line_info);
         self
     }
 
@@ -221,7 +286,9 @@ impl Build {
         self
     }
 
-    /// Writes the outputs here instead of `$OUT_DIR/sasskit`.
+    /// Writes the outputs under this folder instead of `$OUT_DIR`, in its `sasskit`
+    /// subfolder, as under `OUT_DIR` (`sasskit::kernels!` reads `$OUT_DIR/sasskit`, so only
+    /// `OUT_DIR` itself suits a crate that uses the macros; other folders are for tools).
     pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
         self.out_dir = Some(dir.as_ref().to_owned());
         self
@@ -253,44 +320,57 @@ impl Build {
 
     /// Builds every file and returns what it produced, or the first error.
     pub fn try_compile(&self) -> Result<Output, Error> {
+        let result = self.try_compile_inner();
+        // Also after a failure: the variables read so far decide whether a rerun can fix it.
+        self.cargo_output.flush();
+        result
+    }
+
+    fn try_compile_inner(&self) -> Result<Output, Error> {
         let manifest_dir = self
             .manifest_dir
             .clone()
             .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
         let targets = config::resolve(self.archs.as_deref(), manifest_dir.as_deref())?;
         config::check_not_empty(&targets)?;
-        self.check_flags()?;
+        let flags = self.check_flags()?;
         let headers = self.headers(manifest_dir.as_deref())?;
         let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
         let nvcc = match &self.nvcc {
             Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
             None => Nvcc::find(target_triple.as_deref())?,
         };
-        println!("cargo:rerun-if-changed={}", nvcc.tool.path().display());
-        let out_dir = match &self.out_dir {
+        cargo_output::rerun_if_changed(nvcc.tool.path());
+        let out_root = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => PathBuf::from(env::cargo("OUT_DIR").ok_or_else(|| {
                 Error::config("`OUT_DIR` is not set: call sasskit_build from a build script, or set `Build::out_dir`")
-            })?)
-            .join("sasskit"),
+            })?),
         };
+        let out_dir = sasskit_core::out_dir::folder(&out_root);
         fs::create_dir_all(&out_dir)?;
         let jobs = self.jobs(manifest_dir.as_deref(), &targets)?;
         for job in &jobs {
             nvcc.check_targets(&job.targets)?;
+            claims::claim(&out_dir, &job.module, &job.source)?;
         }
         let shared = shared::generate_all(&headers, &self.include_and_define_flags(), &out_dir)?;
-        let ccbin = host_compiler();
+        let ccbin = if self.no_ccbin {
+            None
+        } else {
+            toolkit::host_compiler()
+        };
         let session = Session {
             shared,
-            host_compiler: host_compiler_version(ccbin.as_deref()),
+            host_compiler: toolkit::host_compiler_version(ccbin.as_deref()),
             nvcc,
-            flags: self.nvcc_flags(),
+            flags: self.nvcc_flags(flags),
             ccbin,
             cache: Cache::configured(self.cache_dir.as_deref()),
             launcher: launcher::configured(self.launcher.as_deref()),
             require_typed: self.require_typed.map_or_else(require_typed_from_env, Ok)?,
             long_size: long_size(),
+            nvcc_environment: toolkit::nvcc_environment(),
             out_dir,
         };
         let mut archs: Vec<Arch> = Vec::new();
@@ -308,10 +388,10 @@ impl Build {
         for result in results {
             let compiled = result?;
             for input in &compiled.inputs {
-                println!("cargo:rerun-if-changed={}", input.display());
+                cargo_output::rerun_if_changed(input);
             }
             for warning in &compiled.warnings {
-                println!("cargo:warning={warning}");
+                self.cargo_output.warning(warning);
             }
             modules.push(Module {
                 manifest: compiled.manifest,
@@ -347,7 +427,7 @@ impl Build {
         let mut jobs: Vec<Job> = Vec::new();
         for file in &self.files {
             let source = resolve(file);
-            println!("cargo:rerun-if-changed={}", source.display());
+            cargo_output::rerun_if_changed(&source);
             if !source.is_file() {
                 return Err(Error::config(format!(
                     "the CUDA source `{}` does not exist",
@@ -397,7 +477,8 @@ impl Build {
         Ok(headers)
     }
 
-    fn check_flags(&self) -> Result<(), Error> {
+    /// The user's flags as text, after refusing target options and non-UTF-8 flags.
+    fn check_flags(&self) -> Result<Vec<String>, Error> {
         const TARGET_FLAGS: &[&str] = &[
             "-arch",
             "--gpu-architecture",
@@ -406,22 +487,36 @@ impl Build {
             "-code",
             "--gpu-code",
         ];
+        let mut flags = Vec::with_capacity(self.flags.len());
         for flag in &self.flags {
+            let Some(flag) = flag.to_str() else {
+                return Err(Error::config(format!(
+                    "the nvcc flag `{}` is not valid UTF-8; nvcc flags must be text",
+                    flag.display()
+                )));
+            };
             if TARGET_FLAGS.iter().any(|target_flag| {
-                flag == target_flag || flag.starts_with(&format!("{target_flag}="))
+                flag == *target_flag || flag.starts_with(&format!("{target_flag}="))
             }) {
                 return Err(Error::config(format!(
                     "the nvcc flag `{flag}` would change the targets behind sasskit's back: set them \
                      with `Build::archs`, `SASSKIT_ARCHS` or `archs` in [package.metadata.sasskit]"
                 )));
             }
+            flags.push(flag.to_owned());
         }
-        Ok(())
+        Ok(flags)
     }
 
-    fn nvcc_flags(&self) -> Vec<String> {
+    /// `-I`, `-D`, `-lineinfo` when the profile asks for debug information, then the user's
+    /// flags.
+    fn nvcc_flags(&self, user: Vec<String>) -> Vec<String> {
         let mut flags = self.include_and_define_flags();
-        flags.extend(self.flags.iter().cloned());
+        let line_info = self.debug.unwrap_or_else(profile_wants_debug_info);
+        if line_info && !user.iter().any(|flag| flag == "-lineinfo" || flag == "-G") {
+            flags.push("-lineinfo".to_owned());
+        }
+        flags.extend(user);
         flags
     }
 
@@ -439,6 +534,14 @@ impl Build {
         }
         flags
     }
+}
+
+/// Whether cargo's profile asks for debug information: `DEBUG` is `true`, `1`, `2`, `full`,
+/// `limited` or `line-tables-only` (cargo's spellings of `debug = …`), not `false`, `0` or
+/// `none`. Outside a build script, no.
+fn profile_wants_debug_info() -> bool {
+    env::cargo("DEBUG")
+        .is_some_and(|value| !matches!(value.to_str(), Some("false" | "0" | "none" | "")))
 }
 
 /// `SASSKIT_REQUIRE_TYPED_KERNELS`: `1` or `0`, off when unset.
@@ -464,34 +567,6 @@ fn long_size() -> LongSize {
 /// Whether two paths name the same file, also when one goes through `..` or a symlink.
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
-}
-
-/// The first line of the host compiler's `--version`, for the build key: a compiler upgrade
-/// changes nvcc's output through the host-side headers it parses.
-fn host_compiler_version(ccbin: Option<&Path>) -> String {
-    let Some(ccbin) = ccbin else {
-        return "nvcc's default host compiler".to_owned();
-    };
-    let output = Tool::new(ccbin).command().arg("--version").output();
-    let first_line = output.ok().and_then(|output| {
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        text.lines().next().map(str::to_owned)
-    });
-    format!("{}: {}", ccbin.display(), first_line.unwrap_or_default())
-}
-
-/// The C++ compiler the `cc` crate picks for the host, which nvcc uses for host-side parsing.
-fn host_compiler() -> Option<PathBuf> {
-    let host = env::cargo("HOST")?.into_string().ok()?;
-    let compiler = cc::Build::new()
-        .cpp(true)
-        .cargo_metadata(false)
-        .target(&host)
-        .host(&host)
-        .opt_level(2)
-        .try_get_compiler()
-        .ok()?;
-    Some(compiler.path().to_owned())
 }
 
 impl Output {

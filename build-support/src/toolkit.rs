@@ -138,6 +138,10 @@ fn locate(target_triple: Option<&str>) -> Result<(PathBuf, String), Error> {
         vars.push(format!("NVCC_{triple}"));
         vars.push(format!("NVCC_{}", triple.replace('-', "_")));
     }
+    // cc's precedence: the target's own variable, then `HOST_`/`TARGET_`, then the plain one.
+    // nvcc runs on the host; `TARGET_NVCC` names the one for cross builds.
+    vars.push("TARGET_NVCC".to_owned());
+    vars.push("HOST_NVCC".to_owned());
     vars.push("NVCC".to_owned());
     for var in &vars {
         if let Some(value) = env::tracked(var) {
@@ -153,7 +157,8 @@ fn locate(target_triple: Option<&str>) -> Result<(PathBuf, String), Error> {
             tried.push(format!("`{}` (from {var})", path.display()));
         }
     }
-    env::tracked("PATH");
+    // `PATH` itself is not a rerun trigger: shells and editors change it for unrelated reasons,
+    // and a rerun preprocesses every file. The nvcc found is one (`rerun-if-changed`).
     if let Ok(path) = which::which("nvcc") {
         return Ok((path, "`PATH`".to_owned()));
     }
@@ -201,6 +206,57 @@ fn parse_arch_list(text: &str, prefix: &str) -> Vec<u32> {
     sms.sort_unstable();
     sms.dedup();
     sms
+}
+
+/// The first line of the host compiler's `--version`, for the build key: a compiler upgrade
+/// changes nvcc's output through the host-side headers it parses.
+pub(crate) fn host_compiler_version(ccbin: Option<&Path>) -> String {
+    let Some(ccbin) = ccbin else {
+        return "nvcc's default host compiler".to_owned();
+    };
+    let output = Tool::new(ccbin).command().arg("--version").output();
+    let first_line = output.ok().and_then(|output| {
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.lines().next().map(str::to_owned)
+    });
+    format!("{}: {}", ccbin.display(), first_line.unwrap_or_default())
+}
+
+/// The C++ compiler the `cc` crate picks for the host, which nvcc uses for host-side parsing.
+pub(crate) fn host_compiler() -> Option<PathBuf> {
+    let host = env::cargo("HOST")?.into_string().ok()?;
+    // cc reads these itself, without telling cargo (its metadata is off here); a change of
+    // compiler changes the build key, so the build must rerun.
+    for var in [
+        format!("CXX_{host}"),
+        format!("CXX_{}", host.replace('-', "_")),
+        "HOST_CXX".to_owned(),
+        "CXX".to_owned(),
+    ] {
+        env::tracked(&var);
+    }
+    let compiler = cc::Build::new()
+        .cpp(true)
+        .cargo_metadata(false)
+        .target(&host)
+        .host(&host)
+        .opt_level(2)
+        .try_get_compiler()
+        .ok()?;
+    Some(compiler.path().to_owned())
+}
+
+/// The variables nvcc itself reads that change what it compiles (`NVCC_PREPEND_FLAGS`,
+/// `NVCC_APPEND_FLAGS`, `NVCC_CCBIN`), as `NAME=value` for the build key; each is a rerun
+/// trigger.
+pub(crate) fn nvcc_environment() -> Vec<String> {
+    ["NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"]
+        .into_iter()
+        .filter_map(|name| {
+            let value = env::tracked(name)?;
+            Some(format!("{name}={}", value.to_string_lossy()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

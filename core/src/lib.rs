@@ -4,6 +4,7 @@
 //! * [`fatbin`]: a defensive parser for NVIDIA fat binary containers, and the SASS-only filter;
 //! * [`select`]: the image the driver would choose for a device;
 //! * [`manifest`]: what the build script hands to the macro and the runtime;
+//! * [`out_dir`]: the file names of that handoff under `OUT_DIR`;
 //! * [`kernel`]: kernel signatures and the C to Rust type mapping;
 //! * [`shared`]: host/device types from shared C headers and their layouts;
 //! * [`cubin`]: the kernels of a cubin and their parameter buffer layouts, to cross-check
@@ -17,6 +18,7 @@ pub mod fatbin;
 pub mod kernel;
 mod le;
 pub mod manifest;
+pub mod out_dir;
 pub mod select;
 pub mod shared;
 

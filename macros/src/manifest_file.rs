@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
 use sasskit_core::manifest::Manifest;
+use sasskit_core::out_dir;
 use sasskit_core::shared::SharedTypes;
 
 /// A manifest and the paths of the files the macro embeds.
@@ -32,7 +33,7 @@ fn outputs_dir(what: &str, span: Span) -> syn::Result<PathBuf> {
             ),
         )
     })?;
-    Ok(Path::new(&out_dir).join("sasskit"))
+    Ok(out_dir::folder(Path::new(&out_dir)))
 }
 
 /// Reads `$OUT_DIR/sasskit/<module>.toml`.
@@ -46,9 +47,9 @@ pub(crate) fn locate_types(module: &str, span: Span) -> syn::Result<LocatedTypes
 }
 
 pub(crate) fn locate_types_in(dir: &Path, module: &str, span: Span) -> syn::Result<LocatedTypes> {
-    let manifest_path = dir.join(format!("{module}.types.toml"));
+    let manifest_path = dir.join(out_dir::types_manifest_file(module));
     let text = std::fs::read_to_string(&manifest_path).map_err(|_| {
-        let known = known_files(dir, ".types.toml");
+        let known = known_files(dir, out_dir::TYPES_MANIFEST_SUFFIX);
         let hint = if known.is_empty() {
             "the build script declared no shared headers".to_owned()
         } else {
@@ -74,9 +75,9 @@ pub(crate) fn locate_types_in(dir: &Path, module: &str, span: Span) -> syn::Resu
 }
 
 pub(crate) fn locate_in(dir: &Path, module: &str, span: Span) -> syn::Result<Located> {
-    let manifest_path = dir.join(format!("{module}.toml"));
+    let manifest_path = dir.join(out_dir::manifest_file(module));
     let text = std::fs::read_to_string(&manifest_path).map_err(|_| {
-        let known = known_files(dir, ".toml");
+        let known = known_files(dir, out_dir::MANIFEST_SUFFIX);
         let hint = if known.is_empty() {
             "the build script compiled no `.cu` files".to_owned()
         } else {

@@ -108,6 +108,15 @@ impl Throwaway {
         &self.dir
     }
 
+    /// Replaces the crate's `build.rs` (by default one `Build` of every `.cu` file).
+    ///
+    /// # Panics
+    ///
+    /// When the file cannot be written.
+    pub fn set_build_rs(&self, contents: &str) {
+        write(&self.dir.join("build.rs"), contents);
+    }
+
     /// Runs `cargo build` with the logging nvcc and `envs`; returns cargo's output.
     pub fn build(&self, envs: &[(&str, &str)]) -> Output {
         let mut cargo = command(env!("CARGO"));
@@ -175,9 +184,9 @@ impl Throwaway {
                 Some(PathBuf::from(&rest[..rest.find('"')?]))
             })
             .expect("cargo reported the build script's OUT_DIR");
-        let dir = out_dir.join("sasskit");
+        let dir = sasskit_core::out_dir::folder(&out_dir);
         let manifest = Manifest::from_toml(
-            &std::fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap(),
+            &std::fs::read_to_string(dir.join(sasskit_core::out_dir::manifest_file(name))).unwrap(),
         )
         .unwrap();
         let bytes = std::fs::read(dir.join(&manifest.module.fatbin)).unwrap();

@@ -166,7 +166,7 @@ fn syntax_errors_report_nvccs_message_at_file_and_line() {
     );
     assert!(message.contains("expected a \";\""), "{message}");
     assert!(
-        !dir.join("out").join("k.fatbin").exists(),
+        !dir.join("out/sasskit/k.fatbin").exists(),
         "no half-written output"
     );
 }
@@ -245,7 +245,7 @@ fn unmappable_parameters_fail_the_build_when_every_kernel_must_be_typed() {
         "{message}"
     );
     assert!(
-        !dir.join("out").join("k.fatbin").exists(),
+        !dir.join("out/sasskit/k.fatbin").exists(),
         "no output for a refused build"
     );
 }

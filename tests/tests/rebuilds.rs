@@ -193,7 +193,7 @@ fn concurrent_builds_share_a_cache_and_a_corrupt_entry_is_rebuilt() {
     let out_dir_manifest = std::fs::read_dir(root.join("target-hopper/debug/build"))
         .unwrap()
         .flatten()
-        .map(|entry| entry.path().join("out/sasskit/b.toml"))
+        .map(|entry| sasskit_core::out_dir::folder(&entry.path().join("out")).join("b.toml"))
         .find(|path| path.is_file())
         .unwrap();
     std::fs::remove_file(out_dir_manifest).unwrap();

@@ -85,12 +85,13 @@ fn kernels_take_shared_types_with_the_layout_nvcc_compiled() {
         .collect();
     assert_eq!(used, [("Shape", 48, 8), ("Order", 4, 4)]);
 
-    let types =
-        SharedTypes::from_toml(&std::fs::read_to_string(dir.join("out/shape.types.toml")).unwrap())
-            .unwrap();
+    let types = SharedTypes::from_toml(
+        &std::fs::read_to_string(dir.join("out/sasskit/shape.types.toml")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(types.module, "shape");
     assert_eq!(types.get("Order").map(|ty| ty.kind), Some(TypeKind::Enum));
-    let rust = std::fs::read_to_string(dir.join("out").join(&types.rust)).unwrap();
+    let rust = std::fs::read_to_string(dir.join("out/sasskit").join(&types.rust)).unwrap();
     for item in [
         "pub struct Shape {",
         "pub struct Order(pub ::core::ffi::c_uint);",
@@ -115,7 +116,7 @@ fn kernels_take_shared_types_with_the_layout_nvcc_compiled() {
             .count()
     };
     assert_eq!(probes(), 1);
-    let probe = std::fs::read_to_string(dir.join("out/shape.layout.cu")).unwrap();
+    let probe = std::fs::read_to_string(dir.join("out/sasskit/shape.layout.cu")).unwrap();
     assert!(
         probe.contains("static_assert(offsetof(Shape, order) == 40,"),
         "{probe}"
@@ -184,7 +185,7 @@ fn a_struct_laid_out_differently_on_the_device_is_a_build_error() {
         assert!(message.contains(part), "`{part}` not in: {message}");
     }
     assert!(
-        !dir.join("out/k.fatbin").exists() && !dir.join("out/k.toml").exists(),
+        !dir.join("out/sasskit/k.fatbin").exists() && !dir.join("out/sasskit/k.toml").exists(),
         "nothing written for a build that failed its check"
     );
 }

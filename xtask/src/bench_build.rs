@@ -254,7 +254,7 @@ impl BenchCrate {
     /// Every file compiled again: outputs removed, sources touched.
     fn full_rebuild(&self, envs: &[(&'static str, std::ffi::OsString)]) -> Result<Duration> {
         for entry in fs::read_dir(self.target.join("debug").join("build"))? {
-            let out = entry?.path().join("out").join("sasskit");
+            let out = sasskit_core::out_dir::folder(&entry?.path().join("out"));
             if out.is_dir() {
                 fs::remove_dir_all(&out)?;
             }
