@@ -215,7 +215,8 @@ pub(crate) fn load_plan(
         build_key: build.build_key.clone(),
         cache: build.cache.clone(),
         module: module.to_owned(),
-        load_time: spent + started.elapsed(),
+        load_time: started.elapsed(),
+        setup_time: spent,
         jit_log,
         kernels_not_in_image: build.absent_from(&chosen.to_string()),
     };

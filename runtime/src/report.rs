@@ -37,8 +37,13 @@ pub struct LoadReport {
     pub cache: String,
     /// The module name.
     pub module: String,
-    /// Time spent in the load: parsing, selection and the driver's load.
+    /// Time the driver took to load the module (`cuModuleLoadData`, and the JIT when there
+    /// was one): what tells a native load (well under a millisecond for most modules) from a
+    /// JIT (hundreds of milliseconds and more).
     pub load_time: Duration,
+    /// Time spent before the driver's load: the device queries (which, first in a process, set
+    /// up the device's context), reading the embedded fat binary and choosing the image.
+    pub setup_time: Duration,
     /// For a JIT load, the driver's JIT log (ptxas's `info` lines), empty when the driver
     /// served the module from its JIT cache; `None` for SASS.
     pub jit_log: Option<String>,
@@ -52,7 +57,7 @@ impl fmt::Display for LoadReport {
         write!(
             f,
             "sasskit: loaded {} on device {} {:?} (cc {}): {} ({}); embedded [{}]; nvcc {}; \
-             build key {}; cache {};{} {}",
+             build key {}; cache {};{} {}{}",
             self.module,
             self.device_index,
             self.device_name,
@@ -65,6 +70,7 @@ impl fmt::Display for LoadReport {
             self.cache,
             NotInImage(self.kernels_not_in_image),
             Elapsed(self.load_time),
+            SetUp(self.setup_time),
         )
     }
 }
@@ -88,6 +94,20 @@ impl fmt::Display for NotInImage {
             0 => Ok(()),
             1 => f.write_str(" 1 kernel not in this image;"),
             n => write!(f, " {n} kernels not in this image;"),
+        }
+    }
+}
+
+/// ` (+131.4 ms set-up)` when the work before the driver's load took a millisecond or more
+/// (first use of a device in a process), else nothing.
+struct SetUp(Duration);
+
+impl fmt::Display for SetUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 >= Duration::from_millis(1) {
+            write!(f, " (+{} set-up)", Elapsed(self.0))
+        } else {
+            Ok(())
         }
     }
 }
@@ -129,6 +149,7 @@ mod tests {
             cache: "off".into(),
             module: "saxpy".into(),
             load_time: Duration::from_micros(1200),
+            setup_time: Duration::from_micros(80),
             jit_log: None,
             kernels_not_in_image: 0,
         }
@@ -178,6 +199,20 @@ mod tests {
         .to_string();
         assert!(
             line.ends_with("cache off; 2 kernels not in this image; 1.2 ms"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn set_up_time_is_shown_apart_from_the_load() {
+        let line = LoadReport {
+            load_time: Duration::from_micros(210),
+            setup_time: Duration::from_micros(131_400),
+            ..report()
+        }
+        .to_string();
+        assert!(
+            line.ends_with("cache off; 0.210 ms (+131.4 ms set-up)"),
             "{line}"
         );
     }
