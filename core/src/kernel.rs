@@ -34,6 +34,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(feature = "manifest")]
 use serde::{Deserialize, Serialize};
 
 /// A scalar type that can cross from Rust to a kernel.
@@ -397,8 +398,9 @@ pub fn is_scalar_name(name: &str) -> bool {
 }
 
 /// The type of one kernel parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "manifest", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "manifest", serde(try_from = "String", into = "String"))]
 pub enum ParamType {
     /// Passed by value.
     Value(ValueType),
@@ -485,7 +487,8 @@ impl From<ParamType> for String {
 }
 
 /// One parameter of a kernel.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "manifest", derive(Serialize, Deserialize))]
 pub struct Param {
     /// The name in the C source (`arg3` when it had none).
     pub name: String,
@@ -496,7 +499,8 @@ pub struct Param {
 }
 
 /// One `extern "C" __global__` kernel.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "manifest", derive(Serialize, Deserialize))]
 pub struct KernelSignature {
     /// The symbol name, which `extern "C"` leaves unmangled.
     pub name: String,
@@ -508,11 +512,14 @@ pub struct KernelSignature {
     pub params: Vec<Param>,
     /// The targets (`sm_90`, `compute_90`) whose image defines the kernel, in build order:
     /// every target, unless the source guards the kernel with `#if __CUDA_ARCH__`.
-    #[serde(default)]
+    #[cfg_attr(feature = "manifest", serde(default))]
     pub targets: Vec<String>,
     /// Why the kernel has no typed wrapper, when a parameter's type cannot cross from Rust. The
     /// kernel is still in the module and can be looked up by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "manifest",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub untyped: Option<String>,
 }
 

@@ -17,9 +17,11 @@ pub mod cubin;
 pub mod fatbin;
 pub mod kernel;
 mod le;
+#[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod out_dir;
 pub mod select;
+#[cfg(feature = "manifest")]
 pub mod shared;
 
 pub use arch::{Arch, ArchError, ComputeCapability, Target, TargetList, Variant};

@@ -52,16 +52,21 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
         })
         .collect();
     let private = quote!(::sasskit::__private);
+    let build_facts = build_facts(manifest);
     Ok(quote! {
         #[doc = #module_doc]
         #visibility mod #module {
             static FATBIN: &#private::Aligned<[u8]> = &#private::Aligned(*::core::include_bytes!(#fatbin_path));
 
-            /// The embedded fat binary and the manifest the build wrote for it.
+            // Tracks the manifest, so that a rebuild of the kernels re-expands the macro; it is
+            // not kept in the program, which reads the facts below.
+            const _: &str = ::core::include_str!(#manifest_path);
+
+            /// The embedded fat binary and what the build recorded about it.
             pub static EMBEDDED: #private::EmbeddedModule = #private::EmbeddedModule {
                 name: #name,
                 fatbin: &FATBIN.0,
-                manifest: ::core::include_str!(#manifest_path),
+                build: #build_facts,
             };
 
             #layout_assertions
@@ -125,6 +130,33 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
             }
         }
     })
+}
+
+/// The `BuildFacts` constant: what the runtime reports and decides with, so that it parses
+/// nothing at load time.
+fn build_facts(manifest: &Manifest) -> TokenStream {
+    let private = quote!(::sasskit::__private);
+    let nvcc = &manifest.toolkit.version;
+    let key = &manifest.module.build_key;
+    let cache = manifest.module.cache.to_string();
+    let every_target = &manifest.module.targets;
+    let kernels = manifest.kernels.iter().map(|kernel| {
+        let name = &kernel.name;
+        let partial = !kernel.targets.is_empty()
+            && !every_target
+                .iter()
+                .all(|target| kernel.targets.contains(target));
+        let only_in: &[String] = if partial { &kernel.targets } else { &[] };
+        quote!(#private::KernelFacts { name: #name, only_in: &[#(#only_in),*] })
+    });
+    quote! {
+        #private::BuildFacts {
+            nvcc_version: #nvcc,
+            build_key: #key,
+            cache: #cache,
+            kernels: &[#(#kernels),*],
+        }
+    }
 }
 
 fn field_name(kernel: &str) -> String {

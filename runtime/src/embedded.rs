@@ -1,10 +1,11 @@
-//! The fat binary and build manifest that `kernels!` embeds in the program.
+//! The fat binary and build facts that `kernels!` embeds in the program.
 
 use sasskit_core::FatBinary;
 
+use crate::build_info::BuildFacts;
 use crate::error::LoadError;
 
-/// A fat binary and its build manifest embedded in the program by `kernels!`.
+/// A fat binary and what its build recorded, embedded in the program by `kernels!`.
 ///
 /// The generated code writes one `static` of this type per `.cu` file. Programs may also build
 /// one by hand, for example around a fat binary produced by `nvcc --fatbin`:
@@ -15,7 +16,7 @@ use crate::error::LoadError;
 /// static SCALE: EmbeddedModule = EmbeddedModule {
 ///     name: "scale",
 ///     fatbin: include_bytes!("../tests/fixtures/scale_sm90.fatbin"),
-///     manifest: "",
+///     build: sasskit::BuildFacts::UNKNOWN,
 /// };
 /// # let _ = SCALE;
 /// ```
@@ -27,11 +28,9 @@ pub struct EmbeddedModule {
     ///
     /// The bytes need no particular alignment: the runtime copies what it hands the driver.
     pub fatbin: &'static [u8],
-    /// The build manifest in TOML (`sasskit_core::manifest::Manifest`).
-    ///
-    /// An empty string means "no manifest": the load report then names the toolkit, the build
-    /// key and the cache as `unknown`. Anything else must be a manifest of this sasskit version.
-    pub manifest: &'static str,
+    /// What the build recorded: nvcc, build key, cache, kernels and the images that define
+    /// them; [`BuildFacts::UNKNOWN`] for a fat binary embedded by hand.
+    pub build: BuildFacts,
 }
 
 impl EmbeddedModule {
@@ -44,7 +43,7 @@ impl EmbeddedModule {
     /// # let module = sasskit::EmbeddedModule {
     /// #     name: "scale",
     /// #     fatbin: include_bytes!("../tests/fixtures/scale_sm90_compute90.fatbin"),
-    /// #     manifest: "",
+    /// #     build: sasskit::BuildFacts::UNKNOWN,
     /// # };
     /// assert_eq!(module.images()?, ["ptx compute_90 (zstd)", "sass sm_90"]);
     /// # Ok::<(), sasskit::LoadError>(())
@@ -67,7 +66,7 @@ mod tests {
         let module = EmbeddedModule {
             name: "scale",
             fatbin: include_bytes!("../tests/fixtures/scale_sm100_compute100.fatbin"),
-            manifest: "",
+            build: BuildFacts::UNKNOWN,
         };
         assert_eq!(
             module.images().unwrap(),

@@ -6,7 +6,6 @@ use std::fmt;
 use cudarc::driver::DriverError;
 use cudarc::driver::sys::CUresult;
 use sasskit_core::FatbinError;
-use sasskit_core::manifest::ManifestError;
 
 use crate::device::DeviceInfo;
 use crate::policy::ALLOW_JIT_ENV;
@@ -39,14 +38,6 @@ pub enum LoadError {
         module: String,
         /// What the parser found.
         error: FatbinError,
-    },
-    /// The embedded build manifest cannot be read, usually because `sasskit` and
-    /// `sasskit-build` are not the same version.
-    BadManifest {
-        /// The module name.
-        module: String,
-        /// What was wrong.
-        error: ManifestError,
     },
     /// Neither SASS nor PTX of the module runs on the device. The driver was not called.
     NoCompatibleImage {
@@ -142,11 +133,6 @@ impl fmt::Display for LoadError {
                     "the fat binary embedded for module `{module}` is unusable: {error}"
                 )
             }
-            LoadError::BadManifest { module, error } => write!(
-                f,
-                "the build manifest embedded for module `{module}` cannot be read; rebuild the \
-                 crate with `sasskit` and `sasskit-build` of the same version: {error}"
-            ),
             LoadError::NoCompatibleImage {
                 module,
                 device,
@@ -261,7 +247,6 @@ impl Error for LoadError {
         match self {
             LoadError::Driver { error, .. } => Some(error),
             LoadError::CorruptFatbin { error, .. } => Some(error),
-            LoadError::BadManifest { error, .. } => Some(error),
             LoadError::EveryDevice(failures) => failures
                 .first()
                 .map(|(_, error)| error as &(dyn Error + 'static)),

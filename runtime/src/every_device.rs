@@ -22,7 +22,7 @@ use crate::policy::LoadPolicy;
 /// load failures are collected the same way.
 ///
 /// The [`ALLOW_JIT_ENV`](crate::ALLOW_JIT_ENV) override is read once for all devices. A
-/// corrupt fat binary or manifest fails at once with its own error, since it fails the same
+/// corrupt fat binary fails at once with its own error, since it fails the same
 /// way everywhere.
 pub fn load_on_every_device(
     module: &EmbeddedModule,
@@ -61,7 +61,7 @@ pub fn load_on_every_device(
             });
         match decided {
             Ok((ctx, plan)) => checked.push((index, ctx, plan, started.elapsed())),
-            Err(error @ (LoadError::CorruptFatbin { .. } | LoadError::BadManifest { .. })) => {
+            Err(error @ LoadError::CorruptFatbin { .. }) => {
                 return Err(error);
             }
             Err(error) => failures.push((index, error)),

@@ -2,7 +2,7 @@
 //! fallback, and the traits behind sasskit's typed launch wrappers.
 //!
 //! A crate built with `sasskit-build` embeds one fat binary per `.cu` file, together with its
-//! build manifest, as an [`EmbeddedModule`]. [`load`] puts such a module on a device, but
+//! build facts, as an [`EmbeddedModule`]. [`load`] puts such a module on a device, but
 //! first decides which image the driver would run there:
 //!
 //! * **SASS for the device** (native code): the driver is handed a container holding only the
@@ -53,7 +53,7 @@
 //! static SAXPY: EmbeddedModule = EmbeddedModule {
 //!     name: "saxpy",
 //!     fatbin: include_bytes!("../tests/fixtures/scale_sm90.fatbin"),
-//!     manifest: "",
+//!     build: sasskit::BuildFacts::UNKNOWN,
 //! };
 //!
 //! let ctx = CudaContext::new(0)?;
@@ -95,6 +95,7 @@ pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
 pub use sasskit_macros::{kernels, shared_types};
 
 pub use args::{AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, Null};
+pub use build_info::{BuildFacts, KernelFacts};
 pub use device::DeviceInfo;
 pub use driver::driver_present;
 pub use embedded::EmbeddedModule;

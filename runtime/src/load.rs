@@ -7,7 +7,7 @@ use cudarc::driver::sys::CUresult;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, DriverError};
 use cudarc::nvrtc::Ptx;
 
-use crate::build_info::BuildInfo;
+use crate::build_info::BuildFacts;
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
@@ -23,7 +23,7 @@ pub struct LoadedModule {
     module: Arc<CudaModule>,
     report: LoadReport,
     chosen: Target,
-    build: Arc<BuildInfo>,
+    build: BuildFacts,
 }
 
 /// Loads `module` on the device of `ctx`, refusing to let the driver JIT-compile PTX unless
@@ -83,25 +83,25 @@ impl LoadedModule {
         self.chosen
     }
 
-    /// Whether the loaded image defines the kernel `name`, as far as the build manifest says: a
+    /// Whether the loaded image defines the kernel `name`, as far as the build recorded: a
     /// kernel that the source guards with `#if __CUDA_ARCH__` may be in some images only.
-    /// Without a manifest every kernel counts as present.
+    /// Without build facts (a hand-made module) every kernel counts as present.
     pub fn has_kernel(&self, name: &str) -> bool {
         self.build.targets_of(name).is_none_or(|targets| {
             let chosen = self.chosen.to_string();
-            targets.contains(&chosen)
+            targets.contains(&chosen.as_str())
         })
     }
 
     /// The kernel called `name`: its `extern "C"` name, as in the `.cu` source.
     ///
-    /// A kernel that the build manifest lists for other architectures only is
+    /// A kernel that the build recorded for other architectures only is
     /// [`LoadError::KernelNotInImage`], decided without asking the driver.
     pub fn function(&self, name: &str) -> Result<CudaFunction, LoadError> {
         let no_such_kernel = || LoadError::NoSuchKernel {
             module: self.report.module.clone(),
             kernel: name.to_owned(),
-            known: self.build.kernels.clone(),
+            known: self.build.kernel_names(),
         };
         if !self.has_kernel(name) {
             return Err(LoadError::KernelNotInImage {
@@ -116,8 +116,10 @@ impl LoadedModule {
                 targets: self
                     .build
                     .targets_of(name)
-                    .map(<[String]>::to_vec)
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|target| (*target).to_owned())
+                    .collect(),
             });
         }
         // cudarc turns the name into a C string and panics on an interior NUL.
@@ -211,9 +213,9 @@ pub(crate) fn load_plan(
         chosen: chosen_label,
         image_match,
         embedded,
-        nvcc_version: build.nvcc_version.clone(),
-        build_key: build.build_key.clone(),
-        cache: build.cache.clone(),
+        nvcc_version: build.nvcc_version.to_owned(),
+        build_key: build.build_key.to_owned(),
+        cache: build.cache.to_owned(),
         module: module.to_owned(),
         load_time: started.elapsed(),
         setup_time: spent,

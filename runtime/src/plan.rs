@@ -1,11 +1,9 @@
 //! The load decision, made without the driver: which image the device runs, whether that is
 //! allowed, and the exact bytes the driver will be handed.
 
-use std::sync::Arc;
-
 use sasskit_core::{FatBinary, ImageKind, ImageMatch, Target, select_image};
 
-use crate::build_info::BuildInfo;
+use crate::build_info::BuildFacts;
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
@@ -20,7 +18,7 @@ pub struct Plan {
     pub(crate) chosen_version: (u16, u16),
     pub(crate) image_match: ImageMatch,
     pub(crate) embedded: Vec<String>,
-    pub(crate) build: Arc<BuildInfo>,
+    pub(crate) build: BuildFacts,
     pub(crate) image: Vec<u8>,
 }
 
@@ -31,7 +29,7 @@ pub struct Plan {
 /// [`ALLOW_JIT_ENV`](crate::ALLOW_JIT_ENV) override before calling it).
 ///
 /// * The embedded fat binary is parsed; a corrupt one is [`LoadError::CorruptFatbin`], a
-///   manifest that cannot be read [`LoadError::BadManifest`].
+///   nothing else is parsed (the build facts are constants).
 /// * The image the driver would run is chosen by NVIDIA's compatibility rules: compatible SASS
 ///   always wins over PTX.
 /// * SASS chosen: the plan's [image](Plan::image) is a new container holding only the SASS
@@ -47,7 +45,7 @@ pub struct Plan {
 /// let module = EmbeddedModule {
 ///     name: "scale",
 ///     fatbin: include_bytes!("../tests/fixtures/scale_sm90.fatbin"),
-///     manifest: "",
+///     build: sasskit::BuildFacts::UNKNOWN,
 /// };
 /// let h100 = DeviceInfo {
 ///     index: 0,
@@ -72,7 +70,7 @@ pub fn check(
         module: module.name.to_owned(),
         error,
     })?;
-    let build = BuildInfo::read_cached(module)?;
+    let build = module.build;
     let images = fatbin.images();
     let embedded: Vec<String> = images.iter().map(ToString::to_string).collect();
     let cc = device.compute_capability;
@@ -154,14 +152,14 @@ impl Plan {
         &self.image
     }
 
-    /// The nvcc version the manifest names (`unknown` without one).
+    /// The nvcc version the build recorded (`unknown` for a hand-made module).
     pub fn nvcc_version(&self) -> &str {
-        &self.build.nvcc_version
+        self.build.nvcc_version
     }
 
-    /// The build key the manifest names (`unknown` without one).
+    /// The build key the build recorded (`unknown` for a hand-made module).
     pub fn build_key(&self) -> &str {
-        &self.build.build_key
+        self.build.build_key
     }
 
     /// The chosen image described for reports: `sass sm_90`, `ptx compute_90`.

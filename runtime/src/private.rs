@@ -11,9 +11,9 @@ pub use std::sync::OnceLock;
 
 pub use crate::launch::{launched, resolve};
 pub use crate::{
-    AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, EmbeddedModule,
-    LaunchError, LoadError, LoadPolicy, LoadReport, LoadedModule, load, load_on_every_device,
-    vector,
+    AnyDeviceBuffer, AnyDeviceBufferMut, BuildFacts, DeviceBuffer, DeviceBufferMut, EmbeddedModule,
+    KernelFacts, LaunchError, LoadError, LoadPolicy, LoadReport, LoadedModule, load,
+    load_on_every_device, vector,
 };
 
 /// Bytes with at least 8-byte alignment: the generated code embeds the fat binary as
@@ -35,7 +35,7 @@ mod tests {
         let module = EmbeddedModule {
             name: "scale",
             fatbin: &FATBIN.0,
-            manifest: "",
+            build: crate::BuildFacts::UNKNOWN,
         };
         assert!(sasskit_core::FatBinary::parse(module.fatbin).is_ok());
     }

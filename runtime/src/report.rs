@@ -27,13 +27,13 @@ pub struct LoadReport {
     pub image_match: ImageMatch,
     /// Every image the module embeds, in file order.
     pub embedded: Vec<String>,
-    /// The nvcc that built the module, from the manifest (`unknown` without one).
+    /// The nvcc that built the module (`unknown` for a hand-made module).
     pub nvcc_version: String,
-    /// The build key from the manifest (`unknown` without one); the line shows its first
-    /// eight characters.
+    /// The build key (`unknown` for a hand-made module); the line shows its first eight
+    /// characters.
     pub build_key: String,
-    /// Whether the build cache served the fat binary: `off`, `hit`, `miss` (`unknown` without a
-    /// manifest).
+    /// Whether the build cache served the fat binary: `off`, `hit`, `miss` (`unknown` for a
+    /// hand-made module).
     pub cache: String,
     /// The module name.
     pub module: String,

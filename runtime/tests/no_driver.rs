@@ -8,7 +8,7 @@ use sasskit::{EmbeddedModule, LoadError, LoadPolicy};
 static SCALE: EmbeddedModule = EmbeddedModule {
     name: "scale",
     fatbin: include_bytes!("fixtures/scale_sm90.fatbin"),
-    manifest: "",
+    build: sasskit::BuildFacts::UNKNOWN,
 };
 
 #[test]

@@ -92,7 +92,9 @@ mod gpu {
     /// Needs no GPU: the build recorded which images define each kernel.
     #[test]
     fn a_kernel_guarded_by_cuda_arch_is_listed_for_blackwell_images_only() {
-        let manifest = Manifest::from_toml(arch_guarded::EMBEDDED.manifest).unwrap();
+        let path = sasskit_core::out_dir::folder(std::path::Path::new(env!("OUT_DIR")))
+            .join(sasskit_core::out_dir::manifest_file("arch_guarded"));
+        let manifest = Manifest::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
         let targets: Vec<(&str, Vec<String>)> = manifest
             .kernels
             .iter()
@@ -109,6 +111,20 @@ mod gpu {
                     "fill_blackwell_only",
                     vec!["sm_100".into(), "sm_121".into()]
                 ),
+            ]
+        );
+        // What the program itself knows, without parsing the manifest.
+        let facts: Vec<(&str, &[&str])> = arch_guarded::EMBEDDED
+            .build
+            .kernels
+            .iter()
+            .map(|kernel| (kernel.name, kernel.only_in))
+            .collect();
+        assert_eq!(
+            facts,
+            [
+                ("fill_everywhere", &[][..]),
+                ("fill_blackwell_only", &["sm_100", "sm_121"][..])
             ]
         );
     }

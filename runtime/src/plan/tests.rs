@@ -14,27 +14,18 @@ const COMPUTE80_ISA95: &[u8] = include_bytes!("../../tests/fixtures/scale_comput
 const SM100_COMPUTE100: &[u8] =
     include_bytes!("../../tests/fixtures/scale_sm100_compute100.fatbin");
 
-const MANIFEST: &str = r#"
-format = 2
-
-[module]
-name = "scale"
-source = "/src/scale.cu"
-fatbin = "scale.fatbin"
-targets = ["sm_90", "compute_90"]
-build_key = "5f0c12ab9d8e"
-cache = "off"
-
-[toolkit]
-nvcc = "/usr/local/cuda/bin/nvcc"
-version = "13.0.88"
-"#;
+const FACTS: crate::BuildFacts = crate::BuildFacts {
+    nvcc_version: "13.0.88",
+    build_key: "5f0c12ab9d8e",
+    cache: "off",
+    kernels: &[],
+};
 
 fn module(fatbin: &'static [u8]) -> EmbeddedModule {
     EmbeddedModule {
         name: "scale",
         fatbin,
-        manifest: MANIFEST,
+        build: FACTS,
     }
 }
 
@@ -193,7 +184,7 @@ fn nothing_compatible_is_refused_whatever_the_policy() {
 }
 
 #[test]
-fn manifest_facts_reach_the_plan() {
+fn build_facts_reach_the_plan() {
     let plan = decide(SM90, (9, 0), LoadPolicy::SassOnly).unwrap();
     assert_eq!(plan.nvcc_version(), "13.0.88");
     assert_eq!(plan.build_key(), "5f0c12ab9d8e");
@@ -201,24 +192,13 @@ fn manifest_facts_reach_the_plan() {
         &EmbeddedModule {
             name: "scale",
             fatbin: SM90,
-            manifest: "",
+            build: crate::BuildFacts::UNKNOWN,
         },
         &device(9, 0),
         LoadPolicy::SassOnly,
     )
     .unwrap();
     assert_eq!(bare.nvcc_version(), "unknown");
-}
-
-#[test]
-fn a_bad_manifest_is_reported() {
-    let module = EmbeddedModule {
-        name: "scale",
-        fatbin: SM90,
-        manifest: "format = 7",
-    };
-    let error = check(&module, &device(9, 0), LoadPolicy::SassOnly).unwrap_err();
-    assert!(matches!(error, LoadError::BadManifest { .. }), "{error}");
 }
 
 #[test]
