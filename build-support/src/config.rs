@@ -66,11 +66,49 @@ pub(crate) struct Targets {
     pub(crate) origin: Origin,
 }
 
+/// `[package.metadata.sasskit]` of the crate's `Cargo.toml`, read and parsed once per build.
+#[derive(Debug, Default)]
+pub(crate) struct Metadata {
+    /// The `Cargo.toml` and its `[package.metadata.sasskit]` table, when there is one.
+    found: Option<(PathBuf, Option<toml::Value>)>,
+}
+
+impl Metadata {
+    /// Reads `manifest_dir/Cargo.toml` (a rerun trigger); nothing when there is no such file (a
+    /// build outside cargo).
+    pub(crate) fn read(manifest_dir: Option<&Path>) -> Result<Metadata, Error> {
+        let Some(dir) = manifest_dir else {
+            return Ok(Metadata::default());
+        };
+        let cargo_toml = dir.join("Cargo.toml");
+        crate::cargo_output::rerun_if_changed(&cargo_toml);
+        let Some(mut document) = read_toml(&cargo_toml)? else {
+            return Ok(Metadata::default());
+        };
+        let sasskit = document
+            .remove("package")
+            .and_then(|package| match package {
+                toml::Value::Table(mut package) => package.remove("metadata"),
+                _ => None,
+            })
+            .and_then(|metadata| match metadata {
+                toml::Value::Table(mut metadata) => metadata.remove("sasskit"),
+                _ => None,
+            });
+        Ok(Metadata {
+            found: Some((cargo_toml, sasskit)),
+        })
+    }
+
+    /// The `Cargo.toml` and the value of `key` in its `[package.metadata.sasskit]`.
+    fn get(&self, key: &str) -> Option<(&Path, &toml::Value)> {
+        let (path, sasskit) = self.found.as_ref()?;
+        Some((path.as_path(), sasskit.as_ref()?.get(key)?))
+    }
+}
+
 /// Resolves the targets: `builder` is what `Build::archs` was given, if anything.
-pub(crate) fn resolve(
-    builder: Option<&str>,
-    manifest_dir: Option<&Path>,
-) -> Result<Targets, Error> {
+pub(crate) fn resolve(builder: Option<&str>, metadata: &Metadata) -> Result<Targets, Error> {
     if let Some(text) = builder {
         return parse(text, &Origin::Builder);
     }
@@ -82,12 +120,8 @@ pub(crate) fn resolve(
         })?;
         return parse(text, &Origin::Env);
     }
-    if let Some(dir) = manifest_dir {
-        let path = dir.join("Cargo.toml");
-        crate::cargo_output::rerun_if_changed(&path);
-        if let Some((text, origin)) = metadata_archs(&path)? {
-            return parse(&text, &origin);
-        }
+    if let Some((text, origin)) = metadata_archs(metadata)? {
+        return parse(&text, &origin);
     }
     Ok(Targets {
         list: TargetList::default_targets(),
@@ -121,17 +155,8 @@ fn bad_value(origin: &Origin, text: &str, error: &ArchError) -> Error {
 
 /// The per-file target lists of `[package.metadata.sasskit.files]`: file (relative to the
 /// crate root) → list, each an array of strings or one string.
-pub(crate) fn metadata_file_archs(manifest_dir: &Path) -> Result<Vec<(PathBuf, Targets)>, Error> {
-    let cargo_toml = manifest_dir.join("Cargo.toml");
-    let Some(document) = read_toml(&cargo_toml)? else {
-        return Ok(Vec::new());
-    };
-    let Some(files) = document
-        .get("package")
-        .and_then(|package| package.get("metadata"))
-        .and_then(|metadata| metadata.get("sasskit"))
-        .and_then(|sasskit| sasskit.get("files"))
-    else {
+pub(crate) fn metadata_file_archs(metadata: &Metadata) -> Result<Vec<(PathBuf, Targets)>, Error> {
+    let Some((cargo_toml, files)) = metadata.get("files") else {
         return Ok(Vec::new());
     };
     let toml::Value::Table(files) = files else {
@@ -154,7 +179,8 @@ pub(crate) fn metadata_file_archs(manifest_dir: &Path) -> Result<Vec<(PathBuf, T
         })?;
         let targets = parse(&text, &origin)?;
         check_not_empty(&targets)?;
-        lists.push((manifest_dir.join(file), targets));
+        let crate_root = cargo_toml.parent().unwrap_or(Path::new("."));
+        lists.push((crate_root.join(file), targets));
     }
     Ok(lists)
 }
@@ -193,16 +219,8 @@ fn read_toml(cargo_toml: &Path) -> Result<Option<toml::Table>, Error> {
 }
 
 /// Reads `archs` from `[package.metadata.sasskit]`: an array of strings or one string.
-fn metadata_archs(cargo_toml: &Path) -> Result<Option<(String, Origin)>, Error> {
-    let Some(document) = read_toml(cargo_toml)? else {
-        return Ok(None);
-    };
-    let Some(archs) = document
-        .get("package")
-        .and_then(|package| package.get("metadata"))
-        .and_then(|metadata| metadata.get("sasskit"))
-        .and_then(|sasskit| sasskit.get("archs"))
-    else {
+fn metadata_archs(metadata: &Metadata) -> Result<Option<(String, Origin)>, Error> {
+    let Some((cargo_toml, archs)) = metadata.get("archs") else {
         return Ok(None);
     };
     let text = list_text(archs).map_err(|found| {
@@ -246,17 +264,10 @@ pub(crate) fn names(list: &TargetList) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn metadata(body: &str) -> Result<Option<(String, Origin)>, Error> {
-        let dir = std::env::temp_dir().join(format!("sasskit-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{}.toml", body.len()));
-        std::fs::write(&path, format!("[package]\nname = \"x\"\n{body}")).unwrap();
-        metadata_archs(&path)
-    }
-
-    fn file_metadata(body: &str) -> Result<Vec<(PathBuf, Targets)>, Error> {
+    /// A crate folder whose `Cargo.toml` ends in `body`.
+    fn crate_with(body: &str, kind: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
-            "sasskit-config-files-{}-{}",
+            "sasskit-config-{kind}-{}-{}",
             std::process::id(),
             body.len()
         ));
@@ -266,7 +277,15 @@ mod tests {
             format!("[package]\nname = \"x\"\n{body}"),
         )
         .unwrap();
-        metadata_file_archs(&dir)
+        dir
+    }
+
+    fn metadata(body: &str) -> Result<Option<(String, Origin)>, Error> {
+        metadata_archs(&Metadata::read(Some(&crate_with(body, "archs")))?)
+    }
+
+    fn file_metadata(body: &str) -> Result<Vec<(PathBuf, Targets)>, Error> {
+        metadata_file_archs(&Metadata::read(Some(&crate_with(body, "files")))?)
     }
 
     #[test]

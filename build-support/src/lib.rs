@@ -80,6 +80,7 @@ pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
+pub use toolkit::{NvccCandidate, Toolkit, nvcc_candidates};
 
 /// Set to `1` to fail the build when a kernel cannot get a typed wrapper, as
 /// [`Build::require_typed_kernels`] does; `0` turns it off again.
@@ -331,7 +332,8 @@ impl Build {
             .manifest_dir
             .clone()
             .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
-        let targets = config::resolve(self.archs.as_deref(), manifest_dir.as_deref())?;
+        let metadata = config::Metadata::read(manifest_dir.as_deref())?;
+        let targets = config::resolve(self.archs.as_deref(), &metadata)?;
         config::check_not_empty(&targets)?;
         let flags = self.check_flags()?;
         let headers = self.headers(manifest_dir.as_deref())?;
@@ -349,7 +351,7 @@ impl Build {
         };
         let out_dir = sasskit_core::out_dir::folder(&out_root);
         fs::create_dir_all(&out_dir)?;
-        let jobs = self.jobs(manifest_dir.as_deref(), &targets)?;
+        let jobs = self.jobs(manifest_dir.as_deref(), &targets, &metadata)?;
         for job in &jobs {
             nvcc.check_targets(&job.targets)?;
             claims::claim(&out_dir, &job.module, &job.source)?;
@@ -403,7 +405,12 @@ impl Build {
         Ok(Output { modules })
     }
 
-    fn jobs(&self, manifest_dir: Option<&Path>, targets: &Targets) -> Result<Vec<Job>, Error> {
+    fn jobs(
+        &self,
+        manifest_dir: Option<&Path>,
+        targets: &Targets,
+        metadata: &config::Metadata,
+    ) -> Result<Vec<Job>, Error> {
         if self.files.is_empty() {
             return Err(Error::config(
                 "no `.cu` files to compile: add them with `Build::file`",
@@ -413,10 +420,7 @@ impl Build {
             Some(dir) if file.is_relative() => dir.join(file),
             _ => file.to_owned(),
         };
-        let mut per_file: Vec<(PathBuf, Targets)> = match manifest_dir {
-            Some(dir) => config::metadata_file_archs(dir)?,
-            None => Vec::new(),
-        };
+        let mut per_file: Vec<(PathBuf, Targets)> = config::metadata_file_archs(metadata)?;
         for (file, list) in &self.file_archs {
             let origin = Origin::BuilderFile(file.display().to_string());
             let own = config::parse(list, &origin)?;

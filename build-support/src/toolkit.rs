@@ -1,7 +1,7 @@
 //! Finding nvcc, reading what it can build, and refusing targets it cannot.
 //!
-//! Search order: `NVCC_<target triple>`, `NVCC`, `CUDA_HOME/bin/nvcc`, `CUDA_PATH/bin/nvcc`,
-//! `nvcc` on `PATH` (through the `which` crate), `/usr/local/cuda/bin/nvcc`.
+//! Search order: see [`nvcc_candidates`]. [`Toolkit`] is the public face of a found nvcc, for
+//! tools (this repository's `cargo xtask setup` among them) that pick one the way a build does.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -121,6 +121,41 @@ impl Nvcc {
     }
 }
 
+/// An nvcc and what it can build: what a build would use, for tools.
+#[derive(Debug, Clone)]
+pub struct Toolkit {
+    nvcc: Nvcc,
+}
+
+impl Toolkit {
+    /// The nvcc a [`Build`](crate::Build) would use (see [`nvcc_candidates`]), queried.
+    pub fn find() -> Result<Toolkit, Error> {
+        let triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
+        Nvcc::find(triple.as_deref()).map(|nvcc| Toolkit { nvcc })
+    }
+
+    /// Queries the nvcc at `path` (`--version`, `--list-gpu-code`, `--list-gpu-arch`).
+    pub fn at(path: impl AsRef<Path>) -> Result<Toolkit, Error> {
+        let path = path.as_ref();
+        Nvcc::query(Tool::new(path), format!("`{}`", path.display())).map(|nvcc| Toolkit { nvcc })
+    }
+
+    /// The nvcc executable.
+    pub fn path(&self) -> &Path {
+        self.nvcc.tool.path()
+    }
+
+    /// Its version, `13.0.88`.
+    pub fn version(&self) -> &str {
+        &self.nvcc.version
+    }
+
+    /// Checks that it can build every target; the error names what it supports and the fix.
+    pub fn check_targets(&self, targets: &TargetList) -> Result<(), Error> {
+        self.nvcc.check_targets(targets)
+    }
+}
+
 /// `a` needs SM 90 or later and `f` SM 100 or later, whatever nvcc lists.
 fn variant_supported(target: Target) -> bool {
     let arch = target.arch();
@@ -131,43 +166,88 @@ fn variant_supported(target: Target) -> bool {
     }
 }
 
-fn locate(target_triple: Option<&str>) -> Result<(PathBuf, String), Error> {
-    let mut tried = Vec::new();
+/// One place nvcc may be, in search order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NvccCandidate {
+    /// Where it came from, for messages: "`NVCC`", "`CUDA_HOME`", "`PATH`", "the default
+    /// location".
+    pub origin: String,
+    /// The path to try.
+    pub path: PathBuf,
+    /// Whether a variable named this nvcc explicitly (the `NVCC` family): a build uses it or
+    /// fails, it never looks further.
+    pub explicit: bool,
+}
+
+/// Every place a build looks for nvcc, in order: `NVCC_<target triple>` (with `-` and `_`),
+/// `TARGET_NVCC`, `HOST_NVCC`, `NVCC` (cc's precedence; nvcc runs on the host, `TARGET_NVCC`
+/// names the one for cross builds), `CUDA_HOME/bin/nvcc`, `CUDA_PATH/bin/nvcc`, `nvcc` on
+/// `PATH`, `/usr/local/cuda/bin/nvcc`. Only the ones that are set or exist are listed.
+///
+/// [`Build`](crate::Build) uses the first; a tool that wants the first *usable* one (such as
+/// a setup step that needs sm_121) can try them in turn with [`Toolkit::at`].
+pub fn nvcc_candidates(target_triple: Option<&str>) -> Vec<NvccCandidate> {
+    let mut candidates = Vec::new();
     let mut vars = Vec::new();
     if let Some(triple) = target_triple {
         vars.push(format!("NVCC_{triple}"));
         vars.push(format!("NVCC_{}", triple.replace('-', "_")));
     }
-    // cc's precedence: the target's own variable, then `HOST_`/`TARGET_`, then the plain one.
-    // nvcc runs on the host; `TARGET_NVCC` names the one for cross builds.
-    vars.push("TARGET_NVCC".to_owned());
-    vars.push("HOST_NVCC".to_owned());
-    vars.push("NVCC".to_owned());
+    vars.extend(["TARGET_NVCC", "HOST_NVCC", "NVCC"].map(str::to_owned));
     for var in &vars {
         if let Some(value) = env::tracked(var) {
-            return Ok((PathBuf::from(value), format!("`{var}`")));
+            let path = PathBuf::from(value);
+            // A bare name is looked up on PATH, as a shell would.
+            let path = if path.components().count() == 1 {
+                which::which(&path).unwrap_or(path)
+            } else {
+                path
+            };
+            candidates.push(NvccCandidate {
+                origin: format!("`{var}`"),
+                path,
+                explicit: true,
+            });
         }
     }
     for var in ["CUDA_HOME", "CUDA_PATH"] {
         if let Some(home) = env::tracked(var) {
-            let path = Path::new(&home).join("bin").join(exe("nvcc"));
-            if path.is_file() {
-                return Ok((path, format!("`{var}`")));
-            }
-            tried.push(format!("`{}` (from {var})", path.display()));
+            candidates.push(NvccCandidate {
+                origin: format!("`{var}`"),
+                path: Path::new(&home).join("bin").join(exe("nvcc")),
+                explicit: false,
+            });
         }
     }
     // `PATH` itself is not a rerun trigger: shells and editors change it for unrelated reasons,
     // and a rerun preprocesses every file. The nvcc found is one (`rerun-if-changed`).
     if let Ok(path) = which::which("nvcc") {
-        return Ok((path, "`PATH`".to_owned()));
+        candidates.push(NvccCandidate {
+            origin: "`PATH`".to_owned(),
+            path,
+            explicit: false,
+        });
     }
-    tried.push("`nvcc` on PATH".to_owned());
-    let fallback = Path::new("/usr/local/cuda/bin").join(exe("nvcc"));
-    if fallback.is_file() {
-        return Ok((fallback, "the default location".to_owned()));
+    candidates.push(NvccCandidate {
+        origin: "the default location".to_owned(),
+        path: Path::new("/usr/local/cuda/bin").join(exe("nvcc")),
+        explicit: false,
+    });
+    candidates
+}
+
+fn locate(target_triple: Option<&str>) -> Result<(PathBuf, String), Error> {
+    let mut tried = Vec::new();
+    for candidate in nvcc_candidates(target_triple) {
+        if candidate.explicit || candidate.path.is_file() {
+            return Ok((candidate.path, candidate.origin));
+        }
+        tried.push(format!(
+            "`{}` (from {})",
+            candidate.path.display(),
+            candidate.origin
+        ));
     }
-    tried.push(format!("`{}`", fallback.display()));
     Err(Error::new(ErrorKind::NvccNotFound(format!(
         "nvcc was not found (tried {}); install the CUDA toolkit (12.9 or later) and set `NVCC` to \
          its nvcc or `CUDA_HOME` to its root, or run `cargo xtask setup` in the sasskit repository \

@@ -382,6 +382,18 @@ impl FromStr for ValueType {
     }
 }
 
+/// Rust's keywords, strict and reserved, in every edition up to 2024 (`gen`): the C names that
+/// cannot be Rust identifiers as they are. The macros make them raw identifiers (`r#type`), or
+/// append `_` to those that cannot be raw (`self`, `Self`, `super`, `crate`), as bindgen does
+/// for every one of them.
+pub const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
+    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+    "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "type", "unsafe", "use", "where", "while", "yield", "abstract", "become", "do",
+    "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual",
+];
+
 /// Whether `text` is a C identifier: what a shared type's name must be.
 pub fn is_c_identifier(text: &str) -> bool {
     let mut chars = text.chars();

@@ -15,6 +15,8 @@
 pub mod arch;
 pub mod cubin;
 pub mod fatbin;
+#[cfg(feature = "manifest")]
+mod handoff;
 pub mod kernel;
 mod le;
 #[cfg(feature = "manifest")]

@@ -55,6 +55,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::handoff::ManifestError;
+use crate::handoff::{self, Versioned};
 use crate::kernel::KernelSignature;
 use crate::shared::SharedType;
 
@@ -162,50 +164,23 @@ impl ImageInfo {
     }
 }
 
-/// A manifest that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestError {
-    message: String,
-}
-
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ManifestError {}
-
-impl ManifestError {
-    pub(crate) fn new(message: String) -> ManifestError {
-        ManifestError { message }
+impl Versioned for Manifest {
+    const WHAT: &'static str = "build manifest";
+    const FORMAT: u32 = FORMAT;
+    fn format(&self) -> u32 {
+        self.format
     }
 }
 
 impl Manifest {
     /// Reads a manifest from its TOML text.
     pub fn from_toml(text: &str) -> Result<Manifest, ManifestError> {
-        let manifest: Manifest = toml::from_str(text).map_err(|error| {
-            ManifestError::new(format!("the sasskit build manifest is not valid: {error}"))
-        })?;
-        if manifest.format != FORMAT {
-            return Err(ManifestError::new(format!(
-                "the sasskit build manifest has format {}, this sasskit reads format {FORMAT}; \
-                 `sasskit` and `sasskit-build` must be the same version",
-                manifest.format
-            )));
-        }
-        Ok(manifest)
+        handoff::read(text)
     }
 
     /// Writes the manifest as TOML.
-    ///
-    /// # Panics
-    ///
-    /// Never in practice: a manifest holds only strings, integers, arrays and tables, which TOML
-    /// always represents.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("a manifest holds only strings, numbers and tables")
+        handoff::write(self)
     }
 }
 

@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::ManifestError;
+use crate::handoff::{self, ManifestError, Versioned};
 
 /// The shared-types manifest format this version writes and reads.
 pub const TYPES_FORMAT: u32 = 1;
@@ -78,31 +78,23 @@ pub struct SharedTypes {
     pub types: Vec<SharedType>,
 }
 
+impl Versioned for SharedTypes {
+    const WHAT: &'static str = "shared-types manifest";
+    const FORMAT: u32 = TYPES_FORMAT;
+    fn format(&self) -> u32 {
+        self.format
+    }
+}
+
 impl SharedTypes {
     /// Reads a shared-types manifest from its TOML text.
     pub fn from_toml(text: &str) -> Result<SharedTypes, ManifestError> {
-        let types: SharedTypes = toml::from_str(text).map_err(|error| {
-            ManifestError::new(format!(
-                "the sasskit shared-types manifest is not valid: {error}"
-            ))
-        })?;
-        if types.format != TYPES_FORMAT {
-            return Err(ManifestError::new(format!(
-                "the sasskit shared-types manifest has format {}, this sasskit reads format \
-                 {TYPES_FORMAT}; `sasskit` and `sasskit-build` must be the same version",
-                types.format
-            )));
-        }
-        Ok(types)
+        handoff::read(text)
     }
 
     /// Writes the manifest as TOML.
-    ///
-    /// # Panics
-    ///
-    /// Never in practice: it holds only strings, integers, arrays and tables.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("a shared-types manifest holds only strings and numbers")
+        handoff::write(self)
     }
 
     /// The type named `name`, if the header declares it.

@@ -1,6 +1,7 @@
 //! Rust identifiers for C names.
 
 use proc_macro2::{Ident, Span};
+use sasskit_core::kernel::RUST_KEYWORDS;
 
 /// Methods of the generated `Module` that a kernel may not shadow.
 pub(crate) const RESERVED_METHODS: &[&str] = &[
@@ -15,14 +16,6 @@ pub(crate) const RESERVED_METHODS: &[&str] = &[
 /// Parameters every wrapper takes before the kernel's own.
 pub(crate) const WRAPPER_PARAMS: &[&str] = &["stream", "config"];
 
-const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
-    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
-    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try",
-    "typeof", "unsized", "virtual", "yield",
-];
-
 /// An identifier for a C name: a raw identifier for Rust keywords, `name_` for the few that
 /// cannot be raw.
 pub(crate) fn ident(name: &str) -> Ident {
@@ -30,7 +23,7 @@ pub(crate) fn ident(name: &str) -> Ident {
         "self" | "Self" | "super" | "crate" | "_" => {
             Ident::new(&format!("{name}_"), Span::call_site())
         }
-        _ if KEYWORDS.contains(&name) => Ident::new_raw(name, Span::call_site()),
+        _ if RUST_KEYWORDS.contains(&name) => Ident::new_raw(name, Span::call_site()),
         _ => Ident::new(name, Span::call_site()),
     }
 }

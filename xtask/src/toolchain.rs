@@ -18,7 +18,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use sasskit_core::TargetList;
 
 use crate::cmd::{Cmd, env_var};
 use crate::project_root;
@@ -35,9 +36,6 @@ pub(crate) const NVCC_PINS: &[&str] = &[
 
 /// cuobjdump is published on PyPI only from 13.2 on; any version reads any fat binary.
 pub(crate) const CUOBJDUMP_PINS: &[&str] = &["nvidia-cuda-cuobjdump==13.2.78"];
-
-/// What an nvcc must be able to build to serve sasskit's default targets.
-const REQUIRED_GPU_CODE: &[&str] = &["sm_90", "sm_100", "sm_121"];
 
 const MARKER: &str = "SASSKIT_PINS";
 
@@ -95,42 +93,15 @@ fn env_file(dir: &Path) -> PathBuf {
     dir.join("env")
 }
 
+/// The first nvcc, in the order a build looks (`sasskit_build::nvcc_candidates`), that builds
+/// the default targets; else the pinned install.
 fn find_nvcc(dir: &Path) -> Result<PathBuf> {
-    let mut candidates: Vec<(String, PathBuf)> = Vec::new();
-    if let Some(nvcc) = env_var("NVCC") {
-        let nvcc = PathBuf::from(nvcc);
-        // A bare name is looked up on PATH, as a shell would.
-        let resolved = if nvcc.components().count() == 1 {
-            search_path(&nvcc)
-        } else {
-            Some(nvcc)
-        };
-        match resolved {
-            Some(path) => candidates.push(("NVCC".into(), path)),
-            None => eprintln!("setup: NVCC is set but not found on PATH; ignoring it"),
-        }
-    }
-    for var in ["CUDA_HOME", "CUDA_PATH"] {
-        if let Some(home) = env_var(var) {
-            candidates.push((
-                format!("{var}/bin"),
-                PathBuf::from(home).join("bin").join(exe("nvcc")),
-            ));
-        }
-    }
-    if let Some(path) = search_path(Path::new(&exe("nvcc"))) {
-        candidates.push(("PATH".into(), path));
-    }
-    candidates.push((
-        "default location".into(),
-        PathBuf::from("/usr/local/cuda/bin/nvcc"),
-    ));
-
-    for (source, path) in candidates {
+    for candidate in sasskit_build::nvcc_candidates(None) {
+        let (source, path) = (&candidate.origin, candidate.path);
         if !path.is_file() {
-            if source == "NVCC" {
+            if candidate.explicit {
                 eprintln!(
-                    "setup: NVCC={} does not exist; trying the next candidate",
+                    "setup: {source} names {}, which does not exist; trying the next candidate",
                     path.display()
                 );
             }
@@ -229,30 +200,12 @@ fn find_cuobjdump(dir: &Path, nvcc: &Path) -> Result<PathBuf> {
     Ok(cuobjdump)
 }
 
-/// Checks that nvcc runs and can build every default target; returns its release line.
+/// Checks that nvcc runs and can build every default target, as a build would check it;
+/// returns its version.
 fn probe_nvcc(nvcc: &Path) -> Result<String> {
-    let version = Cmd::new(nvcc).arg("--version").read()?;
-    let codes = Cmd::new(nvcc).arg("--list-gpu-code").read()?;
-    let listed: Vec<&str> = codes.split_whitespace().collect();
-    let missing: Vec<&str> = REQUIRED_GPU_CODE
-        .iter()
-        .copied()
-        .filter(|code| !listed.contains(code))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "it cannot build {} (CUDA 12.9 or newer is needed)",
-            missing.join(", ")
-        );
-    }
-    let release = version
-        .lines()
-        .find_map(|line| line.split("release ").nth(1))
-        .map_or_else(
-            || "(unknown version)".to_owned(),
-            |rest| rest.trim().to_owned(),
-        );
-    Ok(release)
+    let toolkit = sasskit_build::Toolkit::at(nvcc)?;
+    toolkit.check_targets(&TargetList::default_targets())?;
+    Ok(toolkit.version().to_owned())
 }
 
 fn probe_cuobjdump(cuobjdump: &Path) -> Result<()> {
@@ -364,13 +317,6 @@ fn write_env_file(dir: &Path, toolchain: &Toolchain) -> Result<()> {
     let partial = dir.join(format!(".env.partial-{}", std::process::id()));
     fs::write(&partial, text).with_context(|| format!("failed to write {}", partial.display()))?;
     fs::rename(&partial, &path).with_context(|| format!("failed to write {}", path.display()))
-}
-
-fn search_path(name: &Path) -> Option<PathBuf> {
-    let path = env_var("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 fn exe(name: &str) -> String {

@@ -7,18 +7,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use sasskit_core::kernel::RUST_KEYWORDS;
+
 use super::layout::Generated;
 
 use super::PROBE_MARKER as MARKER;
-
-/// Rust keywords that bindgen renames by appending `_` to a C field name.
-const RENAMED: &[&str] = &[
-    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
-    "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
-    "true", "type", "unsafe", "use", "where", "while", "yield", "abstract", "become", "do",
-    "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual",
-];
 
 /// The probe for `header`, whose types bindgen generated as `types`.
 pub(crate) fn source(header: &Path, types: &[Generated]) -> String {
@@ -59,7 +52,8 @@ fn c_field_name(rust: &str) -> Option<&str> {
         return None;
     }
     match rust.strip_suffix('_') {
-        Some(stem) if RENAMED.contains(&stem) => Some(stem),
+        // bindgen renames every Rust keyword by appending `_` to the C field name.
+        Some(stem) if RUST_KEYWORDS.contains(&stem) => Some(stem),
         _ => Some(rust),
     }
 }
