@@ -346,7 +346,7 @@ impl Session {
                     &output,
                 ));
             }
-            return Err(Error::new(ErrorKind::Signature(format!(
+            return Err(Error::new(ErrorKind::Layout(format!(
                 "the shared header `{}` lays out its types differently on the device (nvcc for \
                  {}, with this build's flags) than on the host (clang, which bindgen used for \
                  the Rust types), so kernels would read other bytes than Rust wrote:\n  {}\n\

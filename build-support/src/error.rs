@@ -24,6 +24,11 @@ pub(crate) enum ErrorKind {
     Compile(String),
     /// A kernel signature that cannot be wrapped.
     Signature(String),
+    /// bindgen could not read a shared header.
+    #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
+    Header(String),
+    /// A shared type that host and device lay out differently.
+    Layout(String),
     /// The produced fat binary is not what was asked for.
     Verify(String),
     /// A file could not be read or written.
@@ -79,9 +84,31 @@ impl Error {
         matches!(self.kind, ErrorKind::Compile(_))
     }
 
-    /// Whether a kernel signature could not be wrapped.
+    /// Whether a kernel signature could not be wrapped, or differs from the compiled code.
     pub fn is_signature(&self) -> bool {
         matches!(self.kind, ErrorKind::Signature(_))
+    }
+
+    /// Whether bindgen could not read a shared header (clang's message with file:line:col).
+    pub fn is_header(&self) -> bool {
+        matches!(self.kind, ErrorKind::Header(_))
+    }
+
+    /// Whether a shared type is laid out differently on the host (bindgen) and the device
+    /// (nvcc).
+    pub fn is_layout(&self) -> bool {
+        matches!(self.kind, ErrorKind::Layout(_))
+    }
+
+    /// Whether a fat binary (built, cached or previous) is not what was asked for or cannot be
+    /// read.
+    pub fn is_verify(&self) -> bool {
+        matches!(self.kind, ErrorKind::Verify(_))
+    }
+
+    /// Whether a file could not be read or written, or a program not started.
+    pub fn is_io(&self) -> bool {
+        matches!(self.kind, ErrorKind::Io { .. } | ErrorKind::Spawn { .. })
     }
 }
 
@@ -94,6 +121,8 @@ impl fmt::Display for Error {
             | ErrorKind::LibclangNotFound(message)
             | ErrorKind::Compile(message)
             | ErrorKind::Signature(message)
+            | ErrorKind::Header(message)
+            | ErrorKind::Layout(message)
             | ErrorKind::Verify(message) => f.write_str(message),
             ErrorKind::Io {
                 path,

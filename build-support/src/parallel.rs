@@ -60,8 +60,11 @@ fn client() -> Option<&'static jobserver::Client> {
     static CLIENT: OnceLock<Option<jobserver::Client>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            // SAFETY: called once per process, before this crate opens any file descriptor, so
-            // the descriptors named in MAKEFLAGS/CARGO_MAKEFLAGS are still the jobserver's.
+            // SAFETY: taken once per process (this `OnceLock`). The descriptors that
+            // MAKEFLAGS/CARGO_MAKEFLAGS name were inherited open from cargo, and sasskit never
+            // closes a descriptor it did not open; files it opened before this point got other
+            // numbers, since open descriptors are never handed out twice. So unless the build
+            // script closed them itself, they are still the jobserver's pipe.
             let inherited = unsafe { jobserver::Client::from_env() };
             inherited.or_else(|| {
                 let n = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);

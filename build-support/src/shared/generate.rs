@@ -69,7 +69,7 @@ pub(crate) fn generate(
         }))
         .generate()
         .map_err(|error| {
-            Error::new(ErrorKind::Compile(format!(
+            Error::new(ErrorKind::Header(format!(
                 "bindgen could not read the shared header `{}`:\n  {}",
                 path.display(),
                 error.to_string().trim_end().replace('\n', "\n  ")
