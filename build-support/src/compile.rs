@@ -63,7 +63,7 @@ pub(crate) struct Compiled {
 }
 
 impl Session {
-    fn base_args(&self) -> Vec<String> {
+    pub(crate) fn base_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(ccbin) = &self.ccbin {
             args.push("-ccbin".to_owned());
@@ -291,81 +291,6 @@ impl Session {
         bytes
     }
 
-    /// Compiles each shared header's layout probe (device code for every architecture in
-    /// `archs`, with this build's flags; PTX only, no ptxas), so that a type nvcc lays out
-    /// differently from what bindgen saw on the host fails the build. The probe stays in the
-    /// output folder as `<header>.layout.cu`, for the error to point at.
-    pub(crate) fn check_device_layouts(&self, archs: &[Arch]) -> Result<(), Error> {
-        if archs.is_empty() {
-            return Ok(());
-        }
-        let virtual_archs: Vec<String> = archs
-            .iter()
-            .map(|arch| Target::Ptx(*arch).to_string())
-            .collect();
-        let args = self.base_args();
-        for probe in self.shared.probes() {
-            let source = self.out_dir.join(format!("{}.layout.cu", probe.module));
-            let stamp = self.out_dir.join(format!("{}.layout.ok", probe.module));
-            let probe_key =
-                key::layout_probe_key(&probe.source, &probe.inputs, &self.nvcc, &args, archs);
-            if std::fs::read_to_string(&stamp).is_ok_and(|passed| passed == probe_key) {
-                continue;
-            }
-            let _ = std::fs::remove_file(&stamp);
-            fs::write_atomic(&source, probe.source.as_bytes())?;
-            let fatbin = fs::temporary_sibling(
-                &self.out_dir.join(format!("{}.layout.fatbin", probe.module)),
-            );
-            let mut command = self.nvcc.tool.command();
-            command.arg("--fatbin").args(&args);
-            for arch in archs {
-                command.arg("-gencode").arg(Target::Ptx(*arch).gencode());
-            }
-            command.arg("-o").arg(&fatbin).arg(&source);
-            let output = run(&mut command, &self.nvcc);
-            let _ = std::fs::remove_file(&fatbin);
-            let output = output?;
-            if output.status.success() {
-                fs::write_atomic(&stamp, probe_key.as_bytes())?;
-                continue;
-            }
-            let lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
-            let layout: Vec<&String> = lines
-                .iter()
-                .filter(|line| line.contains(crate::shared::PROBE_MARKER))
-                .collect();
-            if layout.is_empty() {
-                return Err(compile_error(
-                    &format!(
-                        "{} (the layout check of the shared header `{}`)",
-                        source.display(),
-                        probe.header
-                    ),
-                    &command,
-                    &output,
-                ));
-            }
-            return Err(Error::new(ErrorKind::Layout(format!(
-                "the shared header `{}` lays out its types differently on the device (nvcc for \
-                 {}, with this build's flags) than on the host (clang, which bindgen used for \
-                 the Rust types), so kernels would read other bytes than Rust wrote:\n  {}\n\
-                 make the layout the same for host and device (fixed-width fields, explicit \
-                 `alignas`), and check the `-D`/`-I` options and the `#ifdef __CUDACC__` blocks \
-                 that differ between the two; the checks are in `{}`",
-                probe.header,
-                virtual_archs.join(", "),
-                layout
-                    .iter()
-                    .map(|line| line.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n  "),
-                source.display()
-            ))));
-        }
-        Ok(())
-    }
-
     /// `nvcc -E` once per architecture of the targets: the translation unit as the device pass
     /// for that architecture sees it (`__CUDA_ARCH__` defined), for signature extraction, with
     /// the names of the targets it stands for (`sm_90` and `compute_90` share a pass).
@@ -430,7 +355,7 @@ fn used_shared_types(kernels: &[KernelSignature], shared: &Registry) -> Vec<Shar
     used
 }
 
-fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error> {
+pub(crate) fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error> {
     command.output().map_err(|source| {
         Error::new(ErrorKind::Spawn {
             program: nvcc.tool.path().to_owned(),
@@ -439,7 +364,11 @@ fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error
     })
 }
 
-fn compile_error(source: &str, command: &std::process::Command, output: &Output) -> Error {
+pub(crate) fn compile_error(
+    source: &str,
+    command: &std::process::Command,
+    output: &Output,
+) -> Error {
     let mut lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
     lines.extend(diagnostics::normalize(&String::from_utf8_lossy(
         &output.stdout,
