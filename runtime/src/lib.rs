@@ -83,6 +83,7 @@ mod load;
 mod plan;
 mod policy;
 mod report;
+mod selection;
 pub mod vector;
 
 #[doc(hidden)]

@@ -183,8 +183,8 @@ pub(crate) fn load_plan(
     } else {
         None
     };
-    let mut plan = plan;
-    let image = std::mem::take(&mut plan.image);
+    // cudarc loads only from an owned `Vec`: the one copy of a load.
+    let image = plan.image.to_vec();
     if image.as_ptr().align_offset(8) != 0 {
         log::debug!(
             "sasskit: the fat binary of module `{}` is handed to the driver at the misaligned \

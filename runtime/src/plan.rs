@@ -1,13 +1,16 @@
 //! The load decision, made without the driver: which image the device runs, whether that is
 //! allowed, and the exact bytes the driver will be handed.
 
-use sasskit_core::{FatBinary, ImageKind, ImageMatch, Target, select_image};
+use std::sync::Arc;
+
+use sasskit_core::{ImageKind, ImageMatch, Target};
 
 use crate::build_info::BuildFacts;
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
 use crate::policy::LoadPolicy;
+use crate::selection;
 
 /// What [`load`](crate::load) hands the driver for one device, decided by [`check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +20,9 @@ pub struct Plan {
     pub(crate) chosen: Target,
     pub(crate) chosen_version: (u16, u16),
     pub(crate) image_match: ImageMatch,
-    pub(crate) embedded: Vec<String>,
+    pub(crate) embedded: Arc<[String]>,
     pub(crate) build: BuildFacts,
-    pub(crate) image: Vec<u8>,
+    pub(crate) image: Arc<[u8]>,
 }
 
 /// Decides how `module` loads on `device` under `policy`, without calling the driver.
@@ -66,51 +69,44 @@ pub fn check(
     device: &DeviceInfo,
     policy: LoadPolicy,
 ) -> Result<Plan, LoadError> {
-    let fatbin = FatBinary::parse(module.fatbin).map_err(|error| LoadError::CorruptFatbin {
+    let cc = device.compute_capability;
+    let selection = selection::select(module, cc).map_err(|error| LoadError::CorruptFatbin {
         module: module.name.to_owned(),
         error,
     })?;
-    let build = module.build;
-    let images = fatbin.images();
-    let embedded: Vec<String> = images.iter().map(ToString::to_string).collect();
-    let cc = device.compute_capability;
     let required = cc.exact_target();
-
-    let choice = select_image(images, cc);
-    let chosen_image = choice.and_then(|choice| Some((choice, images[choice.index].target()?)));
-    let Some((choice, chosen)) = chosen_image else {
+    let Some((chosen, chosen_version, image_match)) = selection.choice else {
         return Err(LoadError::NoCompatibleImage {
             module: module.name.to_owned(),
             device: device.clone(),
-            embedded,
+            embedded: selection.embedded.to_vec(),
             required,
         });
     };
-    let image = match choice.image_match {
-        ImageMatch::Exact | ImageMatch::Compatible => {
-            fatbin.filter(|image| image.kind == ImageKind::Sass)
+    let image = match (image_match, policy, &selection.sass_only) {
+        (ImageMatch::Exact | ImageMatch::Compatible, _, Some(sass_only)) => Arc::clone(sass_only),
+        (ImageMatch::Jit, LoadPolicy::SassOnly, _) => {
+            return Err(LoadError::JitRefused {
+                module: module.name.to_owned(),
+                device: device.clone(),
+                ptx: chosen,
+                embedded: selection.embedded.to_vec(),
+                required,
+            });
         }
-        ImageMatch::Jit => match policy {
-            LoadPolicy::SassOnly => {
-                return Err(LoadError::JitRefused {
-                    module: module.name.to_owned(),
-                    device: device.clone(),
-                    ptx: chosen,
-                    embedded,
-                    required,
-                });
-            }
-            LoadPolicy::AllowJit => fatbin.as_bytes().to_vec(),
-        },
+        // A JIT hands the driver the whole container. (A SASS choice always comes with its
+        // SASS-only container, `selection::compute`, so this arm is only the JIT.)
+        (ImageMatch::Jit, LoadPolicy::AllowJit, _)
+        | (ImageMatch::Exact | ImageMatch::Compatible, _, None) => Arc::from(module.fatbin),
     };
     Ok(Plan {
         module: module.name,
         device: device.clone(),
         chosen,
-        chosen_version: images[choice.index].version,
-        image_match: choice.image_match,
-        embedded,
-        build,
+        chosen_version,
+        image_match,
+        embedded: Arc::clone(&selection.embedded),
+        build: module.build,
         image,
     })
 }

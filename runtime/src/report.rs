@@ -1,6 +1,7 @@
 //! The one line a load logs: what ran where, what else was there, and who built it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::build_info::UNKNOWN;
@@ -26,7 +27,7 @@ pub struct LoadReport {
     /// How the chosen image fits the device.
     pub image_match: ImageMatch,
     /// Every image the module embeds, in file order.
-    pub embedded: Vec<String>,
+    pub embedded: Arc<[String]>,
     /// The nvcc that built the module (`unknown` for a hand-made module).
     pub nvcc_version: String,
     /// The build key (`unknown` for a hand-made module); the line shows its first eight
@@ -139,11 +140,11 @@ mod tests {
             compute_capability: ComputeCapability::new(9, 0),
             chosen: "sass sm_90".into(),
             image_match: ImageMatch::Exact,
-            embedded: vec![
-                "sass sm_90".into(),
-                "sass sm_100".into(),
-                "sass sm_121".into(),
-            ],
+            embedded: Arc::from([
+                "sass sm_90".to_owned(),
+                "sass sm_100".to_owned(),
+                "sass sm_121".to_owned(),
+            ]),
             nvcc_version: "13.0.88".into(),
             build_key: "5f0c12ab9d8e7f60".into(),
             cache: "off".into(),
@@ -170,7 +171,7 @@ mod tests {
         let report = LoadReport {
             chosen: "ptx compute_80".into(),
             image_match: ImageMatch::Jit,
-            embedded: vec!["ptx compute_80 (zstd)".into()],
+            embedded: Arc::from(["ptx compute_80 (zstd)".to_owned()]),
             nvcc_version: UNKNOWN.into(),
             build_key: UNKNOWN.into(),
             cache: UNKNOWN.into(),

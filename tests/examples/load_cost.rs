@@ -96,6 +96,30 @@ fn measure(
             result::module::unload(handle).expect("cuModuleUnload");
         }
     };
+    // The two containers sasskit could hand the driver: every SASS image (what it hands now),
+    // or only the image the driver will run (a third of the bytes for three targets).
+    let device = sasskit::DeviceInfo {
+        index: 0,
+        name: String::new(),
+        compute_capability: {
+            let (major, minor) = ctx.compute_capability().expect("compute capability");
+            sasskit::ComputeCapability::new(major as u32, minor as u32)
+        },
+    };
+    let plan = sasskit::check(module, &device, LoadPolicy::SassOnly).expect("a SASS image");
+    let every_sass = plan.image().to_vec();
+    let parsed = sasskit_core::FatBinary::parse(module.fatbin).expect("the embedded fat binary");
+    let chosen = plan.chosen();
+    let only_chosen = parsed.filter(|image| image.target() == Some(chosen));
+    let raw_load_of = |bytes: &[u8]| {
+        let copy = bytes.to_vec();
+        ctx.bind_to_thread().expect("bind context");
+        // SAFETY: as above; `copy` is a complete container that outlives the call.
+        unsafe {
+            let handle = result::module::load_data(copy.as_ptr().cast()).expect("cuModuleLoadData");
+            result::module::unload(handle).expect("cuModuleUnload");
+        }
+    };
     let checked_load =
         || drop(sasskit::load(ctx, module, LoadPolicy::SassOnly).expect("sasskit::load"));
     let first_checked = timed(checked_load);
@@ -107,12 +131,17 @@ fn measure(
     let mut raw = Vec::with_capacity(ROUNDS);
     let mut copied = Vec::with_capacity(ROUNDS);
     let mut checked = Vec::with_capacity(ROUNDS);
+    let mut all_sass = Vec::with_capacity(ROUNDS);
+    let mut one_image = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         raw.push(timed(raw_load));
         copied.push(timed(raw_load_of_copy));
         checked.push(timed(checked_load));
+        all_sass.push(timed(|| raw_load_of(&every_sass)));
+        one_image.push(timed(|| raw_load_of(&only_chosen)));
     }
     let (raw, copied, checked) = (median(raw), median(copied), median(checked));
+    let (all_sass, one_image) = (median(all_sass), median(one_image));
     println!(
         "module {} ({} bytes), {ROUNDS} interleaved rounds:",
         module.name,
@@ -122,6 +151,14 @@ fn measure(
     println!("  raw cuModuleLoadData + unload    median  {raw:>10.1?}");
     println!("  raw load of a fresh copy         median  {copied:>10.1?}");
     println!("  sasskit::load (check + load)     median  {checked:>10.1?}");
+    println!(
+        "  raw load of a copy of every SASS image ({} bytes)  median  {all_sass:>10.1?}",
+        every_sass.len()
+    );
+    println!(
+        "  raw load of a copy of the chosen image only ({} bytes)  median  {one_image:>10.1?}",
+        only_chosen.len()
+    );
     println!(
         "  ratio checked / raw: {:.3}",
         checked.as_secs_f64() / raw.as_secs_f64()

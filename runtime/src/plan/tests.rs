@@ -2,6 +2,7 @@
 //! and on synthetic containers for the cases no single GPU can show.
 
 use proptest::prelude::*;
+use sasskit_core::FatBinary;
 use sasskit_core::fatbin::MAGIC;
 
 use super::*;
@@ -287,4 +288,17 @@ proptest! {
             let _ = decide(fatbin, cc, LoadPolicy::AllowJit);
         }
     }
+}
+
+/// The selection is made once per module and capability: a second check of the same module
+/// for the same capability reuses the image list and the SASS-only container.
+#[test]
+fn the_selection_is_computed_once_per_module_and_capability() {
+    let first = decide(SM90_COMPUTE90, (9, 0), LoadPolicy::SassOnly).unwrap();
+    let again = decide(SM90_COMPUTE90, (9, 0), LoadPolicy::SassOnly).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first.embedded, &again.embedded));
+    assert!(std::sync::Arc::ptr_eq(&first.image, &again.image));
+    let other = decide(SM90_COMPUTE90, (9, 2), LoadPolicy::SassOnly).unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first.embedded, &other.embedded));
+    assert_eq!(first.image(), other.image());
 }

@@ -1,0 +1,70 @@
+//! The image selection for one embedded module and one compute capability, made once per
+//! process: the fat binary is parsed, the image chosen and the SASS-only container built the
+//! first time a module is checked for a capability, and every later load (again, or on another
+//! device of the same capability) reuses them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use sasskit_core::{
+    ComputeCapability, FatBinary, FatbinError, ImageKind, ImageMatch, Target, select_image,
+};
+
+use crate::embedded::EmbeddedModule;
+
+/// What the embedded fat binary offers a device of one compute capability.
+#[derive(Debug)]
+pub(crate) struct Selection {
+    /// Every image, in file order: `sass sm_90`, `ptx compute_90 (zstd)`.
+    pub(crate) embedded: Arc<[String]>,
+    /// The image the driver would run, its version and how it fits; `None` when none fits.
+    pub(crate) choice: Option<(Target, (u16, u16), ImageMatch)>,
+    /// The container with only the SASS entries, when the choice is SASS.
+    pub(crate) sass_only: Option<Arc<[u8]>>,
+}
+
+/// Embedded fat binaries are `'static`: their address and length identify them.
+type Key = (usize, usize, ComputeCapability);
+
+/// The selection for `module` on a device of capability `cc`, computed on first use.
+pub(crate) fn select(
+    module: &EmbeddedModule,
+    cc: ComputeCapability,
+) -> Result<Arc<Selection>, FatbinError> {
+    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Selection>>>> = OnceLock::new();
+    let key = (module.fatbin.as_ptr() as usize, module.fatbin.len(), cc);
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(hit) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(Arc::clone(hit));
+    }
+    let selection = Arc::new(compute(module.fatbin, cc)?);
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, Arc::clone(&selection));
+    Ok(selection)
+}
+
+fn compute(bytes: &[u8], cc: ComputeCapability) -> Result<Selection, FatbinError> {
+    let fatbin = FatBinary::parse(bytes)?;
+    let images = fatbin.images();
+    let choice = select_image(images, cc).and_then(|choice| {
+        let image = &images[choice.index];
+        Some((image.target()?, image.version, choice.image_match))
+    });
+    let sass_only = match choice {
+        Some((_, _, ImageMatch::Exact | ImageMatch::Compatible)) => Some(Arc::from(
+            fatbin.filter(|image| image.kind == ImageKind::Sass),
+        )),
+        _ => None,
+    };
+    Ok(Selection {
+        embedded: images.iter().map(ToString::to_string).collect(),
+        choice,
+        sass_only,
+    })
+}
