@@ -73,7 +73,9 @@ impl Session {
         args
     }
 
-    pub(crate) fn compile(&self, job: &Job) -> Result<Compiled, Error> {
+    /// Everything before nvcc compiles: preprocessing per architecture, signatures, the build
+    /// key, and this build's previous output or a cache entry when one has the key.
+    pub(crate) fn prepare<'j>(&self, job: &'j Job) -> Result<Prepared<'j>, Error> {
         let source = job.source.display().to_string();
         let preprocessed = self.preprocess_per_arch(job)?;
         let passes = preprocessed
@@ -128,19 +130,60 @@ impl Session {
             &key_args,
             &job.targets,
         );
+        let found = self.lookup(job, &build_key, &mut warnings);
+        Ok(Prepared {
+            job,
+            preprocessed,
+            kernels: extracted.kernels,
+            warnings,
+            build_key,
+            found,
+        })
+    }
+
+    /// Verifies the fat binary (found by [`Session::prepare`], or the parts nvcc compiled one
+    /// target each, merged), checks the signatures against it, stores a new one in the cache
+    /// and writes it and its manifest.
+    pub(crate) fn finish(
+        &self,
+        prepared: Prepared<'_>,
+        compiled: Option<Vec<Unit>>,
+    ) -> Result<Compiled, Error> {
+        let Prepared {
+            job,
+            preprocessed,
+            kernels,
+            mut warnings,
+            build_key,
+            found,
+        } = prepared;
+        let source = job.source.display().to_string();
         let what = format!("`{source}`");
+        let (bytes, cache) = match (found, compiled) {
+            (Some(found), _) => found,
+            (None, Some(units)) => {
+                let bytes = merge_units(job, units, &mut warnings)?;
+                verify::verify(&bytes, &job.targets, &what)?;
+                let status = match &self.cache {
+                    Some(cache) => {
+                        cache.store(&build_key, &bytes)?;
+                        CacheStatus::Miss
+                    }
+                    None => CacheStatus::Off,
+                };
+                (bytes, status)
+            }
+            (None, None) => {
+                return Err(Error::new(ErrorKind::Verify(format!(
+                    "nothing was compiled for {what}; this is a sasskit bug, please report it"
+                ))));
+            }
+        };
         let fatbin_path = self.out_dir.join(out_dir::fatbin_file(&job.module));
         let manifest_path = self.out_dir.join(out_dir::manifest_file(&job.module));
-        let (bytes, cache) = self.obtain(job, &build_key, &what, &mut warnings)?;
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
-        crosscheck::check(
-            &fatbin,
-            &extracted.kernels,
-            &self.shared,
-            self.long_size,
-            &what,
-        )?;
-        let types = used_shared_types(&extracted.kernels, &self.shared);
+        crosscheck::check(&fatbin, &kernels, &self.shared, self.long_size, &what)?;
+        let types = used_shared_types(&kernels, &self.shared);
         let manifest = Manifest {
             format: FORMAT,
             module: ModuleInfo {
@@ -157,7 +200,7 @@ impl Session {
                 flags: self.flags.clone(),
             },
             images: fatbin.images().iter().map(ImageInfo::from_image).collect(),
-            kernels: extracted.kernels,
+            kernels,
             types,
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
@@ -172,37 +215,30 @@ impl Session {
         })
     }
 
-    /// The fat binary for `build_key`: this build's previous output if it has the same key, else
-    /// a verified entry of the shared cache, else nvcc's (stored in the cache). Candidates that
-    /// fail verification are skipped, never used.
-    fn obtain(
+    /// The fat binary for `build_key` without nvcc: this build's previous output if it has the
+    /// same key, else a verified entry of the shared cache. Candidates that fail verification
+    /// are skipped, never used.
+    fn lookup(
         &self,
         job: &Job,
         build_key: &str,
-        what: &str,
         warnings: &mut Vec<String>,
-    ) -> Result<(Vec<u8>, CacheStatus), Error> {
+    ) -> Option<(Vec<u8>, CacheStatus)> {
         if let Some(previous) = self.previous_output(job, build_key) {
-            return Ok(previous);
+            return Some(previous);
         }
-        let Some(cache) = &self.cache else {
-            return Ok((self.run_nvcc(job, warnings)?, CacheStatus::Off));
-        };
-        match cache.lookup(build_key) {
-            Some(bytes) if verify::verify(&bytes, &job.targets, what).is_ok() => {
-                return Ok((bytes, CacheStatus::Hit));
-            }
-            Some(_) => warnings.push(format!(
-                "the cache entry {} for {what} is corrupt or not what its key promises; \
-                 rebuilding it",
-                cache.entry(build_key).display()
-            )),
-            None => {}
+        let cache = self.cache.as_ref()?;
+        let bytes = cache.lookup(build_key)?;
+        let what = format!("`{}`", job.source.display());
+        if verify::verify(&bytes, &job.targets, &what).is_ok() {
+            return Some((bytes, CacheStatus::Hit));
         }
-        let bytes = self.run_nvcc(job, warnings)?;
-        verify::verify(&bytes, &job.targets, what)?;
-        cache.store(build_key, &bytes)?;
-        Ok((bytes, CacheStatus::Miss))
+        warnings.push(format!(
+            "the cache entry {} for {what} is corrupt or not what its key promises; \
+             rebuilding it",
+            cache.entry(build_key).display()
+        ));
+        None
     }
 
     /// The fat binary this build wrote last time, when its manifest has the same build key and
@@ -220,44 +256,14 @@ impl Session {
         Some((bytes, manifest.module.cache))
     }
 
-    /// `nvcc --fatbin`, into a temporary file that is removed again.
-    fn run_nvcc(&self, job: &Job, warnings: &mut Vec<String>) -> Result<Vec<u8>, Error> {
-        if self.launcher.is_none() || job.targets.len() == 1 {
-            return self.run_nvcc_for(job, job.targets.as_slice(), warnings);
-        }
-        // Through a launcher, one target per nvcc run: sccache 0.16 fails on a cache hit of a
-        // `--fatbin` with several `-gencode`s (a cicc intermediate is not restored), and caches
-        // single-target runs correctly. The containers are merged into the one nvcc would write.
-        let mut parts = Vec::with_capacity(job.targets.len());
-        for target in job.targets.as_slice() {
-            parts.push(self.run_nvcc_for(job, std::slice::from_ref(target), warnings)?);
-        }
-        let parsed = parts
-            .iter()
-            .map(|bytes| FatBinary::parse(bytes))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| {
-                Error::new(ErrorKind::Verify(format!(
-                    "nvcc produced a fat binary for `{}` that sasskit cannot read: {error}",
-                    job.source.display()
-                )))
-            })?;
-        Ok(FatBinary::merge(&parsed).unwrap_or_default())
-    }
-
-    /// One `nvcc --fatbin` for `targets`, into a temporary file that is removed again.
-    fn run_nvcc_for(
-        &self,
-        job: &Job,
-        targets: &[Target],
-        warnings: &mut Vec<String>,
-    ) -> Result<Vec<u8>, Error> {
+    /// One `nvcc --fatbin` for one target of `job` (through the launcher, if one is set), into a
+    /// temporary file that is removed again. A build runs one per file and target, so that the
+    /// jobserver's tokens stay busy however few files there are (nvcc compiles the targets of
+    /// one run one after the other), and the parts are merged into the container one nvcc run
+    /// would have written (sccache, too, caches only single-target runs correctly).
+    pub(crate) fn compile_unit(&self, job: &Job, target: Target) -> Result<Unit, Error> {
         let mut args = self.base_args();
-        args.extend(
-            targets
-                .iter()
-                .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
-        );
+        args.extend(["-gencode".to_owned(), target.gencode()]);
         let tmp = fs::temporary_sibling(&self.out_dir.join(out_dir::fatbin_file(&job.module)));
         let mut command = match &self.launcher {
             Some(launcher) => {
@@ -285,10 +291,10 @@ impl Session {
         };
         let _ = std::fs::remove_file(&tmp);
         let output = output?;
-        warnings.extend(diagnostics::normalize(&String::from_utf8_lossy(
-            &output.stderr,
-        )));
-        bytes
+        Ok(Unit {
+            bytes: bytes?,
+            warnings: diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)),
+        })
     }
 
     /// `nvcc -E` once per architecture of the targets: the translation unit as the device pass
@@ -340,6 +346,71 @@ fn included_files(preprocessed: &[(Vec<String>, String)]) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// What [`Session::prepare`] found out about one file.
+#[derive(Debug)]
+pub(crate) struct Prepared<'j> {
+    pub(crate) job: &'j Job,
+    /// The translation unit of each architecture, with the targets it stands for.
+    preprocessed: Vec<(Vec<String>, String)>,
+    kernels: Vec<KernelSignature>,
+    warnings: Vec<String>,
+    build_key: String,
+    /// The fat binary when no compilation is needed: the previous output or a cache hit.
+    found: Option<(Vec<u8>, CacheStatus)>,
+}
+
+impl Prepared<'_> {
+    /// Whether nvcc must compile the file.
+    pub(crate) fn needs_compile(&self) -> bool {
+        self.found.is_none()
+    }
+
+    /// How much work compiling `target` is, for scheduling the longest first: the size of the
+    /// translation unit of its architecture.
+    pub(crate) fn cost(&self, target: Target) -> usize {
+        let name = target.to_string();
+        self.preprocessed
+            .iter()
+            .find(|(targets, _)| targets.contains(&name))
+            .map_or(0, |(_, text)| text.len())
+    }
+}
+
+/// What nvcc made of one target of one file.
+#[derive(Debug)]
+pub(crate) struct Unit {
+    bytes: Vec<u8>,
+    warnings: Vec<String>,
+}
+
+/// The container one nvcc run for every target would have written, from the single-target
+/// parts in target order; nvcc's warnings, each once.
+fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Result<Vec<u8>, Error> {
+    for warning in units.iter().flat_map(|unit| &unit.warnings) {
+        if !warnings.contains(warning) {
+            warnings.push(warning.clone());
+        }
+    }
+    if units.len() == 1 {
+        return Ok(units
+            .into_iter()
+            .next()
+            .map(|unit| unit.bytes)
+            .unwrap_or_default());
+    }
+    let parsed = units
+        .iter()
+        .map(|unit| FatBinary::parse(&unit.bytes))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            Error::new(ErrorKind::Verify(format!(
+                "nvcc produced a fat binary for `{}` that sasskit cannot read: {error}",
+                job.source.display()
+            )))
+        })?;
+    Ok(FatBinary::merge(&parsed).unwrap_or_default())
 }
 
 /// The shared types the kernels take, each once, in order of first use.

@@ -90,7 +90,7 @@ pub const REQUIRE_TYPED_ENV: &str = "SASSKIT_REQUIRE_TYPED_KERNELS";
 use crate::cache::Cache;
 use crate::cargo_output::CargoOutput;
 use crate::command::Tool;
-use crate::compile::Session;
+use crate::compile::{Job, Session};
 use crate::toolkit::Nvcc;
 
 /// Compiles CUDA sources into verified fat binaries; see the [crate documentation](crate).
@@ -387,10 +387,9 @@ impl Build {
             }
         }
         session.check_device_layouts(&archs)?;
-        let results = parallel::run_all(&jobs, |job| session.compile(job));
+        let results = compile_all(&session, &jobs)?;
         let mut modules = Vec::with_capacity(jobs.len());
-        for result in results {
-            let compiled = result?;
+        for compiled in results {
             for input in &compiled.inputs {
                 cargo_output::rerun_if_changed(input);
             }
@@ -406,6 +405,59 @@ impl Build {
         }
         Ok(Output { modules })
     }
+}
+
+/// Compiles every job in three steps, each in parallel within cargo's jobserver: prepare each
+/// file (preprocessing, signatures, key, previous output or cache), compile what is missing one
+/// file and target at a time, the largest translation units first so that the long ones start
+/// early; then verify, check and write each file. The error is the first failing file's, in job
+/// order.
+fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>, Error> {
+    let prepared = parallel::run_all(jobs, |job| session.prepare(job))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut units: Vec<(usize, Target)> = prepared
+        .iter()
+        .enumerate()
+        .filter(|(_, file)| file.needs_compile())
+        .flat_map(|(index, file)| file.job.targets.iter().map(move |target| (index, target)))
+        .collect();
+    units.sort_by_key(|&(index, target)| std::cmp::Reverse(prepared[index].cost(target)));
+    let mut outputs: Vec<Vec<(Target, compile::Unit)>> =
+        prepared.iter().map(|_| Vec::new()).collect();
+    let compiled = parallel::run_all(&units, |&(index, target)| {
+        session.compile_unit(prepared[index].job, target)
+    });
+    let mut failures: Vec<(usize, Error)> = Vec::new();
+    for (&(index, target), result) in units.iter().zip(compiled) {
+        match result {
+            Ok(unit) => outputs[index].push((target, unit)),
+            Err(error) => failures.push((index, error)),
+        }
+    }
+    if let Some(index) = failures.iter().map(|(index, _)| *index).min() {
+        let position = failures.iter().position(|(i, _)| *i == index).unwrap_or(0);
+        return Err(failures.swap_remove(position).1);
+    }
+    // Verifying, checking and writing take milliseconds: no need for more threads.
+    prepared
+        .into_iter()
+        .zip(outputs)
+        .map(|(file, mut parts)| {
+            let job = file.job;
+            let units = (!parts.is_empty()).then(|| {
+                // Target order, as one nvcc run would have laid the images out.
+                parts.sort_by_key(|(target, _)| {
+                    job.targets
+                        .iter()
+                        .position(|t| t == *target)
+                        .unwrap_or(usize::MAX)
+                });
+                parts.into_iter().map(|(_, unit)| unit).collect()
+            });
+            session.finish(file, units)
+        })
+        .collect()
 }
 
 impl Output {

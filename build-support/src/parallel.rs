@@ -10,7 +10,10 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 /// script and keeps taking jobs until the queue is empty; each other worker first acquires a
 /// jobserver token, so the number of jobs running at once follows what cargo can spare, and
 /// never drops while jobs remain.
-pub(crate) fn run_all<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> Vec<R> {
+pub(crate) fn run_all<'a, J: Sync, R: Send>(
+    jobs: &'a [J],
+    work: impl Fn(&'a J) -> R + Sync,
+) -> Vec<R> {
     if jobs.len() <= 1 {
         return jobs.iter().map(&work).collect();
     }
