@@ -1,23 +1,162 @@
-//! The few raw driver calls cudarc does not wrap: finding libcuda without panicking, naming
-//! errors, the driver's CUDA version and a JIT load that captures the driver's log.
+//! The few raw driver calls cudarc does not wrap: finding a working libcuda without panicking,
+//! naming errors, the driver's CUDA version and a JIT load that captures the driver's log.
+//!
+//! The driver library is opened here, with `libloading`, rather than through cudarc: cudarc's
+//! own check exists only under its `dynamic-loading` feature, and a program may link the library
+//! instead (`dynamic-linking`, as candle does), where sasskit must compile and behave the same.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
+use std::fmt;
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 use cudarc::driver::sys::{self, CUjit_option};
 use cudarc::driver::{DriverError, result};
+use libloading::Library;
 
-/// Whether the CUDA driver library (`libcuda.so.1`, `nvcuda.dll`) can be opened.
+/// The names the driver library is opened by, in order. cudarc tries each of them too when it
+/// opens the library at run time, so a library found here is one cudarc finds.
+#[cfg(windows)]
+const DRIVER_LIBRARIES: &[&str] = &["nvcuda.dll"];
+#[cfg(not(windows))]
+const DRIVER_LIBRARIES: &[&str] = &["libcuda.so.1", "libcuda.so"];
+
+/// `CUDA_ERROR_STUB_LIBRARY` of `cuda.h`: what every function of a stub libcuda (the CUDA
+/// toolkit's `lib64/stubs/libcuda.so`, meant for linking only) returns.
+const CUDA_ERROR_STUB_LIBRARY: c_int = 34;
+
+/// Whether a working CUDA driver library (`libcuda.so.1`, `nvcuda.dll`) can be opened.
 ///
-/// cudarc panics on its first driver call when the library is missing; call this before
-/// `CudaContext::new` to skip GPU work cleanly. Every sasskit entry point asks it first and
-/// returns [`LoadError::NoDriver`](crate::LoadError::NoDriver). The answer is cached.
+/// It is opened by name, as the dynamic loader finds it (`LD_LIBRARY_PATH`, then the system's
+/// folders), and asked for its version (`cuDriverGetVersion`, which needs no `cuInit`). A stub
+/// library (every call returns `CUDA_ERROR_STUB_LIBRARY`, as the toolkit's `stubs/libcuda.so`
+/// does), or one that has no such function, counts as no driver.
+///
+/// Without a driver, cudarc panics on its first call when it opens the library at run time (its
+/// `dynamic-loading` mode, the default), and returns the stub's error from every call when the
+/// program links a stub. Call this before `CudaContext::new` to skip GPU work cleanly. Every
+/// sasskit entry point asks it first and returns [`LoadError::NoDriver`](crate::LoadError::NoDriver),
+/// whichever way cudarc gets to the library. The answer is cached, and logged once at `debug`
+/// level.
 pub fn driver_present() -> bool {
-    static PRESENT: OnceLock<bool> = OnceLock::new();
-    // SAFETY: opening a shared library runs its initialisers; libcuda's are the driver's own and
-    // are run by any CUDA program. cudarc keeps its own handle, this one is dropped again.
-    *PRESENT.get_or_init(|| unsafe { sys::is_culib_present() })
+    matches!(probed(), Probe::Present { .. })
+}
+
+/// Why there is no working driver, for [`LoadError::NoDriver`](crate::LoadError::NoDriver)'s
+/// message; `None` when there is one.
+pub(crate) fn absence() -> Option<String> {
+    match probed() {
+        Probe::Present { .. } => None,
+        absent => Some(absent.to_string()),
+    }
+}
+
+/// The driver library probe of this process, run once.
+fn probed() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let probe = probe(DRIVER_LIBRARIES);
+        log::debug!("sasskit: {probe}");
+        probe
+    })
+}
+
+/// What opening the driver library found.
+#[derive(Debug)]
+enum Probe {
+    /// None of the names could be opened.
+    Missing {
+        /// The names tried.
+        tried: &'static [&'static str],
+    },
+    /// A library opened under `name` but is not a working driver.
+    NotADriver {
+        /// The name it opened under.
+        name: &'static str,
+        /// Why it is not one.
+        why: String,
+    },
+    /// The driver.
+    Present {
+        /// The name it opened under.
+        name: &'static str,
+        /// `cuDriverGetVersion`'s answer (`13000` for CUDA 13.0), when it gave one.
+        version: Option<c_int>,
+        /// Kept open for the life of the process, so that later probes and cudarc's own
+        /// opening find it loaded.
+        _library: Library,
+    },
+}
+
+/// `CUresult cuDriverGetVersion(int*)`, read as a plain int so that no value can be UB.
+type DriverGetVersion = unsafe extern "C" fn(*mut c_int) -> c_int;
+
+/// Opens the first of `names` that the dynamic loader finds and asks it for its version.
+fn probe(names: &'static [&'static str]) -> Probe {
+    for &name in names {
+        // SAFETY: opening a shared library runs its initialisers; libcuda's are the driver's own
+        // and run in any CUDA program, and cudarc opens the same names.
+        let Ok(library) = (unsafe { Library::new(name) }) else {
+            continue;
+        };
+        // SAFETY: `CUresult cuDriverGetVersion(int*)` in every version of cuda.h; CUresult is a
+        // C enum, returned as an int. Read as a plain int, an unexpected value cannot be UB.
+        let get_version = match unsafe { library.get::<DriverGetVersion>("cuDriverGetVersion") } {
+            Ok(symbol) => *symbol,
+            Err(error) => {
+                return Probe::NotADriver {
+                    name,
+                    why: format!("it has no cuDriverGetVersion ({error})"),
+                };
+            }
+        };
+        let mut version: c_int = 0;
+        // SAFETY: the out-pointer is valid for the call, and `library` is still open.
+        let code = unsafe { get_version(&raw mut version) };
+        return match code {
+            CUDA_ERROR_STUB_LIBRARY => Probe::NotADriver {
+                name,
+                why: "it is a stub (its calls return CUDA_ERROR_STUB_LIBRARY), like the CUDA \
+                      toolkit's stubs/libcuda.so: made for linking, not the driver"
+                    .to_owned(),
+            },
+            // Any other failure is the driver's to report, through cudarc's calls.
+            code => Probe::Present {
+                name,
+                version: (code == 0).then_some(version),
+                _library: library,
+            },
+        };
+    }
+    Probe::Missing { tried: names }
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Probe::Missing { tried } => write!(
+                f,
+                "no CUDA driver: the dynamic loader found none of {}",
+                tried.join(", ")
+            ),
+            Probe::NotADriver { name, why } => {
+                write!(f, "no CUDA driver: {name} was found, but {why}")
+            }
+            Probe::Present {
+                name,
+                version: Some(version),
+                ..
+            } => write!(
+                f,
+                "CUDA driver {name}, CUDA {}.{}",
+                version / 1000,
+                version % 1000 / 10
+            ),
+            Probe::Present { name, .. } => {
+                write!(f, "CUDA driver {name} (its CUDA version is unknown)")
+            }
+        }
+    }
 }
 
 /// `CUDA_ERROR_NO_BINARY_FOR_GPU (no kernel image is available …)`; only the name when the
@@ -35,14 +174,14 @@ pub(crate) fn describe(error: DriverError) -> String {
 
 /// The CUDA version the driver supports, `(13, 0)`, or `None` if it cannot be read.
 pub(crate) fn cuda_version() -> Option<(u32, u32)> {
-    if !driver_present() {
+    let Probe::Present {
+        version: Some(version),
+        ..
+    } = probed()
+    else {
         return None;
-    }
-    let mut version = 0;
-    // SAFETY: the out-pointer is valid for the call; the library is present (checked above).
-    let code = unsafe { sys::cuDriverGetVersion(&raw mut version) };
-    code.result().ok()?;
-    let version = u32::try_from(version).ok()?;
+    };
+    let version = u32::try_from(*version).ok()?;
     Some((version / 1000, version % 1000 / 10))
 }
 
@@ -121,6 +260,28 @@ fn log_text(buffer: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_library_that_is_not_there_is_no_driver() {
+        let probe = probe(&["libsasskit-no-such-library.so.1", "sasskit-no-such.dll"]);
+        assert!(matches!(probe, Probe::Missing { .. }), "{probe:?}");
+        assert_eq!(
+            probe.to_string(),
+            "no CUDA driver: the dynamic loader found none of libsasskit-no-such-library.so.1, \
+             sasskit-no-such.dll"
+        );
+    }
+
+    #[test]
+    fn probes_agree_with_the_answer_cached_for_the_process() {
+        let fresh = probe(DRIVER_LIBRARIES);
+        assert_eq!(
+            matches!(fresh, Probe::Present { .. }),
+            driver_present(),
+            "{fresh}"
+        );
+        assert_eq!(absence().is_none(), driver_present());
+    }
 
     #[test]
     fn log_text_stops_at_the_terminator() {

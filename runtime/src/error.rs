@@ -20,8 +20,9 @@ use crate::{Target, driver};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoadError {
-    /// The CUDA driver library (`libcuda.so.1`, `nvcuda.dll`) is not installed or not on the
-    /// library path.
+    /// No working CUDA driver library (`libcuda.so.1`, `nvcuda.dll`): it is not installed, not
+    /// on the library path, or the one found is a stub for linking (as in a container started
+    /// without the driver, or with the toolkit's `lib64/stubs` on the library path).
     NoDriver,
     /// The driver is installed but sees no device.
     NoDevice,
@@ -111,11 +112,19 @@ pub enum LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::NoDriver => f.write_str(
-                "the CUDA driver library (libcuda.so.1 on Linux, nvcuda.dll on Windows) was not \
-                 found; install the NVIDIA driver, or add the folder that holds it to \
-                 LD_LIBRARY_PATH",
-            ),
+            LoadError::NoDriver => {
+                match driver::absence() {
+                    Some(why) => write!(f, "{why}; ")?,
+                    None => f.write_str(
+                        "no working CUDA driver library (libcuda.so.1 on Linux, nvcuda.dll on \
+                         Windows); ",
+                    )?,
+                }
+                f.write_str(
+                    "install the NVIDIA driver, or add the folder that holds the real \
+                     libcuda.so.1 to LD_LIBRARY_PATH, ahead of any folder of stubs",
+                )
+            }
             LoadError::NoDevice => f.write_str(
                 "the CUDA driver sees no GPU; check `nvidia-smi`, and that CUDA_VISIBLE_DEVICES \
                  does not hide every device",
@@ -272,6 +281,11 @@ fn driver_hint(code: CUresult) -> Option<&'static str> {
         }
         CUresult::CUDA_ERROR_INVALID_PTX => {
             "the driver could not compile the PTX; build SASS for this GPU instead"
+        }
+        CUresult::CUDA_ERROR_STUB_LIBRARY => {
+            "the libcuda in use is a stub library (like the CUDA toolkit's stubs/libcuda.so), \
+             which stands in for the driver at link time only; install the NVIDIA driver, or put \
+             the folder of the real libcuda.so.1 on LD_LIBRARY_PATH ahead of the stubs"
         }
         CUresult::CUDA_ERROR_INVALID_IMAGE => {
             "the driver rejected the image; rebuild the crate, and report a sasskit bug if it \

@@ -67,9 +67,41 @@
 //!
 //! # Loading with no GPU
 //!
-//! Nothing here panics when the machine has no CUDA driver: the driver library is looked for
-//! before cudarc is called, and its absence is [`LoadError::NoDriver`]. Programs can ask
-//! [`driver_present`] before creating a `CudaContext`, which cudarc would turn into a panic.
+//! Nothing here panics when the machine has no CUDA driver: the driver library is opened and
+//! asked for its version before cudarc is called, and its absence (or a stub library in
+//! its place) is [`LoadError::NoDriver`]. Programs can ask [`driver_present`] before creating a
+//! `CudaContext`, which cudarc would turn into a panic when it opens the library at run time.
+//!
+//! # cudarc, and the features of this crate
+//!
+//! sasskit works on cudarc 0.19's types (`CudaContext`, `CudaStream`, `CudaSlice`) and
+//! re-exports [`cudarc`], [`half`] and [`float8`] (the 8-bit float types cudarc's `f8` feature
+//! makes `DeviceRepr`s), so a program can name them without depending on them itself. Its cudarc
+//! dependency follows cudarc's convention for libraries, so that it composes with any other
+//! crate's cudarc line (cargo unifies features):
+//!
+//! * **Linking:** `fallback-dynamic-loading`: the CUDA libraries are opened at run time, unless
+//!   some crate in the graph turns on cudarc's `dynamic-linking` (as candle does) or
+//!   `static-linking`, which then wins. sasskit uses nothing that exists in only one of these
+//!   modes.
+//! * **CUDA version of the bindings:** `CUDARC_CUDA_VERSION=13000` at build time, else the
+//!   highest `cuda-XXXXX` feature in the graph, else `nvcc --version` from `PATH`, else
+//!   (`fallback-latest`) the newest bindings cudarc has. Building needs no nvcc; an nvcc on
+//!   `PATH` newer than cudarc knows stops cudarc's build script (set `CUDARC_CUDA_VERSION`).
+//! * Features `std`, `driver`, `nvrtc` (for cudarc's module loading), `f16` and `f8`.
+//!
+//! This crate's own features only forward to cudarc's of the same name, for programs that want to
+//! decide through sasskit:
+//!
+//! | feature | effect |
+//! | --- | --- |
+//! | `cuda-12000` … `cuda-12090`, `cuda-13000` … `cuda-13040` | pin the bindings' CUDA version (every 12.x and 13.x cudarc 0.19 has) |
+//! | `dynamic-linking` | link libcuda and libnvrtc at build time instead of opening them at run time |
+//! | `static-linking` | link the CUDA libraries statically |
+//!
+//! None is on by default. Bindings newer than the driver are fine as long as the program calls no
+//! function the driver lacks; with `dynamic-linking` every function the program uses must exist
+//! in the libraries it starts with.
 
 mod args;
 mod build_info;
@@ -91,6 +123,7 @@ pub mod vector;
 pub mod __private;
 
 pub use cudarc;
+pub use float8;
 pub use half;
 pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
 pub use sasskit_macros::{kernels, shared_types};

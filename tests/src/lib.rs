@@ -5,9 +5,15 @@
 //!   fail) a test that needs a missing one;
 //! * [`process`]: the one place that builds commands and reads the environment;
 //! * [`throwaway`]: throwaway crates built with cargo and a logging nvcc;
-//! * [`cuobjdump`]: cuobjdump's listings, parsed, for cross-checking sasskit's fat binary parser.
+//! * [`cuobjdump`]: cuobjdump's listings, parsed, for cross-checking sasskit's fat binary parser;
+//! * [`stub_libs`]: stand-ins for the CUDA libraries, generated from cudarc's bindings, to link
+//!   and start programs that link them (cudarc's `dynamic-linking`) without CUDA;
+//! * [`cudarc_features`]: throwaway crates with another crate's cudarc features next to sasskit
+//!   (candle's, cudarc's defaults).
 
+pub mod cudarc_features;
 pub mod cuobjdump;
 pub mod process;
+pub mod stub_libs;
 pub mod throwaway;
 pub mod toolchain;

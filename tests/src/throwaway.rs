@@ -2,7 +2,7 @@
 //! a logging nvcc wrapper, for the rebuild and cache tests.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use sasskit_core::FatBinary;
 use sasskit_core::manifest::Manifest;
@@ -45,6 +45,24 @@ impl Throwaway {
         files: &[(&str, &str)],
         metadata: &str,
     ) -> Throwaway {
+        Throwaway::with_dependencies(root, name, target_dir, real_nvcc, "", files, metadata)
+    }
+
+    /// Like [`Throwaway::new`], with `dependencies` (TOML lines) under `[dependencies]`. A
+    /// `src/main.rs` or `src/lib.rs` among `files` replaces the empty `main` written by default.
+    ///
+    /// # Panics
+    ///
+    /// When the files cannot be written.
+    pub fn with_dependencies(
+        root: &Path,
+        name: &str,
+        target_dir: &Path,
+        real_nvcc: &Path,
+        dependencies: &str,
+        files: &[(&str, &str)],
+        metadata: &str,
+    ) -> Throwaway {
         let dir = root.join(name);
         let _ = std::fs::remove_dir_all(&dir);
         let sasskit_build = workspace_root().join("build-support");
@@ -55,6 +73,7 @@ impl Throwaway {
             .collect();
         let cargo_toml = format!(
             "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\n{dependencies}\n\n\
              [build-dependencies]\nsasskit-build = {{ path = {:?} }}\n\n[package.metadata.sasskit]\n{metadata}\n\n[workspace]\n",
             sasskit_build.display().to_string()
         );
@@ -117,16 +136,28 @@ impl Throwaway {
         write(&self.dir.join("build.rs"), contents);
     }
 
-    /// Runs `cargo build` with the logging nvcc and `envs`; returns cargo's output.
-    pub fn build(&self, envs: &[(&str, &str)]) -> Output {
+    /// The crate's target directory.
+    pub fn target_dir(&self) -> &Path {
+        &self.target_dir
+    }
+
+    /// `cargo <args>` in the crate, with its target directory, the logging nvcc, and neither
+    /// `SASSKIT_ARCHS` nor `SASSKIT_CACHE_DIR` from the test's environment.
+    pub fn cargo(&self, args: &[&str]) -> Command {
         let mut cargo = command(env!("CARGO"));
         cargo
-            .args(["build", "--message-format=json"])
+            .args(args)
             .current_dir(&self.dir)
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env("NVCC", &self.nvcc)
             .env_remove("SASSKIT_ARCHS")
             .env_remove("SASSKIT_CACHE_DIR");
+        cargo
+    }
+
+    /// Runs `cargo build` with the logging nvcc and `envs`; returns cargo's output.
+    pub fn build(&self, envs: &[(&str, &str)]) -> Output {
+        let mut cargo = self.cargo(&["build", "--message-format=json"]);
         for (key, value) in envs {
             cargo.env(key, value);
         }

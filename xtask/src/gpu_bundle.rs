@@ -1,6 +1,12 @@
-//! `cargo xtask gpu-bundle`: the GPU tests, the load-cost measurement and the example, built in
-//! release into `target/gpu-bundle/` with a `run.sh` that runs them all on a GPU machine that
-//! has no Rust toolchain, and prints a summary.
+//! `cargo xtask gpu-bundle`: the GPU tests, the load-cost measurement, the example and the
+//! program of a crate with candle's cudarc features, built in release into `target/gpu-bundle/`
+//! with a `run.sh` that runs them all on a GPU machine that has no Rust toolchain, and prints a
+//! summary.
+//!
+//! The candle-features program links the CUDA libraries (cudarc's `dynamic-linking`): it is
+//! linked here against stub libraries with the real `SONAME`s (`sasskit_tests::stub_libs`) and
+//! with cudarc's bindings for CUDA 13.0, and `run.sh` starts it with the toolkit's `lib64` on
+//! `LD_LIBRARY_PATH`, where the real libcublas.so.13 and its siblings are.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,6 +36,8 @@ step "example (every kernel against the CPU)" ./sasskit-example
 step "GPU tests" ./gpu --ignored --test-threads=1 --nocapture
 step "load cost: checked load vs raw cuModuleLoadData" ./load_cost
 step "start-up and launch costs" env CUDA_CACHE_DISABLE=1 ./gpu_bench
+step "saxpy in a crate with candle's cudarc features (dynamic-linking)" \
+    env LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ./candle_features
 echo; echo "==> summary"
 printf '%s\n' "${status[@]}"
 ! printf '%s\n' "${status[@]}" | grep -q FAILED
@@ -65,6 +73,23 @@ pub(crate) fn run() -> Result<()> {
     .read()?;
     let gpu_tests = test_executable(&messages, "gpu")
         .context("cargo did not report the `gpu` test executable")?;
+    let candle_features = root
+        .join("target")
+        .join("cudarc-features")
+        .join("candle_features");
+    cargo(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        TESTS,
+        "--example",
+        "candle_features_program",
+        "--",
+    ])
+    .arg(&candle_features)
+    .run()
+    .context("building the program of the crate with candle's cudarc features")?;
     let bundle = root.join("target").join("gpu-bundle");
     let _ = fs::remove_dir_all(&bundle);
     fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
@@ -74,6 +99,7 @@ pub(crate) fn run() -> Result<()> {
         (gpu_tests, "gpu"),
         (examples.join("load_cost"), "load_cost"),
         (examples.join("gpu_bench"), "gpu_bench"),
+        (candle_features, "candle_features"),
     ] {
         copy_executable(&from, &bundle.join(name))?;
     }

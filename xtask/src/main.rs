@@ -39,8 +39,9 @@ tasks:
   sccache               build the example twice from clean target dirs with nvcc behind a
                         local sccache, show the second came from the cache, and that other
                         archs miss
-  gpu-bundle            build the GPU tests, the load-cost measurement and the example in
-                        release into target/gpu-bundle with a run.sh for a GPU machine
+  gpu-bundle            build the GPU tests, the load-cost measurement, the example and a
+                        crate with candle's cudarc features in release into target/gpu-bundle
+                        with a run.sh for a GPU machine
   help                  print this text
 ";
 

@@ -39,6 +39,16 @@ pub(crate) const CUOBJDUMP_PINS: &[&str] = &["nvidia-cuda-cuobjdump==13.2.78"];
 
 const MARKER: &str = "SASSKIT_PINS";
 
+/// The CUDA version of cudarc's bindings in every build xtask runs: 13.0, the pinned toolkit's
+/// and the GPU machines' driver's. Left to itself, cudarc's `cuda-version-from-build-system`
+/// runs whichever `nvcc` is on `PATH` (CI has none, and gets cudarc's newest bindings through
+/// `fallback-latest`), and its build script reruns when `CUDARC_CUDA_VERSION` changes but not
+/// when `PATH` does, so a target directory would keep whatever an earlier build saw. Setting the
+/// variable makes the bindings the same on every machine and in every target directory, and
+/// ones whose every function the GPU machines' libraries have, which a program that links them
+/// (`dynamic-linking`, as in the GPU bundle) needs to start.
+pub(crate) const CUDARC_CUDA_VERSION: &str = "13000";
+
 /// The tools the other tasks run, and the environment that hands them to child processes.
 #[derive(Debug, Clone)]
 pub(crate) struct Toolchain {
@@ -47,11 +57,13 @@ pub(crate) struct Toolchain {
 }
 
 impl Toolchain {
-    /// `NVCC` and `SASSKIT_CUOBJDUMP`, to set on child cargo processes.
+    /// `NVCC`, `SASSKIT_CUOBJDUMP` and [`CUDARC_CUDA_VERSION`], to set on child cargo
+    /// processes.
     pub(crate) fn envs(&self) -> Vec<(&'static str, OsString)> {
         vec![
             ("NVCC", self.nvcc.clone().into_os_string()),
             ("SASSKIT_CUOBJDUMP", self.cuobjdump.clone().into_os_string()),
+            ("CUDARC_CUDA_VERSION", CUDARC_CUDA_VERSION.into()),
         ]
     }
 }
@@ -304,7 +316,7 @@ fn remove_leftovers(dir: &Path, name: &str) {
 fn write_env_file(dir: &Path, toolchain: &Toolchain) -> Result<()> {
     let mut text = String::from(
         "# Written by `cargo xtask setup`: KEY=VALUE, one per line, absolute paths.\n\
-         # sasskit's tests read it when NVCC is unset.\n",
+         # sasskit's tests read NVCC and SASSKIT_CUOBJDUMP from it when they are unset.\n",
     );
     for (key, value) in toolchain.envs() {
         let _ = writeln!(text, "{key}={}", value.to_string_lossy());

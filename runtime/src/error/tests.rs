@@ -247,3 +247,30 @@ fn errors_are_small_enough_to_return() {
         std::mem::size_of::<LoadError>()
     );
 }
+
+#[test]
+fn no_driver_says_why_and_names_the_library_and_the_fix() {
+    let message = LoadError::NoDriver.to_string();
+    assert!(message.contains("libcuda.so.1"), "{message}");
+    assert!(
+        message.ends_with(
+            "install the NVIDIA driver, or add the folder that holds the real libcuda.so.1 to \
+             LD_LIBRARY_PATH, ahead of any folder of stubs"
+        ),
+        "{message}"
+    );
+    if !crate::driver_present() {
+        assert!(message.starts_with("no CUDA driver: "), "{message}");
+    }
+}
+
+#[test]
+fn a_stub_driver_library_is_named_as_one() {
+    let error = LoadError::Driver {
+        context: "creating the primary context of device 0 (cuDevicePrimaryCtxRetain)".into(),
+        error: DriverError(CUresult::CUDA_ERROR_STUB_LIBRARY),
+    };
+    let message = error.to_string();
+    assert!(message.contains("CUDA_ERROR_STUB_LIBRARY"), "{message}");
+    assert!(message.contains("a stub library"), "{message}");
+}
