@@ -7,7 +7,7 @@ use std::process::Output;
 use sasskit_core::kernel::{KernelSignature, LongSize};
 use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
 use sasskit_core::shared::SharedType;
-use sasskit_core::{Arch, FatBinary, Target, TargetList, out_dir};
+use sasskit_core::{Arch, FatBinary, Target, TargetList, Variant, out_dir};
 
 use crate::REQUIRE_TYPED_ENV;
 use crate::cache::Cache;
@@ -39,6 +39,9 @@ pub(crate) struct Session {
     pub(crate) long_size: LongSize,
     /// nvcc's own environment variables that are set, `NAME=value`, for the build key.
     pub(crate) nvcc_environment: Vec<String>,
+    /// Compile the plain SASS targets of a file with one front end (the lowest target's
+    /// virtual architecture): cicc once, ptxas per target (`Build::single_front_end`).
+    pub(crate) single_front_end: bool,
     pub(crate) out_dir: PathBuf,
 }
 
@@ -117,11 +120,9 @@ impl Session {
             )
         }));
         let mut args = self.base_args();
-        args.extend(
-            job.targets
-                .iter()
-                .flat_map(|target| ["-gencode".to_owned(), target.gencode()]),
-        );
+        for unit in self.units_of(job) {
+            args.extend(gencode_args(&unit));
+        }
         let key_args: Vec<String> = args.iter().chain(&self.nvcc_environment).cloned().collect();
         let build_key = key::build_key(
             preprocessed.iter().map(|(_, text)| text.as_str()),
@@ -193,6 +194,7 @@ impl Session {
                 targets: config::names(&job.targets),
                 build_key,
                 cache,
+                front_end: self.front_end_of(job),
             },
             toolkit: ToolkitInfo {
                 nvcc: self.nvcc.tool.path().display().to_string(),
@@ -261,9 +263,9 @@ impl Session {
     /// jobserver's tokens stay busy however few files there are (nvcc compiles the targets of
     /// one run one after the other), and the parts are merged into the container one nvcc run
     /// would have written (sccache, too, caches only single-target runs correctly).
-    pub(crate) fn compile_unit(&self, job: &Job, target: Target) -> Result<Unit, Error> {
+    pub(crate) fn compile_unit(&self, job: &Job, unit: &[Target]) -> Result<Unit, Error> {
         let mut args = self.base_args();
-        args.extend(["-gencode".to_owned(), target.gencode()]);
+        args.extend(gencode_args(unit));
         let tmp = fs::temporary_sibling(&self.out_dir.join(out_dir::fatbin_file(&job.module)));
         let mut command = match &self.launcher {
             Some(launcher) => {
@@ -300,10 +302,52 @@ impl Session {
     /// `nvcc -E` once per architecture of the targets: the translation unit as the device pass
     /// for that architecture sees it (`__CUDA_ARCH__` defined), for signature extraction, with
     /// the names of the targets it stands for (`sm_90` and `compute_90` share a pass).
+    /// The nvcc runs a file takes, each a list of targets: one target each, or, with a single
+    /// front end, the plain SASS targets together (when there are two or more).
+    pub(crate) fn units_of(&self, job: &Job) -> Vec<Vec<Target>> {
+        let shared: Vec<Target> = job
+            .targets
+            .iter()
+            .filter(|target| !target.is_ptx() && target.arch().variant == Variant::Plain)
+            .collect();
+        if !self.single_front_end || shared.len() < 2 {
+            return job.targets.iter().map(|target| vec![target]).collect();
+        }
+        let mut units = vec![shared.clone()];
+        units.extend(
+            job.targets
+                .iter()
+                .filter(|target| !shared.contains(target))
+                .map(|target| vec![target]),
+        );
+        units
+    }
+
+    /// The virtual architecture every image of the file was compiled from, when one front end
+    /// served several targets: `compute_90`.
+    pub(crate) fn front_end_of(&self, job: &Job) -> Option<String> {
+        self.units_of(job)
+            .into_iter()
+            .find(|unit| unit.len() > 1)
+            .and_then(|unit| front_end(&unit))
+            .map(|arch| Target::Ptx(arch).to_string())
+    }
+
     fn preprocess_per_arch(&self, job: &Job) -> Result<Vec<(Vec<String>, String)>, Error> {
         let mut passes: Vec<(Arch, Vec<String>)> = Vec::new();
+        // With a single front end, every target of the shared run sees the lowest one's
+        // `__CUDA_ARCH__`: one pass stands for them all.
+        let shared = self
+            .units_of(job)
+            .into_iter()
+            .find(|unit| unit.len() > 1)
+            .unwrap_or_default();
         for target in job.targets.iter() {
-            let arch = target.arch();
+            let arch = if shared.contains(&target) {
+                front_end(&shared).unwrap_or(target.arch())
+            } else {
+                target.arch()
+            };
             match passes.iter_mut().find(|(seen, _)| *seen == arch) {
                 Some((_, targets)) => targets.push(target.to_string()),
                 None => passes.push((arch, vec![target.to_string()])),
@@ -348,6 +392,29 @@ fn included_files(preprocessed: &[(Vec<String>, String)]) -> Vec<PathBuf> {
     files
 }
 
+/// The lowest architecture of a shared run: its virtual architecture compiles them all.
+fn front_end(unit: &[Target]) -> Option<Arch> {
+    unit.iter()
+        .map(|target| target.arch())
+        .min_by_key(|arch| arch.sm)
+}
+
+/// `-gencode` options for one nvcc run: one target as usual, or several SASS targets from the
+/// lowest one's virtual architecture: `arch=compute_90,code=[sm_90,sm_100,sm_121]`.
+fn gencode_args(unit: &[Target]) -> Vec<String> {
+    match (unit, front_end(unit)) {
+        ([single], _) => vec!["-gencode".to_owned(), single.gencode()],
+        (_, Some(arch)) => {
+            let codes: Vec<String> = unit.iter().map(ToString::to_string).collect();
+            vec![
+                "-gencode".to_owned(),
+                format!("arch={},code=[{}]", Target::Ptx(arch), codes.join(",")),
+            ]
+        }
+        (_, None) => Vec::new(),
+    }
+}
+
 /// What [`Session::prepare`] found out about one file.
 #[derive(Debug)]
 pub(crate) struct Prepared<'j> {
@@ -369,12 +436,16 @@ impl Prepared<'_> {
 
     /// How much work compiling `target` is, for scheduling the longest first: the size of the
     /// translation unit of its architecture.
-    pub(crate) fn cost(&self, target: Target) -> usize {
-        let name = target.to_string();
-        self.preprocessed
-            .iter()
-            .find(|(targets, _)| targets.contains(&name))
-            .map_or(0, |(_, text)| text.len())
+    pub(crate) fn cost(&self, unit: &[Target]) -> usize {
+        unit.iter()
+            .map(|target| {
+                let name = target.to_string();
+                self.preprocessed
+                    .iter()
+                    .find(|(targets, _)| targets.contains(&name))
+                    .map_or(0, |(_, text)| text.len())
+            })
+            .sum()
     }
 }
 

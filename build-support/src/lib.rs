@@ -83,6 +83,10 @@ pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
 pub use toolkit::{NvccCandidate, Toolkit, nvcc_candidates};
 
+/// Set to `1` for the fast mode of development builds, as [`Build::single_front_end`] does; `0`
+/// turns it off again.
+pub const SINGLE_FRONT_END_ENV: &str = "SASSKIT_SINGLE_FRONT_END";
+
 /// Set to `1` to fail the build when a kernel cannot get a typed wrapper, as
 /// [`Build::require_typed_kernels`] does; `0` turns it off again.
 pub const REQUIRE_TYPED_ENV: &str = "SASSKIT_REQUIRE_TYPED_KERNELS";
@@ -110,6 +114,7 @@ pub struct Build {
     out_dir: Option<PathBuf>,
     manifest_dir: Option<PathBuf>,
     require_typed: Option<bool>,
+    single_front_end: Option<bool>,
     no_ccbin: bool,
     cargo_output: CargoOutput,
     debug: Option<bool>,
@@ -268,6 +273,21 @@ impl Build {
         self
     }
 
+    /// The fast mode for development builds: compile a file's plain SASS targets from one front
+    /// end, the lowest target's virtual architecture (`-gencode
+    /// arch=compute_90,code=[sm_90,sm_100,sm_121]`: cicc runs once, ptxas once per target),
+    /// instead of one front end per target. Off by default; `SASSKIT_SINGLE_FRONT_END=1` turns it
+    /// on when this is not called.
+    ///
+    /// The SASS is real and loads without a JIT, but `__CUDA_ARCH__` has the lowest target's
+    /// value in every image, so code paths for newer architectures (`#if __CUDA_ARCH__ >=
+    /// 1000`) are lost. The manifest and the load report say so (`single front end
+    /// compute_90`). Never use it for builds you ship.
+    pub fn single_front_end(&mut self, on: bool) -> &mut Build {
+        self.single_front_end = Some(on);
+        self
+    }
+
     /// Shares built fat binaries through this directory instead of `SASSKIT_CACHE_DIR`.
     pub fn cache_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
         self.cache_dir = Some(dir.as_ref().to_owned());
@@ -372,9 +392,12 @@ impl Build {
             launcher: launcher::configured(self.launcher.as_deref()),
             require_typed: self
                 .require_typed
-                .map_or_else(plan::require_typed_from_env, Ok)?,
+                .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,
             long_size: plan::long_size(),
             nvcc_environment: toolkit::nvcc_environment(),
+            single_front_end: self
+                .single_front_end
+                .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?,
             out_dir,
         };
         let mut archs: Vec<Arch> = Vec::new();
@@ -416,23 +439,28 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
     let prepared = parallel::run_all(jobs, |job| session.prepare(job))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let mut units: Vec<(usize, Target)> = prepared
+    let mut units: Vec<(usize, Vec<Target>)> = prepared
         .iter()
         .enumerate()
         .filter(|(_, file)| file.needs_compile())
-        .flat_map(|(index, file)| file.job.targets.iter().map(move |target| (index, target)))
+        .flat_map(|(index, file)| {
+            session
+                .units_of(file.job)
+                .into_iter()
+                .map(move |unit| (index, unit))
+        })
         .collect();
-    units.sort_by_key(|&(index, target)| std::cmp::Reverse(prepared[index].cost(target)));
+    units.sort_by_key(|(index, unit)| std::cmp::Reverse(prepared[*index].cost(unit)));
     let mut outputs: Vec<Vec<(Target, compile::Unit)>> =
         prepared.iter().map(|_| Vec::new()).collect();
-    let compiled = parallel::run_all(&units, |&(index, target)| {
-        session.compile_unit(prepared[index].job, target)
+    let compiled = parallel::run_all(&units, |(index, unit)| {
+        session.compile_unit(prepared[*index].job, unit)
     });
     let mut failures: Vec<(usize, Error)> = Vec::new();
-    for (&(index, target), result) in units.iter().zip(compiled) {
+    for ((index, unit), result) in units.iter().zip(compiled) {
         match result {
-            Ok(unit) => outputs[index].push((target, unit)),
-            Err(error) => failures.push((index, error)),
+            Ok(output) => outputs[*index].push((unit[0], output)),
+            Err(error) => failures.push((*index, error)),
         }
     }
     if let Some(index) = failures.iter().map(|(index, _)| *index).min() {

@@ -8,7 +8,7 @@ use sasskit_core::kernel::LongSize;
 use crate::compile::{Job, module_name};
 use crate::config::{self, Origin, Targets};
 use crate::error::Error;
-use crate::{Build, REQUIRE_TYPED_ENV, cargo_output, env, shared};
+use crate::{Build, cargo_output, env, shared};
 
 impl Build {
     pub(crate) fn jobs(
@@ -157,14 +157,14 @@ pub(crate) fn profile_wants_debug_info() -> bool {
         .is_some_and(|value| !matches!(value.to_str(), Some("false" | "0" | "none" | "")))
 }
 
-/// `SASSKIT_REQUIRE_TYPED_KERNELS`: `1` or `0`, off when unset.
-pub(crate) fn require_typed_from_env() -> Result<bool, Error> {
-    match env::tracked(REQUIRE_TYPED_ENV) {
+/// An on/off variable such as `SASSKIT_REQUIRE_TYPED_KERNELS`: `1` or `0`, off when unset.
+pub(crate) fn switch_from_env(name: &str) -> Result<bool, Error> {
+    match env::tracked(name) {
         None => Ok(false),
         Some(value) if value == "1" => Ok(true),
         Some(value) if value == "0" || value.is_empty() => Ok(false),
         Some(value) => Err(Error::config(format!(
-            "`{REQUIRE_TYPED_ENV}={}` is not `1` or `0`",
+            "`{name}={}` is not `1` or `0`",
             value.to_string_lossy()
         ))),
     }

@@ -99,6 +99,12 @@ pub struct ModuleInfo {
     pub build_key: String,
     /// Whether the fat binary came from the build cache.
     pub cache: CacheStatus,
+    /// The virtual architecture (`compute_90`) that one front end compiled every plain SASS
+    /// image from (the fast mode for development builds, `Build::single_front_end`):
+    /// `__CUDA_ARCH__` had its value in every image. `None` for a normal build, where each
+    /// image had its own front end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_end: Option<String>,
 }
 
 /// Where a fat binary came from.
@@ -199,6 +205,7 @@ mod tests {
                 targets: vec!["sm_90".into(), "sm_100".into()],
                 build_key: "abc".into(),
                 cache: CacheStatus::Miss,
+                front_end: None,
             },
             toolkit: ToolkitInfo {
                 nvcc: "/usr/local/cuda/bin/nvcc".into(),

@@ -149,12 +149,17 @@ fn build_facts(manifest: &Manifest) -> TokenStream {
         let only_in: &[String] = if partial { &kernel.targets } else { &[] };
         quote!(#private::KernelFacts { name: #name, only_in: &[#(#only_in),*] })
     });
+    let front_end = manifest.module.front_end.as_ref().map_or_else(
+        || quote!(::core::option::Option::None),
+        |arch| quote!(::core::option::Option::Some(#arch)),
+    );
     quote! {
         #private::BuildFacts {
             nvcc_version: #nvcc,
             build_key: #key,
             cache: #cache,
             kernels: &[#(#kernels),*],
+            front_end: #front_end,
         }
     }
 }

@@ -19,6 +19,10 @@ pub struct BuildFacts {
     pub cache: &'static str,
     /// Every `extern "C"` kernel of the module.
     pub kernels: &'static [KernelFacts],
+    /// The virtual architecture one front end compiled every plain SASS image from, in the fast
+    /// mode for development builds (`Build::single_front_end`): `compute_90`. `None` for a
+    /// normal build.
+    pub front_end: Option<&'static str>,
 }
 
 /// One kernel of a module.
@@ -39,6 +43,7 @@ impl BuildFacts {
         build_key: UNKNOWN,
         cache: UNKNOWN,
         kernels: &[],
+        front_end: None,
     };
 
     /// The targets whose image defines `kernel`, when not every image does.
@@ -84,6 +89,7 @@ mod tests {
                 only_in: &["sm_100"],
             },
         ],
+        front_end: None,
     };
 
     #[test]

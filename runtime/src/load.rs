@@ -220,6 +220,7 @@ pub(crate) fn load_plan(
         load_time: started.elapsed(),
         setup_time: spent,
         jit_log,
+        front_end: build.front_end,
         kernels_not_in_image: build.absent_from(&chosen.to_string()),
     };
     if image_match == ImageMatch::Jit {

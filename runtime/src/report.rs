@@ -48,6 +48,9 @@ pub struct LoadReport {
     /// For a JIT load, the driver's JIT log (ptxas's `info` lines), empty when the driver
     /// served the module from its JIT cache; `None` for SASS.
     pub jit_log: Option<String>,
+    /// The virtual architecture every image was compiled from when the build used one front end
+    /// for all of them (the fast mode for development builds): `compute_90`.
+    pub front_end: Option<&'static str>,
     /// How many of the module's kernels the chosen image does not define, because the source
     /// guards them with `#if __CUDA_ARCH__`; their wrappers return an error on this device.
     pub kernels_not_in_image: usize,
@@ -57,7 +60,7 @@ impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "sasskit: loaded {} on device {} {:?} (cc {}): {} ({}); embedded [{}]; nvcc {}; \
+            "sasskit: loaded {} on device {} {:?} (cc {}): {} ({}){}; embedded [{}]; nvcc {}; \
              build key {}; cache {};{} {}{}",
             self.module,
             self.device_index,
@@ -65,6 +68,7 @@ impl fmt::Display for LoadReport {
             self.compute_capability,
             self.chosen,
             self.image_match,
+            FrontEnd(self.front_end),
             self.embedded.join(", "),
             self.nvcc_version,
             short_key(&self.build_key),
@@ -95,6 +99,19 @@ impl fmt::Display for NotInImage {
             0 => Ok(()),
             1 => f.write_str(" 1 kernel not in this image;"),
             n => write!(f, " {n} kernels not in this image;"),
+        }
+    }
+}
+
+/// `, single front end compute_90` in the fast mode for development builds: every image has
+/// the lowest target's `__CUDA_ARCH__`.
+struct FrontEnd(Option<&'static str>);
+
+impl fmt::Display for FrontEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(arch) => write!(f, ", single front end {arch} (a development build)"),
+            None => Ok(()),
         }
     }
 }
@@ -152,6 +169,7 @@ mod tests {
             load_time: Duration::from_micros(1200),
             setup_time: Duration::from_micros(80),
             jit_log: None,
+            front_end: None,
             kernels_not_in_image: 0,
         }
     }
@@ -200,6 +218,19 @@ mod tests {
         .to_string();
         assert!(
             line.ends_with("cache off; 2 kernels not in this image; 1.2 ms"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_single_front_end_build_says_so() {
+        let line = LoadReport {
+            front_end: Some("compute_90"),
+            ..report()
+        }
+        .to_string();
+        assert!(
+            line.contains(": sass sm_90 (exact), single front end compute_90 (a development build); embedded ["),
             "{line}"
         );
     }

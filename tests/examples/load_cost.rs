@@ -103,7 +103,8 @@ fn measure(
         name: String::new(),
         compute_capability: {
             let (major, minor) = ctx.compute_capability().expect("compute capability");
-            sasskit::ComputeCapability::new(major as u32, minor as u32)
+            let number = |value: i32| u32::try_from(value).expect("a compute capability");
+            sasskit::ComputeCapability::new(number(major), number(minor))
         },
     };
     let plan = sasskit::check(module, &device, LoadPolicy::SassOnly).expect("a SASS image");

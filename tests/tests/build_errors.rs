@@ -349,3 +349,49 @@ fn a_good_build_carries_exactly_the_requested_images() {
         ["ptx compute_90 (zstd)", "sass sm_100f", "sass sm_90a"]
     );
 }
+
+#[test]
+fn a_single_front_end_builds_every_image_from_the_lowest_target_and_says_so() {
+    let Some(nvcc) = require_or_skip(
+        "a_single_front_end_builds_every_image_from_the_lowest_target_and_says_so",
+        Tool::Nvcc,
+    ) else {
+        return;
+    };
+    let dir = scratch("single_front_end");
+    let output = build_in(&dir, ARCH_GUARDED)
+        .nvcc(&nvcc)
+        .archs("sm_90,sm_100,sm_121")
+        .single_front_end(true)
+        .try_compile()
+        .unwrap();
+    let module = &output.modules()[0];
+    let manifest = module.manifest();
+    assert_eq!(manifest.module.front_end.as_deref(), Some("compute_90"));
+    let bytes = std::fs::read(module.fatbin()).unwrap();
+    let fatbin = sasskit_core::FatBinary::parse(&bytes).unwrap();
+    let images: Vec<String> = fatbin.images().iter().map(ToString::to_string).collect();
+    assert_eq!(images, ["sass sm_90", "sass sm_100", "sass sm_121"]);
+    // Every image saw sm_90's `__CUDA_ARCH__`: the Blackwell-only kernel is in none of them.
+    let names: Vec<(&str, Vec<String>)> = module
+        .kernels()
+        .iter()
+        .map(|kernel| (kernel.name.as_str(), kernel.targets.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [(
+            "everywhere",
+            vec!["sm_90".into(), "sm_100".into(), "sm_121".into()]
+        )]
+    );
+
+    // The default build keeps one front end per target, and says nothing.
+    let normal = build_in(&scratch("single_front_end_off"), ARCH_GUARDED)
+        .nvcc(&nvcc)
+        .archs("sm_90,sm_100,sm_121")
+        .try_compile()
+        .unwrap();
+    assert_eq!(normal.modules()[0].manifest().module.front_end, None);
+    assert_eq!(normal.modules()[0].kernels().len(), 2);
+}

@@ -25,6 +25,7 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
                 targets: vec!["sm_90".into(), "sm_100".into(), "sm_121".into()],
                 build_key: "0123".into(),
                 cache: CacheStatus::Off,
+                front_end: None,
             },
             toolkit: ToolkitInfo {
                 nvcc: "/cuda/bin/nvcc".into(),

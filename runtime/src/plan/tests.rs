@@ -20,6 +20,7 @@ const FACTS: crate::BuildFacts = crate::BuildFacts {
     build_key: "5f0c12ab9d8e",
     cache: "off",
     kernels: &[],
+    front_end: None,
 };
 
 fn module(fatbin: &'static [u8]) -> EmbeddedModule {
