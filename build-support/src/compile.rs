@@ -39,6 +39,8 @@ pub(crate) struct Session {
     pub(crate) long_size: LongSize,
     /// nvcc's own environment variables that are set, `NAME=value`, for the build key.
     pub(crate) nvcc_environment: Vec<String>,
+    /// The folders the build key names paths relative to.
+    pub(crate) roots: key::Roots,
     /// Compile the plain SASS targets of a file with one front end (the lowest target's
     /// virtual architecture): cicc once, ptxas per target (`Build::single_front_end`).
     pub(crate) single_front_end: bool,
@@ -130,6 +132,8 @@ impl Session {
             &self.host_compiler,
             &key_args,
             &job.targets,
+            &self.roots,
+            &job.source,
         );
         let found = self.lookup(job, &build_key, &mut warnings);
         Ok(Prepared {

@@ -382,6 +382,7 @@ impl Build {
         } else {
             toolkit::host_compiler()
         };
+        let roots = key::Roots::new(manifest_dir.as_deref(), nvcc.tool.path(), &out_dir);
         let session = Session {
             shared,
             host_compiler: toolkit::host_compiler_version(ccbin.as_deref()),
@@ -395,6 +396,7 @@ impl Build {
                 .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,
             long_size: plan::long_size(),
             nvcc_environment: toolkit::nvcc_environment(),
+            roots,
             single_front_end: self
                 .single_front_end
                 .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?,

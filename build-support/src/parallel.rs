@@ -2,14 +2,18 @@
 //! than cargo's `-j` allows, whatever else cargo is building at the time.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
+use std::time::Duration;
 
 /// Runs `work` on every job and returns the results in job order.
 ///
-/// Workers take jobs from one shared queue. The first works on the token cargo gave this build
-/// script and keeps taking jobs until the queue is empty; each other worker first acquires a
-/// jobserver token, so the number of jobs running at once follows what cargo can spare, and
-/// never drops while jobs remain.
+/// Workers take jobs from one shared queue. The calling thread works on the token cargo gave
+/// this build script and keeps taking jobs until the queue is empty. Extra tokens are asked of
+/// the jobserver through its helper thread (as the `cc` crate does); each token that arrives
+/// while jobs remain starts one more worker, which returns its token when the queue is empty.
+/// No thread ever blocks on the jobserver, so a build script never waits for a token it no
+/// longer needs (two build scripts under `-j2` that each waited for the other's token would
+/// wait for ever).
 pub(crate) fn run_all<'a, J: Sync, R: Send>(
     jobs: &'a [J],
     work: impl Fn(&'a J) -> R + Sync,
@@ -17,11 +21,11 @@ pub(crate) fn run_all<'a, J: Sync, R: Send>(
     if jobs.len() <= 1 {
         return jobs.iter().map(&work).collect();
     }
-    let client = client();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let workers = jobs.len().min(cores.max(1));
+    let extra = jobs.len().min(cores.max(1)) - 1;
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<R>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let remaining = || next.load(Ordering::Relaxed) < jobs.len();
     let drain = || {
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
@@ -33,20 +37,42 @@ pub(crate) fn run_all<'a, J: Sync, R: Send>(
         }
     };
     std::thread::scope(|scope| {
-        for _ in 1..workers {
-            scope.spawn(|| {
-                if next.load(Ordering::Relaxed) >= jobs.len() {
-                    return;
+        let (tokens, arrived) = mpsc::channel();
+        let helper = client().filter(|_| extra > 0).and_then(|client| {
+            client
+                .clone()
+                .into_helper_thread(move |token| {
+                    // After the queue emptied the receiver is gone and the token is
+                    // dropped here, which returns it.
+                    let _ = tokens.send(token);
+                })
+                .ok()
+        });
+        if let Some(helper) = &helper {
+            for _ in 0..extra {
+                helper.request_token();
+            }
+            let (remaining, drain) = (&remaining, &drain);
+            scope.spawn(move || {
+                let mut started = 0;
+                while started < extra && remaining() {
+                    match arrived.recv_timeout(Duration::from_millis(20)) {
+                        Ok(Ok(token)) => {
+                            started += 1;
+                            scope.spawn(move || {
+                                let _token = token;
+                                drain();
+                            });
+                        }
+                        Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    }
                 }
-                // Without a token this worker only costs parallelism: the first one drains the
-                // queue alone.
-                let Some(_token) = client.and_then(|client| client.acquire().ok()) else {
-                    return;
-                };
-                drain();
             });
         }
         drain();
+        // Dropping the helper stops it: a token it acquires from now on is returned at once.
+        drop(helper);
     });
     results
         .into_iter()
@@ -104,5 +130,23 @@ mod tests {
                 "jobs ran one at a time on {cores} cores"
             );
         }
+    }
+
+    /// With every token held elsewhere, the jobs still all run (on the calling thread) and
+    /// `run_all` returns: no worker waits for a token once the queue is empty (two build
+    /// scripts under `-j2` used to deadlock this way).
+    #[test]
+    fn returns_when_no_token_ever_comes() {
+        let Some(client) = client() else { return };
+        let mut held = Vec::new();
+        while client.available().unwrap_or(0) > 0 {
+            held.push(client.acquire().unwrap());
+        }
+        let jobs: Vec<usize> = (0..4).collect();
+        let started = std::time::Instant::now();
+        let results = run_all(&jobs, |&job| job + 1);
+        assert_eq!(results, [1, 2, 3, 4]);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(held);
     }
 }

@@ -39,6 +39,18 @@ impl fmt::Display for Nvcc {
 }
 
 impl Nvcc {
+    /// An nvcc that was never run, for tests of what derives from its path and version.
+    #[cfg(test)]
+    pub(crate) fn for_tests(path: &str, version: &str) -> Nvcc {
+        Nvcc {
+            tool: Tool::new(path),
+            found_via: "a test".to_owned(),
+            version: version.to_owned(),
+            real: Vec::new(),
+            virtual_: Vec::new(),
+        }
+    }
+
     /// Finds nvcc and queries it.
     pub(crate) fn find(target_triple: Option<&str>) -> Result<Nvcc, Error> {
         let (path, found_via) = locate(target_triple)?;
@@ -299,7 +311,8 @@ pub(crate) fn host_compiler_version(ccbin: Option<&Path>) -> String {
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.lines().next().map(str::to_owned)
     });
-    format!("{}: {}", ccbin.display(), first_line.unwrap_or_default())
+    // The version, not the path: the same compiler installed elsewhere builds the same code.
+    first_line.unwrap_or_else(|| format!("`{}` (no version)", ccbin.display()))
 }
 
 /// The C++ compiler the `cc` crate picks for the host, which nvcc uses for host-side parsing.

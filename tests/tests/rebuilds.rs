@@ -240,3 +240,106 @@ fn an_invalid_environment_setting_names_the_variable() {
         "{stderr}"
     );
 }
+
+/// Two clones of one crate at different paths, with their own target folders, share one cache:
+/// the second builds every module from it without nvcc compiling anything, and a header change
+/// misses for exactly the files that include it, in both. With line information (cargo's dev
+/// profile default), whose line tables name the source folder, they never share.
+#[test]
+fn checkouts_at_different_paths_share_the_cache() {
+    let Some(nvcc) = require_or_skip("rebuilds: checkouts share the cache", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("checkouts");
+    let cache = root.join("cache");
+    let cache = cache.to_str().unwrap();
+    let first = two_kernel_crate(
+        &root.join("alice"),
+        "checkout",
+        &nvcc,
+        &shared_target(),
+        "archs = [\"sm_90\", \"sm_100\"]",
+    );
+    let second = two_kernel_crate(
+        &root.join("ci").join("runner-7"),
+        "checkout",
+        &nvcc,
+        &workspace_root()
+            .join("target")
+            .join("throwaway-rebuilds-second"),
+        "archs = [\"sm_90\", \"sm_100\"]",
+    );
+    let no_line_info = [
+        ("SASSKIT_CACHE_DIR", cache),
+        ("CARGO_PROFILE_DEV_DEBUG", "false"),
+    ];
+    let build = first.build_ok(&no_line_info);
+    for module in ["a", "b"] {
+        assert_eq!(
+            first
+                .module(&build, module)
+                .manifest
+                .module
+                .cache
+                .to_string(),
+            "miss"
+        );
+    }
+    let build = second.build_ok(&no_line_info);
+    for module in ["a", "b"] {
+        let from_cache = second.module(&build, module);
+        assert_eq!(from_cache.manifest.module.cache.to_string(), "hit", "{module}");
+        assert_eq!(from_cache.images, ["sass sm_90", "sass sm_100"]);
+    }
+    assert_eq!(
+        second.fatbin_compiles(),
+        Vec::<String>::new(),
+        "no nvcc --fatbin at all"
+    );
+
+    // One header byte: a miss for `a` (its includer) in the first checkout, then a hit for it
+    // in the second; `b` stays a hit everywhere.
+    for krate in [&first, &second] {
+        std::fs::write(
+            krate.dir().join("kernels/common.cuh"),
+            HEADER.replace("2.0f", "4.0f"),
+        )
+        .unwrap();
+    }
+    let before = first.fatbin_compiles().len();
+    let build = first.build_ok(&no_line_info);
+    let compiles = first.fatbin_compiles();
+    assert!(
+        compiles[before..]
+            .iter()
+            .all(|call| call.contains("kernels/a.cu")),
+        "only a.cu recompiles: {:?}",
+        &compiles[before..]
+    );
+    assert_eq!(
+        first.module(&build, "a").manifest.module.cache.to_string(),
+        "miss"
+    );
+    let build = second.build_ok(&no_line_info);
+    assert_eq!(
+        second.module(&build, "a").manifest.module.cache.to_string(),
+        "hit"
+    );
+    assert_eq!(second.fatbin_compiles(), Vec::<String>::new());
+
+    // With `-lineinfo` the output names the source folder: no sharing across checkouts.
+    let with_line_info = [("SASSKIT_CACHE_DIR", cache)];
+    first.build_ok(&with_line_info);
+    let build = second.build_ok(&with_line_info);
+    for module in ["a", "b"] {
+        assert_eq!(
+            second
+                .module(&build, module)
+                .manifest
+                .module
+                .cache
+                .to_string(),
+            "miss"
+        );
+    }
+}
