@@ -1,8 +1,10 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
 //!
 //! The invariants themselves live in `cargo test` (STYLE rule 23); this task only supplies what
-//! cargo cannot: the pinned CUDA compiler, `SASSKIT_REQUIRE_TOOLCHAIN=1` so that tests needing
-//! nvcc fail instead of skipping, and the check of the release binary's embedded kernels.
+//! cargo cannot: the pinned CUDA compiler, candle-kernels' sources for the candle corpus test,
+//! `SASSKIT_REQUIRE_TOOLCHAIN=1` so that tests needing either fail instead of skipping, the lint
+//! of `tests/candle` (a crate outside the workspace), and the check of the release binary's
+//! embedded kernels.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use sasskit_core::TargetList;
 
+use crate::candle;
 use crate::cmd::Cmd;
 use crate::toolchain;
 use crate::{project_root, release_binary, verify};
@@ -21,6 +24,7 @@ pub(crate) const EXAMPLE: &str = "sasskit-example";
 pub(crate) fn run() -> Result<()> {
     let mut steps = Steps::default();
     let toolchain = steps.run("setup", toolchain::ensure)?;
+    let candle_sources = steps.run("candle sources", candle::sources)?;
     let root = project_root();
     // Every cargo child gets the toolchain: build scripts under clippy and test need nvcc as
     // much as the release build does.
@@ -49,7 +53,17 @@ pub(crate) fn run() -> Result<()> {
     steps.run("test", || {
         cargo(&["test", "--workspace"])
             .env("SASSKIT_REQUIRE_TOOLCHAIN", "1")
+            .env(candle::SOURCES_ENV, &candle_sources)
             .run()
+    })?;
+    // After `test`, whose candle corpus test filled the crate's build cache: its build script
+    // runs again under clippy (another profile) but finds every fat binary there.
+    steps.run("candle crate lint", || {
+        let candle = |args: &[&str]| candle::cargo_in_crate(&toolchain, &candle_sources, args);
+        candle(&["fmt", "--check"])
+            .run()
+            .context("run `cargo fmt` in tests/candle to fix it")?;
+        candle(&["clippy", "--all-targets", "--", "-D", "warnings"]).run()
     })?;
     steps.run("build example", || {
         cargo(&["build", "--release", "-p", EXAMPLE]).run()

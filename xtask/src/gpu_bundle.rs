@@ -1,7 +1,8 @@
-//! `cargo xtask gpu-bundle`: the GPU tests, the load-cost measurement, the example and the
-//! program of a crate with candle's cudarc features, built in release into `target/gpu-bundle/`
-//! with a `run.sh` that runs them all on a GPU machine that has no Rust toolchain, and prints a
-//! summary.
+//! `cargo xtask gpu-bundle`: the GPU tests, the load-cost measurement, the example, the candle
+//! checks (`tests/candle`: candle's kernels through the generated wrappers against the CPU) and
+//! the program of a crate with candle's cudarc features, built in release into
+//! `target/gpu-bundle/` with a `run.sh` that runs them all on a GPU machine that has no Rust
+//! toolchain, and prints a summary.
 //!
 //! The candle-features program links the CUDA libraries (cudarc's `dynamic-linking`): it is
 //! linked here against stub libraries with the real `SONAME`s (`sasskit_tests::stub_libs`) and
@@ -13,11 +14,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::candle;
 use crate::ci::EXAMPLE;
 use crate::cmd::Cmd;
 use crate::{project_root, release_binary, toolchain};
 
 const TESTS: &str = "sasskit-tests";
+
+/// The package in `tests/candle` and the name of its binary in the bundle, where it is stored
+/// gzip-compressed: candle's 11 fat binaries with SASS for three GPUs take 32 MB raw and 5 MB
+/// compressed, and the bundle must stay under [`MAX_BUNDLE_BYTES`].
+const CANDLE: &str = "sasskit-candle";
+const CANDLE_CHECKS: &str = "candle_checks";
 
 /// The bundle folder must fit the GPU machine's 64 MiB transfer limit.
 const MAX_BUNDLE_BYTES: u64 = 48 << 20;
@@ -36,6 +44,8 @@ step "example (every kernel against the CPU)" ./sasskit-example
 step "GPU tests" ./gpu --ignored --test-threads=1 --nocapture
 step "load cost: checked load vs raw cuModuleLoadData" ./load_cost
 step "start-up and launch costs" env CUDA_CACHE_DISABLE=1 ./gpu_bench
+step "candle kernels through the wrappers against the CPU" \
+    sh -c 'gzip -dc candle_checks.gz > candle_checks && chmod +x candle_checks && ./candle_checks'
 step "saxpy in a crate with candle's cudarc features (dynamic-linking)" \
     env LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ./candle_features
 echo; echo "==> summary"
@@ -73,6 +83,24 @@ pub(crate) fn run() -> Result<()> {
     .read()?;
     let gpu_tests = test_executable(&messages, "gpu")
         .context("cargo did not report the `gpu` test executable")?;
+    // The same command as the candle corpus test's, so that one of them reuses the other's build.
+    let candle_sources = candle::sources()?;
+    eprintln!(
+        "gpu-bundle: building tests/candle in release (11 candle files for 3 GPUs: minutes, \
+         unless the candle corpus test built it already)"
+    );
+    let messages = candle::cargo_in_crate(
+        &toolchain,
+        &candle_sources,
+        &[
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+        ],
+    )
+    .read()?;
+    let candle_checks = bin_executable(&messages, CANDLE)
+        .context("cargo did not report the executable of tests/candle")?;
     let candle_features = root
         .join("target")
         .join("cudarc-features")
@@ -99,10 +127,17 @@ pub(crate) fn run() -> Result<()> {
         (gpu_tests, "gpu"),
         (examples.join("load_cost"), "load_cost"),
         (examples.join("gpu_bench"), "gpu_bench"),
+        (candle_checks, CANDLE_CHECKS),
         (candle_features, "candle_features"),
     ] {
         copy_executable(&from, &bundle.join(name))?;
     }
+    // Leaves candle_checks.gz in its place; run.sh decompresses it.
+    Cmd::new("gzip")
+        .arg("--force")
+        .arg(bundle.join(CANDLE_CHECKS))
+        .run()
+        .context("compressing the candle checks (gzip is needed on PATH)")?;
     let run_sh = bundle.join("run.sh");
     fs::write(&run_sh, RUN_SH).with_context(|| format!("writing {}", run_sh.display()))?;
     make_executable(&run_sh)?;
@@ -120,10 +155,25 @@ pub(crate) fn run() -> Result<()> {
 
 /// The `executable` of the compiler-artifact message for the test target `name`.
 fn test_executable(messages: &str, name: &str) -> Option<PathBuf> {
-    let target = format!("\"kind\":[\"test\"],\"crate_types\":[\"bin\"],\"name\":\"{name}\"");
+    executable(
+        messages,
+        &format!("\"kind\":[\"test\"],\"crate_types\":[\"bin\"],\"name\":\"{name}\""),
+    )
+}
+
+/// The `executable` of the compiler-artifact message for the binary target `name`.
+fn bin_executable(messages: &str, name: &str) -> Option<PathBuf> {
+    executable(
+        messages,
+        &format!("\"kind\":[\"bin\"],\"crate_types\":[\"bin\"],\"name\":\"{name}\""),
+    )
+}
+
+/// The `executable` of the first compiler-artifact message that contains `target`.
+fn executable(messages: &str, target: &str) -> Option<PathBuf> {
     messages
         .lines()
-        .filter(|line| line.contains(&target))
+        .filter(|line| line.contains(target))
         .find_map(|line| {
             let rest = &line[line.find("\"executable\":\"")? + 14..];
             Some(PathBuf::from(&rest[..rest.find('"')?]))

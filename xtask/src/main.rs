@@ -1,6 +1,7 @@
 //! `cargo xtask`: the development tasks cargo cannot do by itself (see `cargo xtask help`).
 
 mod bench_build;
+mod candle;
 mod ci;
 mod cmd;
 mod demo;
@@ -31,17 +32,20 @@ tasks:
                         check that every fat binary embedded in <file> has SASS for every
                         target (default sm_90,sm_100,sm_121; sm_XY is served by sm_XY, sm_XYa
                         or sm_XYf SASS, compute_XY by PTX)
-  ci                    setup, fmt, clippy, doc, test (with SASSKIT_REQUIRE_TOOLCHAIN=1),
-                        release build of example-app, verify it
+  candle-sources        fetch candle-kernels 0.11.1 from crates.io (never built) and print its
+                        source folder, for SASSKIT_CANDLE_KERNELS (tests/candle, the corpus test)
+  ci                    setup, fmt, clippy, doc, test (with SASSKIT_REQUIRE_TOOLCHAIN=1 and the
+                        candle sources), fmt and clippy of tests/candle, release build of
+                        example-app, verify it
   demo                  setup, build example-app in release, verify it and run it
   bench-build           build throughput against hand-written nvcc, no-op and one-file
                         rebuilds, and bytes per architecture with and without compression
   sccache               build the example twice from clean target dirs with nvcc behind a
                         local sccache, show the second came from the cache, and that other
                         archs miss
-  gpu-bundle            build the GPU tests, the load-cost measurement, the example and a
-                        crate with candle's cudarc features in release into target/gpu-bundle
-                        with a run.sh for a GPU machine
+  gpu-bundle            build the GPU tests, the load-cost measurement, the example, the
+                        candle checks and a crate with candle's cudarc features in release into
+                        target/gpu-bundle with a run.sh for a GPU machine
   help                  print this text
 ";
 
@@ -67,6 +71,7 @@ fn run(args: &[String]) -> Result<()> {
             let (path, required) = parse_verify(rest)?;
             verify::run(&path, &required)
         }
+        "candle-sources" => no_args(task, rest).and_then(|()| candle::print_sources()),
         "ci" => no_args(task, rest).and_then(|()| ci::run()),
         "demo" => no_args(task, rest).and_then(|()| demo::run()),
         "bench-build" => no_args(task, rest).and_then(|()| bench_build::run()),
