@@ -6,7 +6,8 @@
 //! first decides which image the driver would run there:
 //!
 //! * **SASS for the device** (native code): the driver is handed a container holding only the
-//!   module's SASS images, so it cannot JIT-compile anything, not even from its per-user cache;
+//!   SASS image it would run, so it cannot JIT-compile anything, not even from its per-user
+//!   cache;
 //! * **only PTX** fits: the load is refused with [`LoadError::JitRefused`], unless the caller
 //!   passed [`LoadPolicy::AllowJit`] or the environment sets [`ALLOW_JIT_ENV`]`=1`;
 //! * **nothing** fits: [`LoadError::NoCompatibleImage`], without asking the driver, naming the

@@ -30,7 +30,7 @@ pub struct LoadedModule {
 /// `policy` (or the [`ALLOW_JIT_ENV`](crate::ALLOW_JIT_ENV) override) allows it.
 ///
 /// The decision is [`check`]'s: SASS for the device is loaded from a container holding only
-/// SASS, so no JIT can happen; a module with only PTX for the device is refused
+/// the chosen SASS image, so no JIT can happen; a module with only PTX for the device is refused
 /// ([`LoadError::JitRefused`]); a module with nothing for it fails with
 /// [`LoadError::NoCompatibleImage`] before the driver is asked. A JIT that the policy allows
 /// and that fails because a newer toolkit built the PTX is [`LoadError::PtxTooNew`].

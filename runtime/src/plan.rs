@@ -35,8 +35,9 @@ pub struct Plan {
 ///   nothing else is parsed (the build facts are constants).
 /// * The image the driver would run is chosen by NVIDIA's compatibility rules: compatible SASS
 ///   always wins over PTX.
-/// * SASS chosen: the plan's [image](Plan::image) is a new container holding only the SASS
-///   entries, so the driver cannot JIT-compile anything.
+/// * SASS chosen: the plan's [image](Plan::image) is a new container holding only that SASS
+///   entry, so the driver cannot JIT-compile anything (and reads a third of the bytes of a
+///   three-target module).
 /// * Only PTX fits: [`LoadError::JitRefused`] under [`LoadPolicy::SassOnly`]; under
 ///   [`LoadPolicy::AllowJit`] the image is the whole container and the match is
 ///   [`ImageMatch::Jit`].
@@ -95,7 +96,7 @@ pub fn check(
             });
         }
         // A JIT hands the driver the whole container. (A SASS choice always comes with its
-        // SASS-only container, `selection::compute`, so this arm is only the JIT.)
+        // container, `selection::compute`, so this arm is only the JIT.)
         (ImageMatch::Jit, LoadPolicy::AllowJit, _)
         | (ImageMatch::Exact | ImageMatch::Compatible, _, None) => Arc::from(module.fatbin),
     };
@@ -142,7 +143,7 @@ impl Plan {
         &self.embedded
     }
 
-    /// The fat binary container the driver will be handed: only the SASS entries, or the
+    /// The fat binary container the driver will be handed: only the chosen SASS entry, or the
     /// whole embedded container for a JIT.
     pub fn image(&self) -> &[u8] {
         &self.image

@@ -1,6 +1,6 @@
 //! The image selection for one embedded module and one compute capability, made once per
-//! process: the fat binary is parsed, the image chosen and the SASS-only container built the
-//! first time a module is checked for a capability, and every later load (again, or on another
+//! process: the fat binary is parsed, the image chosen and the container of that one SASS image
+//! built the first time a module is checked for a capability, and every later load (again, or on another
 //! device of the same capability) reuses them.
 
 use std::collections::HashMap;
@@ -19,7 +19,9 @@ pub(crate) struct Selection {
     pub(crate) embedded: Arc<[String]>,
     /// The image the driver would run, its version and how it fits; `None` when none fits.
     pub(crate) choice: Option<(Target, (u16, u16), ImageMatch)>,
-    /// The container with only the SASS entries, when the choice is SASS.
+    /// The container with only the chosen SASS entry, when the choice is SASS: no PTX the
+    /// driver could JIT, and a third of the bytes to copy and for the driver to read when the
+    /// module has three targets (measured: `tests/examples/load_cost.rs`, BENCHMARKS.md).
     pub(crate) sass_only: Option<Arc<[u8]>>,
 }
 
@@ -52,14 +54,18 @@ pub(crate) fn select(
 fn compute(bytes: &[u8], cc: ComputeCapability) -> Result<Selection, FatbinError> {
     let fatbin = FatBinary::parse(bytes)?;
     let images = fatbin.images();
-    let choice = select_image(images, cc).and_then(|choice| {
+    let selected = select_image(images, cc);
+    let choice = selected.and_then(|choice| {
         let image = &images[choice.index];
         Some((image.target()?, image.version, choice.image_match))
     });
-    let sass_only = match choice {
-        Some((_, _, ImageMatch::Exact | ImageMatch::Compatible)) => Some(Arc::from(
-            fatbin.filter(|image| image.kind == ImageKind::Sass),
-        )),
+    let sass_only = match (selected, choice) {
+        (Some(selected), Some((_, _, ImageMatch::Exact | ImageMatch::Compatible))) => {
+            let chosen_offset = images[selected.index].offset;
+            Some(Arc::from(fatbin.filter(|image| {
+                image.kind == ImageKind::Sass && image.offset == chosen_offset
+            })))
+        }
         _ => None,
     };
     Ok(Selection {

@@ -208,7 +208,8 @@ fn arch_specific_sass_runs_only_on_its_own_capability() {
     let fatbin = synthetic(&[(SASS, 90, A), (SASS, 90, 0), (PTX, 90, 0)]);
     let plan = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap();
     assert_eq!(plan.chosen_label(), "sass sm_90a");
-    assert_eq!(handed(&plan), ["sass sm_90a", "sass sm_90"]);
+    // The driver is handed the chosen image only.
+    assert_eq!(handed(&plan), ["sass sm_90a"]);
 
     let only_a = synthetic(&[(SASS, 100, A)]);
     let error = decide(only_a, (10, 3), LoadPolicy::AllowJit).unwrap_err();
@@ -248,10 +249,12 @@ fn lto_ir_and_empty_containers_have_nothing_to_run() {
 }
 
 #[test]
-fn sass_filter_drops_ptx_and_lto_ir() {
+fn the_driver_gets_the_chosen_sass_image_alone() {
     let fatbin = synthetic(&[(PTX, 90, 0), (SASS, 90, 0), (LTO, 90, 0), (SASS, 100, 0)]);
     let plan = decide(fatbin, (9, 0), LoadPolicy::AllowJit).unwrap();
-    assert_eq!(handed(&plan), ["sass sm_90", "sass sm_100"]);
+    assert_eq!(handed(&plan), ["sass sm_90"]);
+    let plan = decide(fatbin, (10, 0), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(handed(&plan), ["sass sm_100"]);
 }
 
 #[test]
@@ -292,7 +295,7 @@ proptest! {
 }
 
 /// The selection is made once per module and capability: a second check of the same module
-/// for the same capability reuses the image list and the SASS-only container.
+/// for the same capability reuses the image list and the container it hands the driver.
 #[test]
 fn the_selection_is_computed_once_per_module_and_capability() {
     let first = decide(SM90_COMPUTE90, (9, 0), LoadPolicy::SassOnly).unwrap();
