@@ -288,7 +288,11 @@ fn checkouts_at_different_paths_share_the_cache() {
     let build = second.build_ok(&no_line_info);
     for module in ["a", "b"] {
         let from_cache = second.module(&build, module);
-        assert_eq!(from_cache.manifest.module.cache.to_string(), "hit", "{module}");
+        assert_eq!(
+            from_cache.manifest.module.cache.to_string(),
+            "hit",
+            "{module}"
+        );
         assert_eq!(from_cache.images, ["sass sm_90", "sass sm_100"]);
     }
     assert_eq!(
