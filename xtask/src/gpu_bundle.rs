@@ -46,6 +46,21 @@ step "load cost: checked load vs raw cuModuleLoadData" ./load_cost
 step "start-up and launch costs" env CUDA_CACHE_DISABLE=1 ./gpu_bench
 step "candle kernels through the wrappers against the CPU" \
     sh -c 'gzip -dc candle_checks.gz > candle_checks && chmod +x candle_checks && ./candle_checks'
+# Five fresh processes per way, interleaved: a first load is one sample, and noisy.
+for round in 1 2 3 4 5; do
+    for way in generated sasskit raw-copy raw; do
+        step "candle start-up, first load in a process ($round): $way" \
+            ./candle_checks startup first "$way"
+    done
+done
+if [ -f candle_ptx.tar.gz ]; then
+    mkdir -p candle_ptx && tar -xzf candle_ptx.tar.gz -C candle_ptx
+    step "candle start-up: medians, and the PTX JIT (cold)" \
+        env CUDA_CACHE_DISABLE=1 ./candle_checks startup median candle_ptx
+else
+    step "candle start-up: medians (no PTX in the bundle: run the candle corpus test first)" \
+        ./candle_checks startup median
+fi
 step "saxpy in a crate with candle's cudarc features (dynamic-linking)" \
     env LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ./candle_features
 echo; echo "==> summary"
@@ -138,6 +153,7 @@ pub(crate) fn run() -> Result<()> {
         .arg(bundle.join(CANDLE_CHECKS))
         .run()
         .context("compressing the candle checks (gzip is needed on PATH)")?;
+    bundle_candle_ptx(&root, &bundle)?;
     let run_sh = bundle.join("run.sh");
     fs::write(&run_sh, RUN_SH).with_context(|| format!("writing {}", run_sh.display()))?;
     make_executable(&run_sh)?;
@@ -151,6 +167,53 @@ pub(crate) fn run() -> Result<()> {
         size / 1024
     );
     Ok(())
+}
+
+/// candle's PTX, as the candle corpus test left it in `target/candle/ptx` (the newest file of
+/// each module), as `candle_ptx.tar.gz`, for the start-up benchmark's JIT baseline; nothing when
+/// the test has not run.
+fn bundle_candle_ptx(root: &Path, bundle: &Path) -> Result<()> {
+    let folder = root.join("target").join("candle").join("ptx");
+    let Ok(entries) = fs::read_dir(&folder) else {
+        eprintln!(
+            "gpu-bundle: no {}: the start-up benchmark runs without its JIT baseline",
+            folder.display()
+        );
+        return Ok(());
+    };
+    let mut newest: std::collections::BTreeMap<String, (std::time::SystemTime, PathBuf)> =
+        std::collections::BTreeMap::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+            continue;
+        };
+        let Some((module, _key)) = name
+            .strip_suffix(".ptx")
+            .and_then(|stem| stem.rsplit_once('-'))
+        else {
+            continue;
+        };
+        let modified = entry.metadata()?.modified()?;
+        if newest.get(module).is_none_or(|(seen, _)| modified > *seen) {
+            newest.insert(module.to_owned(), (modified, path));
+        }
+    }
+    let staging = bundle.join("candle_ptx");
+    fs::create_dir_all(&staging)?;
+    for (module, (_, path)) in &newest {
+        fs::copy(path, staging.join(format!("{module}.ptx")))
+            .with_context(|| format!("copying {}", path.display()))?;
+    }
+    Cmd::new("tar")
+        .arg("-czf")
+        .arg(bundle.join("candle_ptx.tar.gz"))
+        .arg("-C")
+        .arg(&staging)
+        .arg(".")
+        .run()
+        .context("packing candle's PTX (tar and gzip are needed on PATH)")?;
+    fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))
 }
 
 /// The `executable` of the compiler-artifact message for the test target `name`.

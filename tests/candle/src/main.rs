@@ -9,6 +9,7 @@
 mod checks;
 mod layout;
 mod outcome;
+mod startup;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -59,6 +60,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(("startup", rest)) = args
+        .split_first()
+        .map(|(first, rest)| (first.as_str(), rest))
+    {
+        return match startup::run(&ctx, rest) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                println!("FAILED  {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let modules = match load_all(&ctx) {
         Ok(modules) => modules,
         Err(LoadError::NoDriver) => {
