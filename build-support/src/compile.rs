@@ -167,16 +167,12 @@ impl Session {
         let (bytes, cache) = match (found, compiled) {
             (Some(found), _) => found,
             (None, Some(units)) => {
-                let bytes = merge_units(job, units, &mut warnings)?;
-                verify::verify(&bytes, &job.targets, &what)?;
-                let status = match &self.cache {
-                    Some(cache) => {
-                        cache.store(&build_key, &bytes)?;
-                        CacheStatus::Miss
-                    }
-                    None => CacheStatus::Off,
+                let status = if self.cache.is_some() {
+                    CacheStatus::Miss
+                } else {
+                    CacheStatus::Off
                 };
-                (bytes, status)
+                (merge_units(job, units, &mut warnings)?, status)
             }
             (None, None) => {
                 return Err(Error::new(ErrorKind::Verify(format!(
@@ -187,6 +183,10 @@ impl Session {
         let fatbin_path = self.out_dir.join(out_dir::fatbin_file(&job.module));
         let manifest_path = self.out_dir.join(out_dir::manifest_file(&job.module));
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
+        // Only verified bytes enter the shared cache.
+        if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
+            store.store(&build_key, &bytes)?;
+        }
         crosscheck::check(&fatbin, &kernels, &self.shared, self.long_size, &what)?;
         let types = used_shared_types(&kernels, &self.shared);
         let manifest = Manifest {

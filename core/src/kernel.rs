@@ -263,31 +263,23 @@ impl Vector {
 
     /// The C name: `float4`, `__half2`.
     pub fn c_name(self) -> String {
-        match self.element {
-            Scalar::F16 => "__half2".to_owned(),
-            Scalar::Bf16 => "__nv_bfloat162".to_owned(),
-            element => {
-                let prefix = VECTOR_ELEMENTS
-                    .iter()
-                    .find(|(_, _, e)| *e == element)
-                    .map_or("?", |(c, _, _)| c);
-                format!("{prefix}{}", self.lanes)
-            }
-        }
+        format!("{}{}", self.prefixes().0, self.lanes)
     }
 
     /// The Rust twin's name in `sasskit::vector`: `Float4`, `Half2`, `Bf162`.
     pub fn rust_name(self) -> String {
+        format!("{}{}", self.prefixes().1, self.lanes)
+    }
+
+    /// The C and Rust names without the lane count: `("float", "Float")`, `("__half", "Half")`.
+    fn prefixes(self) -> (&'static str, &'static str) {
         match self.element {
-            Scalar::F16 => "Half2".to_owned(),
-            Scalar::Bf16 => "Bf162".to_owned(),
-            element => {
-                let prefix = VECTOR_ELEMENTS
-                    .iter()
-                    .find(|(_, _, e)| *e == element)
-                    .map_or("?", |(_, rust, _)| rust);
-                format!("{prefix}{}", self.lanes)
-            }
+            Scalar::F16 => ("__half", "Half"),
+            Scalar::Bf16 => ("__nv_bfloat16", "Bf16"),
+            element => VECTOR_ELEMENTS
+                .iter()
+                .find(|(_, _, e)| *e == element)
+                .map_or(("?", "?"), |(c, rust, _)| (c, rust)),
         }
     }
 
