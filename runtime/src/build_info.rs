@@ -2,6 +2,8 @@
 //! time: the load path reads them and parses nothing (the TOML manifest stays embedded for
 //! tools, and the runtime never reads it).
 
+use sasskit_core::Target;
+
 /// Shown for facts a hand-made [`EmbeddedModule`](crate::EmbeddedModule) does not give.
 pub(crate) const UNKNOWN: &str = "unknown";
 
@@ -23,6 +25,13 @@ pub struct BuildFacts {
     /// mode for development builds (`Build::single_front_end`): `compute_90`. `None` for a
     /// normal build.
     pub front_end: Option<&'static str>,
+}
+
+/// Whether `targets` (as nvcc spells them) name `target`, compared without formatting it.
+pub(crate) fn names(targets: &[&str], target: Target) -> bool {
+    targets
+        .iter()
+        .any(|name| name.parse::<Target>().is_ok_and(|named| named == target))
 }
 
 /// One kernel of a module.
@@ -55,10 +64,10 @@ impl BuildFacts {
     }
 
     /// How many kernels the image built for `target` does not define.
-    pub(crate) fn absent_from(&self, target: &str) -> usize {
+    pub(crate) fn absent_from(&self, target: Target) -> usize {
         self.kernels
             .iter()
-            .filter(|facts| !facts.only_in.is_empty() && !facts.only_in.contains(&target))
+            .filter(|facts| !facts.only_in.is_empty() && !names(facts.only_in, target))
             .count()
     }
 
@@ -74,6 +83,11 @@ impl BuildFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sasskit_core::Arch;
+
+    fn sm(number: u32) -> Target {
+        Target::Sass(Arch::plain(number))
+    }
 
     const FACTS: BuildFacts = BuildFacts {
         nvcc_version: "13.0.88",
@@ -97,14 +111,14 @@ mod tests {
         assert_eq!(FACTS.kernel_names(), ["scale", "tcgen05_only"]);
         assert_eq!(FACTS.targets_of("scale"), None);
         assert_eq!(FACTS.targets_of("tcgen05_only"), Some(&["sm_100"][..]));
-        assert_eq!(FACTS.absent_from("sm_90"), 1);
-        assert_eq!(FACTS.absent_from("sm_100"), 0);
+        assert_eq!(FACTS.absent_from(sm(90)), 1);
+        assert_eq!(FACTS.absent_from(sm(100)), 0);
     }
 
     #[test]
     fn unknown_facts_hold_every_kernel_everywhere() {
         assert_eq!(BuildFacts::UNKNOWN.nvcc_version, UNKNOWN);
         assert_eq!(BuildFacts::UNKNOWN.targets_of("anything"), None);
-        assert_eq!(BuildFacts::UNKNOWN.absent_from("sm_90"), 0);
+        assert_eq!(BuildFacts::UNKNOWN.absent_from(sm(90)), 0);
     }
 }

@@ -13,8 +13,9 @@ use crate::error::LoadError;
 pub struct DeviceInfo {
     /// The device ordinal, as passed to `CudaContext::new`.
     pub index: usize,
-    /// The name the driver reports, `NVIDIA H100 80GB HBM3`.
-    pub name: String,
+    /// The name the driver reports, `NVIDIA H100 80GB HBM3` (shared, not copied, by every
+    /// load on the device).
+    pub name: Arc<str>,
     /// The compute capability.
     pub compute_capability: ComputeCapability,
 }
@@ -63,7 +64,7 @@ impl DeviceInfo {
         );
         Ok(DeviceInfo {
             index,
-            name,
+            name: name.into(),
             compute_capability,
         })
     }

@@ -85,7 +85,7 @@ pub fn launched(
     result: Result<(), DriverError>,
 ) -> Result<(), LaunchError> {
     result.map_err(|error| LaunchError::Driver {
-        module: loaded.report().module.clone(),
+        module: loaded.report().module.to_owned(),
         kernel: kernel.to_owned(),
         error,
     })

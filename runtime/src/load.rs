@@ -7,7 +7,7 @@ use cudarc::driver::sys::CUresult;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, DriverError};
 use cudarc::nvrtc::Ptx;
 
-use crate::build_info::BuildFacts;
+use crate::build_info::{self, BuildFacts};
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
@@ -87,10 +87,9 @@ impl LoadedModule {
     /// kernel that the source guards with `#if __CUDA_ARCH__` may be in some images only.
     /// Without build facts (a hand-made module) every kernel counts as present.
     pub fn has_kernel(&self, name: &str) -> bool {
-        self.build.targets_of(name).is_none_or(|targets| {
-            let chosen = self.chosen.to_string();
-            targets.contains(&chosen.as_str())
-        })
+        self.build
+            .targets_of(name)
+            .is_none_or(|targets| build_info::names(targets, self.chosen))
     }
 
     /// The kernel called `name`: its `extern "C"` name, as in the `.cu` source.
@@ -99,19 +98,15 @@ impl LoadedModule {
     /// [`LoadError::KernelNotInImage`], decided without asking the driver.
     pub fn function(&self, name: &str) -> Result<CudaFunction, LoadError> {
         let no_such_kernel = || LoadError::NoSuchKernel {
-            module: self.report.module.clone(),
+            module: self.report.module.to_owned(),
             kernel: name.to_owned(),
             known: self.build.kernel_names(),
         };
         if !self.has_kernel(name) {
             return Err(LoadError::KernelNotInImage {
-                module: self.report.module.clone(),
+                module: self.report.module.to_owned(),
                 kernel: name.to_owned(),
-                device: Box::new(DeviceInfo {
-                    index: self.report.device_index,
-                    name: self.report.device_name.clone(),
-                    compute_capability: self.report.compute_capability,
-                }),
+                device: Box::new(self.report.device.clone()),
                 loaded: self.chosen,
                 targets: self
                     .build
@@ -126,18 +121,12 @@ impl LoadedModule {
         if name.contains('\0') {
             return Err(no_such_kernel());
         }
-        let device = || {
-            format!(
-                "device {} {:?} (cc {})",
-                self.report.device_index, self.report.device_name, self.report.compute_capability
-            )
-        };
         self.ctx
             .bind_to_thread()
             .map_err(|error| LoadError::Driver {
                 context: format!(
                     "making the context of {} current (cuCtxSetCurrent)",
-                    device()
+                    self.report.device
                 ),
                 error,
             })?;
@@ -148,8 +137,7 @@ impl LoadedModule {
                 _ => LoadError::Driver {
                     context: format!(
                         "looking up kernel `{name}` of module `{}` on {} (cuModuleGetFunction)",
-                        self.report.module,
-                        device()
+                        self.report.module, self.report.device
                     ),
                     error,
                 },
@@ -196,7 +184,6 @@ pub(crate) fn load_plan(
     let loaded = ctx
         .load_module(Ptx::from_binary(image))
         .map_err(|error| load_error(&plan, error, None))?;
-    let chosen_label = plan.chosen_label();
     let Plan {
         module,
         device,
@@ -207,21 +194,15 @@ pub(crate) fn load_plan(
         ..
     } = plan;
     let report = LoadReport {
-        device_index: device.index,
-        device_name: device.name,
-        compute_capability: device.compute_capability,
-        chosen: chosen_label,
+        module,
+        device,
+        chosen,
         image_match,
         embedded,
-        nvcc_version: build.nvcc_version.to_owned(),
-        build_key: build.build_key.to_owned(),
-        cache: build.cache.to_owned(),
-        module: module.to_owned(),
+        build,
         load_time: started.elapsed(),
         setup_time: spent,
         jit_log,
-        front_end: build.front_end,
-        kernels_not_in_image: build.absent_from(&chosen.to_string()),
     };
     if image_match == ImageMatch::Jit {
         log::warn!("{report}");

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use sasskit_core::{ImageKind, ImageMatch, Target};
+use sasskit_core::{ImageMatch, Target};
 
 use crate::build_info::BuildFacts;
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
 use crate::policy::LoadPolicy;
+use crate::report::Chosen;
 use crate::selection;
 
 /// What [`load`](crate::load) hands the driver for one device, decided by [`check`].
@@ -160,13 +161,8 @@ impl Plan {
     }
 
     /// The chosen image described for reports: `sass sm_90`, `ptx compute_90`.
-    pub(crate) fn chosen_label(&self) -> String {
-        let kind = if self.chosen.is_ptx() {
-            ImageKind::Ptx
-        } else {
-            ImageKind::Sass
-        };
-        format!("{kind} {}", self.chosen)
+    pub(crate) fn chosen_label(&self) -> Chosen {
+        Chosen(self.chosen)
     }
 }
 

@@ -4,40 +4,37 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::build_info::UNKNOWN;
-use crate::{ComputeCapability, ImageMatch};
+use sasskit_core::{ImageKind, Target};
+
+use crate::ImageMatch;
+use crate::build_info::{BuildFacts, UNKNOWN};
+use crate::device::DeviceInfo;
 
 /// What [`load`](crate::load) did, as logged at `info` level (`warn` for a JIT).
 ///
-/// `Display` writes one line:
+/// The report holds the facts as the load found them (the device, the chosen target, the
+/// build's constants) and formats nothing until it is displayed. `Display` writes one line:
 ///
 /// ```text
 /// sasskit: loaded saxpy on device 0 "NVIDIA H100 80GB HBM3" (cc 9.0): sass sm_90 (exact); embedded [sass sm_90, sass sm_100, sass sm_121]; nvcc 13.0.88; build key 5f0c12ab; cache off; 1.2 ms
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadReport {
-    /// The device ordinal.
-    pub device_index: usize,
-    /// The device name the driver reports.
-    pub device_name: String,
-    /// The device's compute capability.
-    pub compute_capability: ComputeCapability,
-    /// The image the driver runs: `sass sm_90`, or `ptx compute_90` for a JIT.
-    pub chosen: String,
+    /// The module name.
+    pub module: &'static str,
+    /// The device the module was loaded on.
+    pub device: DeviceInfo,
+    /// The image the driver runs: `sm_90` SASS, or `compute_90` PTX for a JIT.
+    pub chosen: Target,
     /// How the chosen image fits the device.
     pub image_match: ImageMatch,
-    /// Every image the module embeds, in file order.
+    /// Every image the module embeds, in file order (shared with every load of the module on
+    /// a device of the same capability).
     pub embedded: Arc<[String]>,
-    /// The nvcc that built the module (`unknown` for a hand-made module).
-    pub nvcc_version: String,
-    /// The build key (`unknown` for a hand-made module); the line shows its first eight
-    /// characters.
-    pub build_key: String,
-    /// Whether the build cache served the fat binary: `off`, `hit`, `miss` (`unknown` for a
-    /// hand-made module).
-    pub cache: String,
-    /// The module name.
-    pub module: String,
+    /// What the build recorded: nvcc release, build key, cache status, the kernels that only
+    /// some images define, and the single front end of a development build. Every field is
+    /// `unknown` (or empty) for a hand-made module.
+    pub build: BuildFacts,
     /// Time the driver took to load the module (`cuModuleLoadData`, and the JIT when there
     /// was one): what tells a native load (well under a millisecond for most modules) from a
     /// JIT (hundreds of milliseconds and more).
@@ -48,35 +45,64 @@ pub struct LoadReport {
     /// For a JIT load, the driver's JIT log (ptxas's `info` lines), empty when the driver
     /// served the module from its JIT cache; `None` for SASS.
     pub jit_log: Option<String>,
-    /// The virtual architecture every image was compiled from when the build used one front end
-    /// for all of them (the fast mode for development builds): `compute_90`.
-    pub front_end: Option<&'static str>,
+}
+
+impl LoadReport {
     /// How many of the module's kernels the chosen image does not define, because the source
     /// guards them with `#if __CUDA_ARCH__`; their wrappers return an error on this device.
-    pub kernels_not_in_image: usize,
+    pub fn kernels_not_in_image(&self) -> usize {
+        self.build.absent_from(self.chosen)
+    }
 }
 
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "sasskit: loaded {} on device {} {:?} (cc {}): {} ({}){}; embedded [{}]; nvcc {}; \
-             build key {}; cache {};{} {}{}",
+            "sasskit: loaded {} on {}: {} ({}){}; embedded [{}]; nvcc {}; build key {}; \
+             cache {};{} {}{}",
             self.module,
-            self.device_index,
-            self.device_name,
-            self.compute_capability,
-            self.chosen,
+            self.device,
+            Chosen(self.chosen),
             self.image_match,
-            FrontEnd(self.front_end),
-            self.embedded.join(", "),
-            self.nvcc_version,
-            short_key(&self.build_key),
-            self.cache,
-            NotInImage(self.kernels_not_in_image),
+            FrontEnd(self.build.front_end),
+            Joined(&self.embedded),
+            self.build.nvcc_version,
+            short_key(self.build.build_key),
+            self.build.cache,
+            NotInImage(self.kernels_not_in_image()),
             Elapsed(self.load_time),
             SetUp(self.setup_time),
         )
+    }
+}
+
+/// `sass sm_90`, `ptx compute_90`: the chosen image as reports and errors name it.
+pub(crate) struct Chosen(pub(crate) Target);
+
+impl fmt::Display for Chosen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.0.is_ptx() {
+            ImageKind::Ptx
+        } else {
+            ImageKind::Sass
+        };
+        write!(f, "{kind} {}", self.0)
+    }
+}
+
+/// `a, b, c`.
+struct Joined<'a>(&'a [String]);
+
+impl fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, item) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(item)?;
+        }
+        Ok(())
     }
 }
 
@@ -150,27 +176,36 @@ impl fmt::Display for Elapsed {
 mod tests {
     use super::*;
 
+    use crate::{ComputeCapability, KernelFacts};
+    use sasskit_core::Arch;
+
+    const FACTS: BuildFacts = BuildFacts {
+        nvcc_version: "13.0.88",
+        build_key: "5f0c12ab9d8e7f60",
+        cache: "off",
+        kernels: &[],
+        front_end: None,
+    };
+
     fn report() -> LoadReport {
         LoadReport {
-            device_index: 0,
-            device_name: "NVIDIA H100 80GB HBM3".into(),
-            compute_capability: ComputeCapability::new(9, 0),
-            chosen: "sass sm_90".into(),
+            module: "saxpy",
+            device: DeviceInfo {
+                index: 0,
+                name: "NVIDIA H100 80GB HBM3".into(),
+                compute_capability: ComputeCapability::new(9, 0),
+            },
+            chosen: Target::Sass(Arch::plain(90)),
             image_match: ImageMatch::Exact,
             embedded: Arc::from([
                 "sass sm_90".to_owned(),
                 "sass sm_100".to_owned(),
                 "sass sm_121".to_owned(),
             ]),
-            nvcc_version: "13.0.88".into(),
-            build_key: "5f0c12ab9d8e7f60".into(),
-            cache: "off".into(),
-            module: "saxpy".into(),
+            build: FACTS,
             load_time: Duration::from_micros(1200),
             setup_time: Duration::from_micros(80),
             jit_log: None,
-            front_end: None,
-            kernels_not_in_image: 0,
         }
     }
 
@@ -187,12 +222,10 @@ mod tests {
     #[test]
     fn displays_a_jit_and_an_unknown_build() {
         let report = LoadReport {
-            chosen: "ptx compute_80".into(),
+            chosen: Target::Ptx(Arch::plain(80)),
             image_match: ImageMatch::Jit,
             embedded: Arc::from(["ptx compute_80 (zstd)".to_owned()]),
-            nvcc_version: UNKNOWN.into(),
-            build_key: UNKNOWN.into(),
-            cache: UNKNOWN.into(),
+            build: BuildFacts::UNKNOWN,
             load_time: Duration::from_millis(23_410),
             jit_log: Some("ptxas info : Compiling entry function 'scale' for 'sm_90a'".into()),
             ..report()
@@ -211,11 +244,29 @@ mod tests {
 
     #[test]
     fn counts_the_kernels_the_image_lacks() {
-        let line = LoadReport {
-            kernels_not_in_image: 2,
+        const GUARDED: &[KernelFacts] = &[
+            KernelFacts {
+                name: "everywhere",
+                only_in: &[],
+            },
+            KernelFacts {
+                name: "tcgen05_a",
+                only_in: &["sm_100"],
+            },
+            KernelFacts {
+                name: "tcgen05_b",
+                only_in: &["sm_100", "sm_121"],
+            },
+        ];
+        let report = LoadReport {
+            build: BuildFacts {
+                kernels: GUARDED,
+                ..FACTS
+            },
             ..report()
-        }
-        .to_string();
+        };
+        assert_eq!(report.kernels_not_in_image(), 2);
+        let line = report.to_string();
         assert!(
             line.ends_with("cache off; 2 kernels not in this image; 1.2 ms"),
             "{line}"
@@ -225,7 +276,10 @@ mod tests {
     #[test]
     fn a_single_front_end_build_says_so() {
         let line = LoadReport {
-            front_end: Some("compute_90"),
+            build: BuildFacts {
+                front_end: Some("compute_90"),
+                ..FACTS
+            },
             ..report()
         }
         .to_string();

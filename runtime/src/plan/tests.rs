@@ -88,7 +88,7 @@ const F: u64 = 0x20_0000;
 fn exact_sass_is_loaded_from_a_sass_only_container() {
     let plan = decide(SM90, (9, 0), LoadPolicy::SassOnly).unwrap();
     assert_eq!(plan.chosen().to_string(), "sm_90");
-    assert_eq!(plan.chosen_label(), "sass sm_90");
+    assert_eq!(plan.chosen_label().to_string(), "sass sm_90");
     assert_eq!(plan.image_match(), ImageMatch::Exact);
     assert!(!plan.is_jit());
     assert_eq!(plan.embedded(), ["sass sm_90"]);
@@ -115,7 +115,7 @@ fn ptx_next_to_sass_is_never_handed_to_the_driver() {
 #[test]
 fn older_minor_sass_is_compatible() {
     let plan = decide(SM100_COMPUTE100, (10, 3), LoadPolicy::SassOnly).unwrap();
-    assert_eq!(plan.chosen_label(), "sass sm_100");
+    assert_eq!(plan.chosen_label().to_string(), "sass sm_100");
     assert_eq!(plan.image_match(), ImageMatch::Compatible);
     assert_eq!(handed(&plan), ["sass sm_100"]);
 }
@@ -152,7 +152,7 @@ fn ptx_only_is_jitted_when_allowed() {
     let plan = decide(COMPUTE80, (9, 0), LoadPolicy::AllowJit).unwrap();
     assert!(plan.is_jit());
     assert_eq!(plan.image_match(), ImageMatch::Jit);
-    assert_eq!(plan.chosen_label(), "ptx compute_80");
+    assert_eq!(plan.chosen_label().to_string(), "ptx compute_80");
     assert_eq!(plan.image(), COMPUTE80);
     assert_eq!(plan.chosen_version, (9, 0), "PTX ISA version of nvcc 13.0");
 }
@@ -207,7 +207,7 @@ fn build_facts_reach_the_plan() {
 fn arch_specific_sass_runs_only_on_its_own_capability() {
     let fatbin = synthetic(&[(SASS, 90, A), (SASS, 90, 0), (PTX, 90, 0)]);
     let plan = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap();
-    assert_eq!(plan.chosen_label(), "sass sm_90a");
+    assert_eq!(plan.chosen_label().to_string(), "sass sm_90a");
     // The driver is handed the chosen image only.
     assert_eq!(handed(&plan), ["sass sm_90a"]);
 
@@ -223,10 +223,10 @@ fn arch_specific_sass_runs_only_on_its_own_capability() {
 fn family_sass_runs_across_its_family() {
     let fatbin = synthetic(&[(SASS, 100, F), (SASS, 120, F)]);
     let plan_103 = decide(fatbin, (10, 3), LoadPolicy::SassOnly).unwrap();
-    assert_eq!(plan_103.chosen_label(), "sass sm_100f");
+    assert_eq!(plan_103.chosen_label().to_string(), "sass sm_100f");
     assert_eq!(plan_103.image_match(), ImageMatch::Compatible);
     let plan_121 = decide(fatbin, (12, 1), LoadPolicy::SassOnly).unwrap();
-    assert_eq!(plan_121.chosen_label(), "sass sm_120f");
+    assert_eq!(plan_121.chosen_label().to_string(), "sass sm_120f");
     let error = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap_err();
     assert!(
         matches!(error, LoadError::NoCompatibleImage { .. }),
