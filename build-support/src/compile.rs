@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sasskit_core::kernel::{KernelSignature, LongSize};
-use sasskit_core::manifest::{CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, ToolkitInfo};
+use sasskit_core::manifest::{
+    CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, Origin, ToolkitInfo,
+};
 use sasskit_core::shared::SharedType;
 use sasskit_core::{Arch, FatBinary, Target, TargetList, Variant, out_dir};
 
@@ -199,6 +201,8 @@ impl Session {
                 build_key,
                 cache,
                 front_end: self.front_end_of(job),
+                origin: Origin::Built,
+                unavailable: None,
             },
             toolkit: ToolkitInfo {
                 nvcc: self.nvcc.tool.path().display().to_string(),
@@ -208,6 +212,7 @@ impl Session {
             images: fatbin.images().iter().map(ImageInfo::from_image).collect(),
             kernels,
             types,
+            prebuilt: None,
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
         fs::write_atomic(&fatbin_path, &bytes)?;

@@ -100,6 +100,19 @@ impl Metadata {
         })
     }
 
+    /// `prebuilt = "kernels/prebuilt"`: the crate's prebuilt folder, relative to the crate.
+    pub(crate) fn prebuilt_dir(&self) -> Result<Option<PathBuf>, Error> {
+        match self.get("prebuilt") {
+            None => Ok(None),
+            Some((_, toml::Value::String(dir))) if !dir.is_empty() => Ok(Some(PathBuf::from(dir))),
+            Some((cargo_toml, other)) => Err(Error::config(format!(
+                "`prebuilt` in [package.metadata.sasskit] of {} must be a folder relative to the \
+                 crate, such as \"kernels/prebuilt\", found `{other}`",
+                cargo_toml.display()
+            ))),
+        }
+    }
+
     /// The `Cargo.toml` and the value of `key` in its `[package.metadata.sasskit]`.
     fn get(&self, key: &str) -> Option<(&Path, &toml::Value)> {
         let (path, sasskit) = self.found.as_ref()?;

@@ -31,6 +31,8 @@ pub(crate) enum ErrorKind {
     Layout(String),
     /// The produced fat binary is not what was asked for.
     Verify(String),
+    /// The crate's prebuilt folder is stale where it must be current.
+    Prebuilt(String),
     /// A file could not be read or written.
     Io {
         path: PathBuf,
@@ -106,6 +108,12 @@ impl Error {
         matches!(self.kind, ErrorKind::Verify(_))
     }
 
+    /// Whether the crate's prebuilt folder is stale where it must be current: with no nvcc to
+    /// build instead, or under `SASSKIT_PREBUILD=check`.
+    pub fn is_prebuilt(&self) -> bool {
+        matches!(self.kind, ErrorKind::Prebuilt(_))
+    }
+
     /// Whether a file could not be read or written, or a program not started.
     pub fn is_io(&self) -> bool {
         matches!(self.kind, ErrorKind::Io { .. } | ErrorKind::Spawn { .. })
@@ -123,7 +131,8 @@ impl fmt::Display for Error {
             | ErrorKind::Signature(message)
             | ErrorKind::Header(message)
             | ErrorKind::Layout(message)
-            | ErrorKind::Verify(message) => f.write_str(message),
+            | ErrorKind::Verify(message)
+            | ErrorKind::Prebuilt(message) => f.write_str(message),
             ErrorKind::Io {
                 path,
                 action,

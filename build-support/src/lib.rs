@@ -65,8 +65,10 @@ mod launcher;
 mod native;
 mod parallel;
 mod plan;
+mod prebuilt;
 mod shared;
 mod signature;
+mod sources;
 mod toolkit;
 mod verify;
 
@@ -81,6 +83,7 @@ pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
+pub use prebuilt::{METADATA_ONLY_ENV, PREBUILD_ENV};
 pub use toolkit::{NvccCandidate, Toolkit, nvcc_candidates};
 
 /// Set to `1` for the fast mode of development builds, as [`Build::single_front_end`] does; `0`
@@ -95,6 +98,8 @@ use crate::cache::Cache;
 use crate::cargo_output::CargoOutput;
 use crate::command::Tool;
 use crate::compile::{Job, Session};
+use crate::prebuilt::Mode;
+use crate::sources::Decision;
 use crate::toolkit::Nvcc;
 
 /// Compiles CUDA sources into verified fat binaries; see the [crate documentation](crate).
@@ -116,6 +121,7 @@ pub struct Build {
     require_typed: Option<bool>,
     single_front_end: Option<bool>,
     no_ccbin: bool,
+    prebuilt: Option<PathBuf>,
     cargo_output: CargoOutput,
     debug: Option<bool>,
 }
@@ -273,6 +279,27 @@ impl Build {
         self
     }
 
+    /// Ships the crate's fat binaries prebuilt in `dir` (relative to the crate), so that its
+    /// users need no CUDA toolkit; `prebuilt = "…"` in `[package.metadata.sasskit]` does the
+    /// same.
+    ///
+    /// `SASSKIT_PREBUILD=refresh` (`cargo sasskit prebuild`) builds every module with nvcc and
+    /// writes, per module, the fat binary (compressed) and its manifest with the SHA-256 of the
+    /// `.cu` file and of every header it includes from the crate, and the build settings. Every
+    /// other build checks those without nvcc: when they match, the prebuilt fat binary is
+    /// verified like a built one and used (the manifest and the load report say `prebuilt`);
+    /// when they do not, nvcc builds the module and the build warns that the folder is stale,
+    /// or, with no nvcc, fails naming the first input that changed.
+    /// `SASSKIT_PREBUILD=check` (`cargo sasskit prebuild --check`) fails while the folder is
+    /// stale.
+    ///
+    /// Prebuilt fat binaries carry no line information, whatever the profile, unless
+    /// [`Build::debug`] asks for it.
+    pub fn prebuilt(&mut self, dir: impl AsRef<Path>) -> &mut Build {
+        self.prebuilt = Some(dir.as_ref().to_owned());
+        self
+    }
+
     /// The fast mode for development builds: compile a file's plain SASS targets from one front
     /// end, the lowest target's virtual architecture (`-gencode
     /// arch=compute_90,code=[sm_90,sm_100,sm_121]`: cicc runs once, ptxas once per target),
@@ -357,12 +384,6 @@ impl Build {
         config::check_not_empty(&targets)?;
         let flags = self.check_flags()?;
         let headers = self.headers(manifest_dir.as_deref())?;
-        let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
-        let nvcc = match &self.nvcc {
-            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
-            None => Nvcc::find(target_triple.as_deref())?,
-        };
-        cargo_output::rerun_if_changed(nvcc.tool.path());
         let out_root = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => PathBuf::from(env::cargo("OUT_DIR").ok_or_else(|| {
@@ -373,48 +394,70 @@ impl Build {
         fs::create_dir_all(&out_dir)?;
         let jobs = self.jobs(manifest_dir.as_deref(), &targets, &metadata)?;
         for job in &jobs {
-            nvcc.check_targets(&job.targets)?;
             claims::claim(&out_dir, &job.module, &job.source)?;
         }
         let shared = shared::generate_all(&headers, &self.include_and_define_flags(), &out_dir)?;
-        let ccbin = if self.no_ccbin {
-            None
-        } else {
-            toolkit::host_compiler()
-        };
-        let roots = key::Roots::new(manifest_dir.as_deref(), nvcc.tool.path(), &out_dir);
-        let session = Session {
-            shared,
-            host_compiler: toolkit::host_compiler_version(ccbin.as_deref()),
-            nvcc,
-            flags: self.nvcc_flags(flags),
-            ccbin,
-            cache: Cache::configured(self.cache_dir.as_deref()),
-            launcher: launcher::configured(self.launcher.as_deref()),
-            require_typed: self
-                .require_typed
-                .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,
-            long_size: plan::long_size(),
-            nvcc_environment: toolkit::nvcc_environment(),
-            roots,
-            single_front_end: self
-                .single_front_end
-                .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?,
-            out_dir,
-        };
-        let mut archs: Vec<Arch> = Vec::new();
-        for arch in jobs
+        let long_size = plan::long_size();
+        let single_front_end = self
+            .single_front_end
+            .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?;
+        let (folder, mode) = self.prebuilt_folder(&metadata, manifest_dir.as_deref())?;
+        let settings: Vec<Vec<String>> = jobs
             .iter()
-            .flat_map(|job| job.targets.iter().map(Target::arch))
-        {
-            if !archs.contains(&arch) {
-                archs.push(arch);
+            .map(|job| {
+                let dir = manifest_dir.as_deref();
+                self.prebuilt_settings(job, &flags, long_size, single_front_end, dir)
+            })
+            .collect();
+        let mut decisions = sources::decide(&jobs, &settings, folder.as_ref(), mode);
+        let nvcc = self.nvcc_if_needed(&jobs, &mut decisions, folder.as_ref(), mode)?;
+        sources::warn_stale(self.cargo_output, &jobs, &decisions, folder.as_ref());
+        let to_build: Vec<Job> = jobs
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, decision)| matches!(decision, Decision::Build(_)))
+            .map(|(job, _)| job.clone())
+            .collect();
+        let mut built = match nvcc {
+            Some(nvcc) if !to_build.is_empty() => {
+                let built = self.build_with_nvcc(NvccBuild {
+                    nvcc,
+                    jobs: &to_build,
+                    flags,
+                    shared: &shared,
+                    manifest_dir: manifest_dir.as_deref(),
+                    out_dir: &out_dir,
+                    long_size,
+                    single_front_end,
+                    refresh: mode == Mode::Refresh,
+                })?;
+                if let (Mode::Refresh, Some(folder)) = (mode, &folder) {
+                    self.refresh(
+                        folder,
+                        &built,
+                        &to_build,
+                        &settings,
+                        &jobs,
+                        manifest_dir.as_deref(),
+                        &out_root,
+                    )?;
+                }
+                built
             }
+            _ => Vec::new(),
         }
-        session.check_device_layouts(&archs)?;
-        let results = compile_all(&session, &jobs)?;
+        .into_iter();
         let mut modules = Vec::with_capacity(jobs.len());
-        for compiled in results {
+        for (job, decision) in jobs.iter().zip(decisions) {
+            let compiled = sources::output(
+                job,
+                decision,
+                &mut built,
+                folder.as_ref(),
+                &shared,
+                long_size,
+                &out_dir,
+            )?;
             for input in &compiled.inputs {
                 cargo_output::rerun_if_changed(input);
             }
@@ -430,6 +473,186 @@ impl Build {
         }
         Ok(Output { modules })
     }
+
+    /// The crate's prebuilt folder, if it has one, and what `SASSKIT_PREBUILD` asks of it.
+    fn prebuilt_folder(
+        &self,
+        metadata: &config::Metadata,
+        manifest_dir: Option<&Path>,
+    ) -> Result<(Option<prebuilt::Folder>, Mode), Error> {
+        let folder =
+            prebuilt::Folder::configured(self.prebuilt.as_deref(), metadata, manifest_dir)?;
+        let package = env::cargo("CARGO_PKG_NAME").and_then(|name| name.into_string().ok());
+        let mode = Mode::from_env(package.as_deref())?;
+        if mode != Mode::Use && folder.is_none() {
+            return Err(Error::config(format!(
+                "`{PREBUILD_ENV}` asks for a prebuilt folder, but the build names none: set \
+                 `Build::prebuilt(\"kernels/prebuilt\")` or `prebuilt = \"kernels/prebuilt\"` in \
+                 [package.metadata.sasskit]"
+            )));
+        }
+        Ok((folder, mode))
+    }
+
+    /// nvcc, when some module needs it (and nvcc may run); without one, what
+    /// [`sources::without_nvcc`] decides. A check first fails on anything stale.
+    fn nvcc_if_needed(
+        &self,
+        jobs: &[Job],
+        decisions: &mut [Decision],
+        folder: Option<&prebuilt::Folder>,
+        mode: Mode,
+    ) -> Result<Option<Nvcc>, Error> {
+        let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
+        let find_nvcc = || match &self.nvcc {
+            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned()),
+            None => Nvcc::find(target_triple.as_deref()),
+        };
+        if mode == Mode::Check {
+            let nvcc = find_nvcc().ok();
+            sources::check_current(jobs, decisions, folder, nvcc.as_ref())?;
+        }
+        if !decisions
+            .iter()
+            .any(|decision| matches!(decision, Decision::Build(_)))
+        {
+            return Ok(None);
+        }
+        let missing = if prebuilt::nvcc_allowed() {
+            match find_nvcc() {
+                Ok(nvcc) => return Ok(Some(nvcc)),
+                Err(error) if error.is_toolkit() => error,
+                Err(error) => return Err(error),
+            }
+        } else {
+            Error::new(error::ErrorKind::NvccNotFound(
+                "docs.rs builds run no nvcc".to_owned(),
+            ))
+        };
+        sources::without_nvcc(self.cargo_output, jobs, decisions, folder, missing)?;
+        Ok(None)
+    }
+
+    /// Rewrites the prebuilt folder from what nvcc just built, and prints the sizes.
+    #[allow(clippy::too_many_arguments)]
+    fn refresh(
+        &self,
+        folder: &prebuilt::Folder,
+        built: &[compile::Compiled],
+        built_jobs: &[Job],
+        settings: &[Vec<String>],
+        jobs: &[Job],
+        manifest_dir: Option<&Path>,
+        out_root: &Path,
+    ) -> Result<(), Error> {
+        let canonical = |path: &Path| path.canonicalize().ok();
+        let mut owned: Vec<PathBuf> = manifest_dir.into_iter().filter_map(canonical).collect();
+        owned.extend(
+            jobs.iter()
+                .filter_map(|job| job.source.parent())
+                .filter_map(canonical),
+        );
+        owned.extend(self.includes.iter().filter_map(|dir| {
+            canonical(&manifest_dir.map_or_else(|| dir.clone(), |root| root.join(dir)))
+        }));
+        let mut excluded: Vec<PathBuf> = canonical(out_root).into_iter().collect();
+        if let Some(nvcc) = built
+            .first()
+            .map(|compiled| compiled.manifest.toolkit.nvcc.clone())
+        {
+            excluded.extend(
+                Path::new(&nvcc)
+                    .parent()
+                    .and_then(Path::parent)
+                    .and_then(canonical),
+            );
+        }
+        let mut sizes = Vec::new();
+        for (compiled, job) in built.iter().zip(built_jobs) {
+            let index = jobs
+                .iter()
+                .position(|other| other.module == job.module)
+                .unwrap_or_default();
+            let size = folder.write(compiled, &settings[index], &owned, &excluded)?;
+            sizes.push((job.module.clone(), size));
+        }
+        for line in prebuilt::size_report(folder, &sizes) {
+            self.cargo_output.warning(&line);
+        }
+        Ok(())
+    }
+
+    /// The nvcc part of a build: check the targets, compile what is missing, verify.
+    fn build_with_nvcc(&self, build: NvccBuild<'_>) -> Result<Vec<compile::Compiled>, Error> {
+        let NvccBuild {
+            nvcc,
+            jobs,
+            flags,
+            shared,
+            manifest_dir,
+            out_dir,
+            long_size,
+            single_front_end,
+            refresh,
+        } = build;
+        cargo_output::rerun_if_changed(nvcc.tool.path());
+        for job in jobs {
+            nvcc.check_targets(&job.targets)?;
+        }
+        let ccbin = if self.no_ccbin {
+            None
+        } else {
+            toolkit::host_compiler()
+        };
+        let roots = key::Roots::new(manifest_dir, nvcc.tool.path(), out_dir);
+        let mut nvcc_flags = self.nvcc_flags(flags, !refresh);
+        if refresh {
+            // Shipped in the crate: as small as nvcc makes them.
+            nvcc_flags.push("--compress-mode=size".to_owned());
+        }
+        let session = Session {
+            shared: shared.clone(),
+            host_compiler: toolkit::host_compiler_version(ccbin.as_deref()),
+            nvcc,
+            flags: nvcc_flags,
+            ccbin,
+            cache: Cache::configured(self.cache_dir.as_deref()),
+            launcher: launcher::configured(self.launcher.as_deref()),
+            require_typed: self
+                .require_typed
+                .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,
+            long_size,
+            nvcc_environment: toolkit::nvcc_environment(),
+            roots,
+            single_front_end,
+            out_dir: out_dir.to_owned(),
+        };
+        let mut archs: Vec<Arch> = Vec::new();
+        for arch in jobs
+            .iter()
+            .flat_map(|job| job.targets.iter().map(Target::arch))
+        {
+            if !archs.contains(&arch) {
+                archs.push(arch);
+            }
+        }
+        session.check_device_layouts(&archs)?;
+        compile_all(&session, jobs)
+    }
+}
+
+/// The nvcc part of a build, as [`Build::build_with_nvcc`] gets it.
+struct NvccBuild<'a> {
+    nvcc: Nvcc,
+    jobs: &'a [Job],
+    flags: Vec<String>,
+    shared: &'a shared::Registry,
+    manifest_dir: Option<&'a Path>,
+    out_dir: &'a Path,
+    long_size: sasskit_core::kernel::LongSize,
+    single_front_end: bool,
+    /// Building for the prebuilt folder: compressed, no line info from the profile.
+    refresh: bool,
 }
 
 /// Compiles every job in three steps, each in parallel within cargo's jobserver: prepare each

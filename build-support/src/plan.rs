@@ -8,7 +8,7 @@ use sasskit_core::kernel::LongSize;
 use crate::compile::{Job, module_name};
 use crate::config::{self, Origin, Targets};
 use crate::error::Error;
-use crate::{Build, cargo_output, env, shared};
+use crate::{Build, cargo_output, env, prebuilt, shared};
 
 impl Build {
     pub(crate) fn jobs(
@@ -121,16 +121,55 @@ impl Build {
         Ok(flags)
     }
 
-    /// `-I`, `-D`, `-lineinfo` when the profile asks for debug information, then the user's
-    /// flags.
-    pub(crate) fn nvcc_flags(&self, user: Vec<String>) -> Vec<String> {
+    /// `-I`, `-D`, `-lineinfo` when [`Build::debug`] or (when `from_profile`) the profile asks
+    /// for debug information, then the user's flags.
+    pub(crate) fn nvcc_flags(&self, user: Vec<String>, from_profile: bool) -> Vec<String> {
         let mut flags = self.include_and_define_flags();
-        let line_info = self.debug.unwrap_or_else(profile_wants_debug_info);
+        let line_info = self
+            .debug
+            .unwrap_or_else(|| from_profile && profile_wants_debug_info());
         if line_info && !user.iter().any(|flag| flag == "-lineinfo" || flag == "-G") {
             flags.push("-lineinfo".to_owned());
         }
         flags.extend(user);
         flags
+    }
+
+    /// What a prebuilt fat binary of `job` must have been built with, besides its files: the
+    /// targets, include folders (relative to the crate), defines, line information when
+    /// [`Build::debug`] asks for it, the user's flags, the width of C's `long` and the single
+    /// front end. The profile is not among them: prebuilt fat binaries are the same for every
+    /// profile.
+    pub(crate) fn prebuilt_settings(
+        &self,
+        job: &Job,
+        user_flags: &[String],
+        long: LongSize,
+        single_front_end: bool,
+        manifest_dir: Option<&Path>,
+    ) -> Vec<String> {
+        let mut settings = vec![format!("targets={}", config::names(&job.targets).join(","))];
+        for dir in &self.includes {
+            let relative = manifest_dir
+                .and_then(|root| prebuilt::relative(&root.join(dir), root))
+                .unwrap_or_else(|| dir.display().to_string());
+            settings.push(format!("include={relative}"));
+        }
+        for (name, value) in &self.defines {
+            settings.push(match value {
+                Some(value) => format!("define={name}={value}"),
+                None => format!("define={name}"),
+            });
+        }
+        if self.debug == Some(true) {
+            settings.push("line_info=true".to_owned());
+        }
+        settings.extend(user_flags.iter().map(|flag| format!("flag={flag}")));
+        settings.push(format!("long={}", long.0));
+        if single_front_end {
+            settings.push("single_front_end=true".to_owned());
+        }
+        settings
     }
 
     /// `-I` and `-D` options, which bindgen's clang gets too.

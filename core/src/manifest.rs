@@ -15,6 +15,7 @@
 //! targets = ["sm_90", "sm_100", "sm_121"]
 //! build_key = "5f0c…"
 //! cache = "miss"
+//! origin = "built"      # or "prebuilt" (the crate's prebuilt folder), "unavailable"
 //!
 //! [toolkit]
 //! nvcc = "/usr/local/cuda/bin/nvcc"
@@ -42,6 +43,11 @@
 //! targets = ["sm_90", "sm_100", "sm_121"]
 //! untyped = "parameter `r` has the type `int&`, references cannot be kernel parameters"
 //!
+//! [prebuilt]           # only in a crate's prebuilt folder: what the fat binary was built from
+//! source_key = "9a1e…" # over the settings and every input below
+//! settings = ["targets=sm_90,sm_100,sm_121", "flag=-O3"]
+//! inputs = [{ path = "kernels/saxpy.cu", sha256 = "…" }, …]   # relative to the crate
+//!
 //! [[types]]            # only when a kernel takes a type of a shared header
 //! name = "Params"
 //! kind = "struct"
@@ -61,7 +67,7 @@ use crate::kernel::KernelSignature;
 use crate::shared::SharedType;
 
 /// The manifest format this version writes and reads.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Everything known about one compiled `.cu` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +88,57 @@ pub struct Manifest {
     /// the build checked against the compiled code.
     #[serde(default)]
     pub types: Vec<SharedType>,
+    /// In a crate's prebuilt folder: the inputs the fat binary was built from, so that a build
+    /// without nvcc can tell whether it is still the crate's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prebuilt: Option<PrebuiltInputs>,
+}
+
+/// What a prebuilt fat binary was built from: the build settings and the bytes of every file of
+/// the crate it read, so that a build can check, without nvcc, that it is still current.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrebuiltInputs {
+    /// A hash over `settings` and `inputs`, in order.
+    pub source_key: String,
+    /// The settings that decide the fat binary besides the files: targets, flags, defines,
+    /// include folders (relative to the crate), as `name=value` lines.
+    pub settings: Vec<String>,
+    /// The `.cu` file and every header it includes from the crate (not the toolkit's, which the
+    /// nvcc release stands for), in the order the preprocessor first read them.
+    pub inputs: Vec<PrebuiltInput>,
+}
+
+/// One file a prebuilt fat binary was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrebuiltInput {
+    /// The path relative to the crate's folder (the one with `Cargo.toml`), with `/`.
+    pub path: String,
+    /// The SHA-256 of its bytes, in hex.
+    pub sha256: String,
+}
+
+/// Where the fat binary a manifest describes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// nvcc built it in this build (or the build cache served it).
+    #[default]
+    Built,
+    /// It is the crate's prebuilt fat binary, whose inputs match the crate's files.
+    Prebuilt,
+    /// There is none: a metadata-only build (docs.rs, `SASSKIT_METADATA_ONLY=1`) with no nvcc
+    /// and no current prebuilt fat binary. The wrappers exist; loading the module is an error.
+    Unavailable,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Origin::Built => "built",
+            Origin::Prebuilt => "prebuilt",
+            Origin::Unavailable => "unavailable",
+        })
+    }
 }
 
 /// The module part of a [`Manifest`].
@@ -105,6 +162,13 @@ pub struct ModuleInfo {
     /// image had its own front end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub front_end: Option<String>,
+    /// Where the fat binary came from: built by nvcc, the crate's prebuilt folder, or nowhere
+    /// (a metadata-only build).
+    #[serde(default)]
+    pub origin: Origin,
+    /// Why there is no fat binary, when `origin` is `unavailable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// Where a fat binary came from.
@@ -206,6 +270,8 @@ mod tests {
                 build_key: "abc".into(),
                 cache: CacheStatus::Miss,
                 front_end: None,
+                origin: Origin::Built,
+                unavailable: None,
             },
             toolkit: ToolkitInfo {
                 nvcc: "/usr/local/cuda/bin/nvcc".into(),
@@ -231,6 +297,7 @@ mod tests {
                 untyped: None,
             }],
             types: Vec::new(),
+            prebuilt: None,
         }
     }
 
@@ -239,6 +306,23 @@ mod tests {
         let manifest = sample();
         let text = manifest.to_toml();
         assert!(text.contains("ty = \"*const f32\""), "{text}");
+        assert_eq!(Manifest::from_toml(&text), Ok(manifest));
+    }
+
+    #[test]
+    fn a_prebuilt_manifest_round_trips_with_its_inputs() {
+        let mut manifest = sample();
+        manifest.module.origin = Origin::Prebuilt;
+        manifest.prebuilt = Some(PrebuiltInputs {
+            source_key: "9a1e".into(),
+            settings: vec!["targets=sm_90,sm_100".into()],
+            inputs: vec![PrebuiltInput {
+                path: "kernels/saxpy.cu".into(),
+                sha256: "00ff".into(),
+            }],
+        });
+        let text = manifest.to_toml();
+        assert!(text.contains("origin = \"prebuilt\""), "{text}");
         assert_eq!(Manifest::from_toml(&text), Ok(manifest));
     }
 

@@ -1,8 +1,10 @@
 //! `kernels!(module)` → a module with the embedded fat binary, a `Module` type and its wrappers.
 
+use std::fmt::Write as _;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use sasskit_core::manifest::Manifest;
+use sasskit_core::manifest::{Manifest, Origin};
 
 use crate::input::KernelsInput;
 use crate::manifest_file::{Located, locate};
@@ -153,6 +155,11 @@ fn build_facts(manifest: &Manifest) -> TokenStream {
         || quote!(::core::option::Option::None),
         |arch| quote!(::core::option::Option::Some(#arch)),
     );
+    let origin = manifest.module.origin.to_string();
+    let unavailable = manifest.module.unavailable.as_ref().map_or_else(
+        || quote!(::core::option::Option::None),
+        |reason| quote!(::core::option::Option::Some(#reason)),
+    );
     quote! {
         #private::BuildFacts {
             nvcc_version: #nvcc,
@@ -160,6 +167,8 @@ fn build_facts(manifest: &Manifest) -> TokenStream {
             cache: #cache,
             kernels: &[#(#kernels),*],
             front_end: #front_end,
+            origin: #origin,
+            unavailable: #unavailable,
         }
     }
 }
@@ -208,8 +217,13 @@ fn module_doc(manifest: &Manifest) -> String {
         .filter(|kernel| kernel.untyped.is_none())
         .map(|kernel| format!("`{}`", kernel.name))
         .collect();
+    let built = match manifest.module.origin {
+        Origin::Built => "Built by nvcc",
+        Origin::Prebuilt => "Prebuilt (shipped in the crate) by nvcc",
+        Origin::Unavailable => "Not built in this build; declared for nvcc",
+    };
     let mut doc = format!(
-        " Typed launch wrappers for the kernels of `{}`.\n\n Built by nvcc {} for {}; kernels: {}.",
+        " Typed launch wrappers for the kernels of `{}`.\n\n {built} {} for {}; kernels: {}.",
         manifest.module.source,
         manifest.toolkit.version,
         manifest.module.targets.join(", "),
@@ -219,6 +233,13 @@ fn module_doc(manifest: &Manifest) -> String {
             kernels.join(", ")
         }
     );
+    if let Some(reason) = &manifest.module.unavailable {
+        let _ = write!(
+            doc,
+            "\n\n This build has no fat binary for the module ({reason}): the wrappers are \
+             here, and loading it returns `LoadError::NotBuilt`."
+        );
+    }
     let untyped: Vec<String> = manifest
         .kernels
         .iter()

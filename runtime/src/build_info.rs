@@ -25,6 +25,12 @@ pub struct BuildFacts {
     /// mode for development builds (`Build::single_front_end`): `compute_90`. `None` for a
     /// normal build.
     pub front_end: Option<&'static str>,
+    /// Where the fat binary came from: `built` (nvcc, in this build or from its cache) or
+    /// `prebuilt` (the crate's prebuilt folder).
+    pub origin: &'static str,
+    /// Why the module has no fat binary, in a metadata-only build (docs.rs): loading it is
+    /// [`LoadError::NotBuilt`](crate::LoadError::NotBuilt).
+    pub unavailable: Option<&'static str>,
 }
 
 /// Whether `targets` (as nvcc spells them) name `target`, compared without formatting it.
@@ -53,6 +59,8 @@ impl BuildFacts {
         cache: UNKNOWN,
         kernels: &[],
         front_end: None,
+        origin: UNKNOWN,
+        unavailable: None,
     };
 
     /// The targets whose image defines `kernel`, when not every image does.
@@ -104,6 +112,8 @@ mod tests {
             },
         ],
         front_end: None,
+        origin: "built",
+        unavailable: None,
     };
 
     #[test]

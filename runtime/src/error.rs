@@ -104,9 +104,37 @@ pub enum LoadError {
         /// The targets whose images define the kernel.
         targets: Vec<String>,
     },
+    /// The module has no fat binary: the crate was built metadata-only (docs.rs, or
+    /// `SASSKIT_METADATA_ONLY=1`) with no nvcc and no current prebuilt fat binary. The wrappers
+    /// exist; nothing can run. Decided before any driver call.
+    NotBuilt {
+        /// The module name.
+        module: String,
+        /// What the build said.
+        reason: String,
+    },
     /// [`load_on_every_device`](crate::load_on_every_device) failed on some devices: each
     /// device index with its error, in device order.
     EveryDevice(Vec<(usize, LoadError)>),
+}
+
+/// [`LoadError::NoSuchKernel`]'s message.
+fn fmt_no_such_kernel(
+    f: &mut fmt::Formatter<'_>,
+    module: &str,
+    kernel: &str,
+    known: &[String],
+) -> fmt::Result {
+    write!(f, "module `{module}` has no kernel `{kernel}`")?;
+    if known.is_empty() {
+        f.write_str(" (it has no build manifest that lists its kernels)")?;
+    } else {
+        write!(f, ": its build manifest lists {}", List(known))?;
+    }
+    f.write_str(
+        "; check the name, and declare the kernel `extern \"C\"` so that its symbol is not \
+         mangled",
+    )
 }
 
 impl fmt::Display for LoadError {
@@ -168,6 +196,12 @@ impl fmt::Display for LoadError {
                 Fix(*required)
             ),
             LoadError::PtxTooNew { .. } => self.fmt_ptx_too_new(f),
+            LoadError::NotBuilt { module, reason } => write!(
+                f,
+                "module `{module}` was not built, so it cannot be loaded: {reason}; build the \
+                 crate with nvcc installed, or refresh its prebuilt folder \
+                 (`cargo sasskit prebuild`)"
+            ),
             LoadError::KernelNotInImage {
                 module,
                 kernel,
@@ -186,18 +220,7 @@ impl fmt::Display for LoadError {
                 module,
                 kernel,
                 known,
-            } => {
-                write!(f, "module `{module}` has no kernel `{kernel}`")?;
-                if known.is_empty() {
-                    f.write_str(" (it has no build manifest that lists its kernels)")?;
-                } else {
-                    write!(f, ": its build manifest lists {}", List(known))?;
-                }
-                f.write_str(
-                    "; check the name, and declare the kernel `extern \"C\"` so that its symbol \
-                     is not mangled",
-                )
-            }
+            } => fmt_no_such_kernel(f, module, kernel, known),
             LoadError::EveryDevice(failures) => {
                 write!(
                     f,

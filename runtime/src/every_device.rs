@@ -28,6 +28,13 @@ pub fn load_on_every_device(
     module: &EmbeddedModule,
     policy: LoadPolicy,
 ) -> Result<Vec<LoadedModule>, LoadError> {
+    // A module that was never built fails the same everywhere: before any driver call.
+    if let Some(reason) = module.build.unavailable {
+        return Err(LoadError::NotBuilt {
+            module: module.name.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
     if !driver::driver_present() {
         return Err(LoadError::NoDriver);
     }

@@ -53,6 +53,13 @@ pub fn load(
     policy: LoadPolicy,
 ) -> Result<LoadedModule, LoadError> {
     let started = Instant::now();
+    // A module that was never built fails the same everywhere: before any driver call.
+    if let Some(reason) = module.build.unavailable {
+        return Err(LoadError::NotBuilt {
+            module: module.name.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
     if !driver::driver_present() {
         return Err(LoadError::NoDriver);
     }

@@ -71,6 +71,12 @@ pub fn check(
     device: &DeviceInfo,
     policy: LoadPolicy,
 ) -> Result<Plan, LoadError> {
+    if let Some(reason) = module.build.unavailable {
+        return Err(LoadError::NotBuilt {
+            module: module.name.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
     let cc = device.compute_capability;
     let selection = selection::select(module, cc).map_err(|error| LoadError::CorruptFatbin {
         module: module.name.to_owned(),

@@ -60,7 +60,7 @@ impl fmt::Display for LoadReport {
         write!(
             f,
             "sasskit: loaded {} on {}: {} ({}){}; embedded [{}]; nvcc {}; build key {}; \
-             cache {};{} {}{}",
+             {};{} {}{}",
             self.module,
             self.device,
             Chosen(self.chosen),
@@ -69,7 +69,7 @@ impl fmt::Display for LoadReport {
             Joined(&self.embedded),
             self.build.nvcc_version,
             short_key(self.build.build_key),
-            self.build.cache,
+            Source(&self.build),
             NotInImage(self.kernels_not_in_image()),
             Elapsed(self.load_time),
             SetUp(self.setup_time),
@@ -88,6 +88,19 @@ impl fmt::Display for Chosen {
             ImageKind::Sass
         };
         write!(f, "{kind} {}", self.0)
+    }
+}
+
+/// `prebuilt` for the crate's prebuilt fat binary, else the build cache's status: `cache hit`.
+struct Source<'a>(&'a BuildFacts);
+
+impl fmt::Display for Source<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.origin == "prebuilt" {
+            f.write_str("prebuilt")
+        } else {
+            write!(f, "cache {}", self.0.cache)
+        }
     }
 }
 
@@ -185,6 +198,8 @@ mod tests {
         cache: "off",
         kernels: &[],
         front_end: None,
+        origin: "built",
+        unavailable: None,
     };
 
     fn report() -> LoadReport {
@@ -240,6 +255,22 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn a_prebuilt_module_says_so_instead_of_the_cache() {
+        let line = LoadReport {
+            build: BuildFacts {
+                origin: "prebuilt",
+                ..FACTS
+            },
+            ..report()
+        }
+        .to_string();
+        assert!(
+            line.contains("; build key 5f0c12ab; prebuilt; 1.2 ms"),
+            "{line}"
+        );
     }
 
     #[test]

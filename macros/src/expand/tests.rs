@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use proc_macro2::Span;
 use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar, ValueType};
-use sasskit_core::manifest::{CacheStatus, FORMAT, Manifest, ModuleInfo, ToolkitInfo};
+use sasskit_core::manifest::{CacheStatus, FORMAT, Manifest, ModuleInfo, Origin, ToolkitInfo};
 
 use super::*;
 
@@ -26,6 +26,8 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
                 build_key: "0123".into(),
                 cache: CacheStatus::Off,
                 front_end: None,
+                origin: Origin::Built,
+                unavailable: None,
             },
             toolkit: ToolkitInfo {
                 nvcc: "/cuda/bin/nvcc".into(),
@@ -35,6 +37,7 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
             images: vec![],
             kernels,
             types: vec![],
+            prebuilt: None,
         },
         manifest_path: PathBuf::from("/out/sasskit/saxpy.toml"),
         fatbin_path: PathBuf::from("/out/sasskit/saxpy.fatbin"),

@@ -21,6 +21,8 @@ const FACTS: crate::BuildFacts = crate::BuildFacts {
     cache: "off",
     kernels: &[],
     front_end: None,
+    origin: "built",
+    unavailable: None,
 };
 
 fn module(fatbin: &'static [u8]) -> EmbeddedModule {
@@ -201,6 +203,28 @@ fn build_facts_reach_the_plan() {
     )
     .unwrap();
     assert_eq!(bare.nvcc_version(), "unknown");
+}
+
+#[test]
+fn a_module_that_was_never_built_is_refused_with_the_builds_reason() {
+    let module = EmbeddedModule {
+        name: "scale",
+        fatbin: &[],
+        build: crate::BuildFacts {
+            unavailable: Some("a metadata-only build with no nvcc"),
+            ..FACTS
+        },
+    };
+    let error = check(&module, &device(9, 0), LoadPolicy::SassOnly).unwrap_err();
+    assert!(matches!(error, LoadError::NotBuilt { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "module `scale` was not built, so it cannot be loaded: a metadata-only build with no nvcc;"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("cargo sasskit prebuild"), "{message}");
 }
 
 #[test]
