@@ -484,7 +484,7 @@ impl Build {
             prebuilt::Folder::configured(self.prebuilt.as_deref(), metadata, manifest_dir)?;
         let package = env::cargo("CARGO_PKG_NAME").and_then(|name| name.into_string().ok());
         let mode = Mode::from_env(package.as_deref())?;
-        if mode != Mode::Use && folder.is_none() {
+        if matches!(mode, Mode::Refresh | Mode::Check) && folder.is_none() {
             return Err(Error::config(format!(
                 "`{PREBUILD_ENV}` asks for a prebuilt folder, but the build names none: set \
                  `Build::prebuilt(\"kernels/prebuilt\")` or `prebuilt = \"kernels/prebuilt\"` in \

@@ -13,6 +13,7 @@
 //! | unset | current prebuilt → used, no nvcc; stale → built with nvcc and a warning, or without nvcc an error naming the first changed input |
 //! | `refresh` | builds every module with nvcc and rewrites the folder, printing the sizes |
 //! | `check` | fails unless every module is current (and built by the nvcc found, if any) |
+//! | `off` | ignores the folder: nvcc builds every module, as if there were none |
 //!
 //! `refresh=<package>,…` and `check=<package>,…` apply to the named packages only (others use
 //! their folders as usual), which `cargo sasskit prebuild` passes so that dependencies with
@@ -32,7 +33,7 @@ use crate::shared::Registry;
 use crate::{crosscheck, env, fs, verify};
 
 /// `refresh` or `check` (optionally `=<package>,…`): rewrite the crate's prebuilt folder, or fail
-/// when it is stale.
+/// when it is stale; `off`: ignore it and build with nvcc.
 pub const PREBUILD_ENV: &str = "SASSKIT_PREBUILD";
 
 /// Set to `1` for a metadata-only build (`DOCS_RS` implies it): with no nvcc and no current
@@ -56,6 +57,8 @@ pub(crate) enum Mode {
     Refresh,
     /// Fail unless everything is current.
     Check,
+    /// Ignore the folder: build everything with nvcc, write nothing to it.
+    Off,
 }
 
 impl Mode {
@@ -77,9 +80,10 @@ impl Mode {
         let mode = match mode {
             "refresh" => Mode::Refresh,
             "check" => Mode::Check,
+            "off" => Mode::Off,
             _ => {
                 return Err(Error::config(format!(
-                    "`{PREBUILD_ENV}={text}` is not `refresh` or `check` (optionally \
+                    "`{PREBUILD_ENV}={text}` is not `refresh`, `check` or `off` (optionally \
                      `=<package>,…`)"
                 )));
             }
@@ -608,7 +612,11 @@ mod tests {
         );
         assert_eq!(Mode::parse("check=a,b", Some("c")).unwrap(), Mode::Use);
         let error = Mode::parse("rebuild", Some("a")).unwrap_err().to_string();
-        assert!(error.contains("is not `refresh` or `check`"), "{error}");
+        assert!(
+            error.contains("is not `refresh`, `check` or `off`"),
+            "{error}"
+        );
+        assert_eq!(Mode::parse("off", Some("a")).unwrap(), Mode::Off);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub struct Prebuild {
     packages: Vec<String>,
     check: bool,
     cargo_args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
 }
 
 impl Prebuild {
@@ -55,6 +56,12 @@ impl Prebuild {
         self
     }
 
+    /// An environment variable for cargo (`NVCC`, `CUDARC_CUDA_VERSION`, …).
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Prebuild {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
     /// The value of `SASSKIT_PREBUILD` this runs with.
     pub fn env_value(&self) -> Result<String, Error> {
         let packages = self.packages()?;
@@ -77,7 +84,10 @@ impl Prebuild {
         for package in self.packages()? {
             command.arg("-p").arg(package);
         }
-        command.args(&self.cargo_args).env(PREBUILD_ENV, &value);
+        command
+            .args(&self.cargo_args)
+            .envs(self.envs.iter().map(|(key, value)| (key, value)))
+            .env(PREBUILD_ENV, &value);
         let status = command.status().map_err(|error| {
             Error::new(format!(
                 "failed to run `{}`: {error}",

@@ -65,6 +65,16 @@ pub(crate) fn run() -> Result<()> {
             .context("run `cargo fmt` in tests/candle to fix it")?;
         candle(&["clippy", "--all-targets", "--", "-D", "warnings"]).run()
     })?;
+    steps.run("example's prebuilt folder is current", || {
+        let mut check = cargo_sasskit::prebuild::Prebuild::new()
+            .manifest_path(root.join("Cargo.toml"))
+            .package(EXAMPLE)
+            .check(true);
+        for (key, value) in toolchain.envs() {
+            check = check.env(key, value);
+        }
+        Ok(check.run()?)
+    })?;
     steps.run("build example", || {
         cargo(&["build", "--release", "-p", EXAMPLE]).run()
     })?;

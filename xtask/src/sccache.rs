@@ -62,6 +62,8 @@ fn measure(
             .envs(envs.iter().cloned())
             .env("CARGO_TARGET_DIR", target)
             .env("SASSKIT_NVCC_LAUNCHER", sccache)
+            // The example ships prebuilt fat binaries: build them with nvcc regardless.
+            .env(sasskit_build::PREBUILD_ENV, "off")
             .env("SCCACHE_DIR", cache);
         if let Some(archs) = archs {
             cmd = cmd.env("SASSKIT_ARCHS", archs);
