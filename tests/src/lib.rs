@@ -9,10 +9,13 @@
 //! * [`stub_libs`]: stand-ins for the CUDA libraries, generated from cudarc's bindings, to link
 //!   and start programs that link them (cudarc's `dynamic-linking`) without CUDA;
 //! * [`cudarc_features`]: throwaway crates with another crate's cudarc features next to sasskit
-//!   (candle's, cudarc's defaults).
+//!   (candle's, cudarc's defaults);
+//! * [`prebuilt_crate`]: a crate that ships prebuilt fat binaries, refreshed, packaged and
+//!   built without nvcc.
 
 pub mod cudarc_features;
 pub mod cuobjdump;
+pub mod prebuilt_crate;
 pub mod process;
 pub mod stub_libs;
 pub mod throwaway;
