@@ -34,10 +34,10 @@ extern "C" __global__ void iota(int* y, int start, int n) {
 }
 "#;
 
-const LIB_RS: &str = r#"//! Two CUDA kernels, shipped as prebuilt SASS for sm_90, sm_100 and sm_121.
+const LIB_RS: &str = "//! Two CUDA kernels, shipped as prebuilt SASS for sm_90, sm_100 and sm_121.
 
 sasskit::kernels!(pub scale);
-"#;
+";
 
 const MAIN_RS: &str = r#"//! Runs both kernels on device 0 against the CPU, or says why it did not.
 
