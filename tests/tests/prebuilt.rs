@@ -48,9 +48,26 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
     // Kept between runs: the dependencies compile once.
     let target: PathBuf = workspace_root().join("target").join("throwaway-prebuilt");
     let author = Author::write(&scratch.join("author"), &target);
+    refresh_compressed_and_current(&author, &nvcc);
 
-    // The author refreshes the folder with nvcc; it is then current.
-    author.prebuild(&nvcc, false).expect("refresh");
+    // Packaged, unpacked (outside this repository, whose workspace would otherwise claim it)
+    // and built with no nvcc anywhere.
+    let crate_file = author.package();
+    let size = std::fs::metadata(&crate_file).unwrap().len();
+    eprintln!("{}: {size} bytes", crate_file.display());
+    let unpacked = std::env::temp_dir().join(format!("sasskit-prebuilt-{}", std::process::id()));
+    let consumer = Consumer::unpack(&crate_file, &unpacked, &target);
+    let module_page = builds_verifies_and_documents_without_nvcc(&consumer);
+    stale_header(&consumer, &nvcc, &module_page);
+    check_fails_until_refreshed(&author, &nvcc);
+    own_xtask_verifies(&author, &consumer, &nvcc, &target);
+    let _ = std::fs::remove_dir_all(unpacked);
+}
+
+/// The author refreshes the folder with nvcc: inputs recorded relative to the crate, images
+/// compressed, and the check passes.
+fn refresh_compressed_and_current(author: &Author, nvcc: &Path) {
+    author.prebuild(nvcc, false).expect("refresh");
     let folder = author.dir().join("prebuilt");
     let manifest = std::fs::read_to_string(folder.join("scale.toml")).unwrap();
     assert!(
@@ -72,16 +89,13 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
         parsed.images()
     );
     author
-        .prebuild(&nvcc, true)
+        .prebuild(nvcc, true)
         .expect("a fresh folder passes the check");
+}
 
-    // Packaged, unpacked and built with no nvcc anywhere.
-    let crate_file = author.package();
-    let size = std::fs::metadata(&crate_file).unwrap().len();
-    eprintln!("{}: {size} bytes", crate_file.display());
-    // Outside this repository, whose workspace would otherwise claim it.
-    let unpacked = std::env::temp_dir().join(format!("sasskit-prebuilt-{}", std::process::id()));
-    let consumer = Consumer::unpack(&crate_file, &unpacked, &target);
+/// The unpacked crate builds with no nvcc from its prebuilt folder, its binary carries every
+/// target and runs, and docs.rs documents every wrapper. Returns the module's doc page.
+fn builds_verifies_and_documents_without_nvcc(consumer: &Consumer) -> PathBuf {
     assert!(consumer.dir().join("prebuilt/scale.fatbin").is_file());
     let built = consumer.build(&[]);
     assert_ok("cargo build (no nvcc)", &built);
@@ -93,8 +107,7 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
     let run = output(&mut command(consumer.binary()));
     assert_ok("the prebuilt crate's binary", &run);
 
-    // docs.rs: no nvcc, and every wrapper documented.
-    let docs = output(&mut consumer.cargo(&["doc", "--no-deps"]).env("DOCS_RS", "1"));
+    let docs = output(consumer.cargo(&["doc", "--no-deps"]).env("DOCS_RS", "1"));
     assert_ok("DOCS_RS=1 cargo doc", &docs);
     let module_page = consumer
         .target_dir()
@@ -113,9 +126,13 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
         "no `iota` in {}",
         module_page.display()
     );
+    module_page
+}
 
-    // One byte of an included header: without nvcc the build fails naming the header and the
-    // refresh command.
+/// One byte of an included header changed in the unpacked crate: without nvcc the build fails
+/// naming it and the refresh command; docs.rs still documents the wrappers and a metadata-only
+/// build's binary refuses to load; with nvcc the module is rebuilt with a warning.
+fn stale_header(consumer: &Consumer, nvcc: &Path, module_page: &Path) {
     std::fs::write(consumer.dir().join(HEADER_PATH), edited_header()).unwrap();
     if nvcc_at_fixed_location() {
         eprintln!("skipped the no-nvcc stale check: /usr/local/cuda/bin/nvcc exists here");
@@ -133,11 +150,9 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
         assert!(message.contains("cargo sasskit prebuild"), "{message}");
     }
 
-    // docs.rs with the stale folder: still documented, from the stale manifest's signatures; a
-    // metadata-only build's binary refuses to load.
-    let docs = output(&mut consumer.cargo(&["doc", "--no-deps"]).env("DOCS_RS", "1"));
+    let docs = output(consumer.cargo(&["doc", "--no-deps"]).env("DOCS_RS", "1"));
     assert_ok("DOCS_RS=1 cargo doc (stale)", &docs);
-    let page = std::fs::read_to_string(&module_page).unwrap();
+    let page = std::fs::read_to_string(module_page).unwrap();
     assert!(
         page.contains("method.iota"),
         "no `iota` in {}",
@@ -167,30 +182,37 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
         "{message}"
     );
 
-    // With nvcc, the stale module is rebuilt and the build warns.
-    let rebuilt = consumer.build(&[("NVCC", &nvcc.clone().into_os_string())]);
+    let rebuilt = consumer.build(&[("NVCC", &nvcc.as_os_str().to_owned())]);
     assert_ok("cargo build (stale, with nvcc)", &rebuilt);
     let warning = stderr(&rebuilt);
     assert!(
-        warning.contains("the prebuilt fat binary of module `scale` in `prebuilt` is stale (`kernels/common.cuh` changed since it was prebuilt): building it with nvcc"),
+        warning.contains(
+            "the prebuilt fat binary of module `scale` in `prebuilt` is stale (`kernels/common.cuh` \
+             changed since it was prebuilt): building it with nvcc"
+        ),
         "{warning}"
     );
     assert_eq!(
         built_manifest(&rebuilt, "scale").module.origin,
         Origin::Built
     );
+    std::fs::write(consumer.dir().join(HEADER_PATH), HEADER).unwrap();
+}
 
-    // The author's check fails after the same edit, until the folder is refreshed.
+/// The author's check fails after the same edit, until the folder is refreshed.
+fn check_fails_until_refreshed(author: &Author, nvcc: &Path) {
     std::fs::write(author.dir().join(HEADER_PATH), edited_header()).unwrap();
     assert!(
-        author.prebuild(&nvcc, true).is_err(),
+        author.prebuild(nvcc, true).is_err(),
         "the check must fail on a stale folder"
     );
-    author.prebuild(&nvcc, false).expect("refresh");
-    author.prebuild(&nvcc, true).expect("current again");
+    author.prebuild(nvcc, false).expect("refresh");
+    author.prebuild(nvcc, true).expect("current again");
+}
 
-    // The crate's own xtask calls the library verify: it passes on the binary built from the
-    // prebuilt folder, and fails on one built without sm_121, naming it.
+/// The crate's own xtask calls the library verify: it passes on the binary built from the
+/// prebuilt folder, and fails on one built without sm_121, naming it.
+fn own_xtask_verifies(author: &Author, consumer: &Consumer, nvcc: &Path, target: &Path) {
     let xtask = |binary: &Path| {
         let mut cargo = command(env!("CARGO"));
         cargo
@@ -198,14 +220,13 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
             .arg(binary)
             .arg(TARGETS)
             .current_dir(author.dir())
-            .env("CARGO_TARGET_DIR", &target);
+            .env("CARGO_TARGET_DIR", target);
         output(&mut cargo)
     };
-    std::fs::write(consumer.dir().join(HEADER_PATH), HEADER).unwrap();
     assert_ok("cargo build", &consumer.build(&[]));
     assert_ok("xtask verify", &xtask(&consumer.binary()));
     let without_121 = consumer.build(&[
-        ("NVCC", &nvcc.clone().into_os_string()),
+        ("NVCC", &nvcc.as_os_str().to_owned()),
         ("SASSKIT_ARCHS", &OsString::from("sm_90,sm_100")),
     ]);
     assert_ok("cargo build (sm_90,sm_100)", &without_121);
@@ -216,5 +237,4 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
     );
     let message = stderr(&refused);
     assert!(message.contains("has no SASS for sm_121"), "{message}");
-    let _ = std::fs::remove_dir_all(unpacked);
 }
