@@ -2,7 +2,8 @@
 //! checks (`tests/candle`: candle's kernels through the generated wrappers against the CPU) and
 //! the program of a crate with candle's cudarc features, built in release into
 //! `target/gpu-bundle/` with a `run.sh` that runs them all on a GPU machine that has no Rust
-//! toolchain, and prints a summary.
+//! toolchain, and prints a summary. The program of a crate that ships prebuilt fat binaries
+//! (refreshed here, packaged, and built from the `.crate` with no nvcc) runs there too.
 //!
 //! The candle-features program links the CUDA libraries (cudarc's `dynamic-linking`): it is
 //! linked here against stub libraries with the real `SONAME`s (`sasskit_tests::stub_libs`) and
@@ -61,6 +62,7 @@ else
     step "candle start-up: medians (no PTX in the bundle: run the candle corpus test first)" \
         ./candle_checks startup median
 fi
+step "a crate's prebuilt SASS, packaged and built without nvcc, against the CPU" ./prebuilt_kernels
 step "saxpy in a crate with candle's cudarc features (dynamic-linking)" \
     env LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ./candle_features
 echo; echo "==> summary"
@@ -120,19 +122,14 @@ pub(crate) fn run() -> Result<()> {
         .join("target")
         .join("cudarc-features")
         .join("candle_features");
-    cargo(&[
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        TESTS,
-        "--example",
-        "candle_features_program",
-        "--",
-    ])
-    .arg(&candle_features)
-    .run()
-    .context("building the program of the crate with candle's cudarc features")?;
+    program_of(&cargo, "candle_features_program", &candle_features)
+        .context("building the program of the crate with candle's cudarc features")?;
+    let prebuilt_kernels = root
+        .join("target")
+        .join("prebuilt-program")
+        .join("prebuilt_kernels");
+    program_of(&cargo, "prebuilt_crate_program", &prebuilt_kernels)
+        .context("building the program of the crate with prebuilt fat binaries")?;
     let bundle = root.join("target").join("gpu-bundle");
     let _ = fs::remove_dir_all(&bundle);
     fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
@@ -144,6 +141,7 @@ pub(crate) fn run() -> Result<()> {
         (examples.join("gpu_bench"), "gpu_bench"),
         (candle_checks, CANDLE_CHECKS),
         (candle_features, "candle_features"),
+        (prebuilt_kernels, "prebuilt_kernels"),
     ] {
         copy_executable(&from, &bundle.join(name))?;
     }
@@ -167,6 +165,23 @@ pub(crate) fn run() -> Result<()> {
         size / 1024
     );
     Ok(())
+}
+
+/// Runs the tests crate's `example`, which builds a throwaway crate's program and copies it to
+/// `to`.
+fn program_of(cargo: &impl Fn(&[&str]) -> Cmd, example: &str, to: &Path) -> Result<()> {
+    cargo(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        TESTS,
+        "--example",
+        example,
+        "--",
+    ])
+    .arg(to)
+    .run()
 }
 
 /// candle's PTX, as the candle corpus test left it in `target/candle/ptx` (the newest file of
