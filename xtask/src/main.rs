@@ -1,6 +1,7 @@
 //! `cargo xtask`: the development tasks cargo cannot do by itself (see `cargo xtask help`).
 
 mod bench_build;
+mod bench_candle;
 mod candle;
 mod ci;
 mod cmd;
@@ -40,6 +41,9 @@ tasks:
   demo                  setup, build example-app in release, verify it and run it
   bench-build           build throughput against hand-written nvcc, no-op and one-file
                         rebuilds, and bytes per architecture with and without compression
+  bench-build candle    the same on candle-kernels' 11 PTX-set files: every hand-written
+                        baseline, sasskit cold, the single front end, where the time goes,
+                        one .cu and one shared header changed (long: about an hour on 2 cores)
   sccache               build the example twice from clean target dirs with nvcc behind a
                         local sccache, show the second came from the cache, and that other
                         archs miss
@@ -74,7 +78,11 @@ fn run(args: &[String]) -> Result<()> {
         "candle-sources" => no_args(task, rest).and_then(|()| candle::print_sources()),
         "ci" => no_args(task, rest).and_then(|()| ci::run()),
         "demo" => no_args(task, rest).and_then(|()| demo::run()),
-        "bench-build" => no_args(task, rest).and_then(|()| bench_build::run()),
+        "bench-build" => match rest {
+            [] => bench_build::run(),
+            [set] if set == "candle" => bench_candle::run(),
+            _ => bail!("`bench-build` takes nothing or `candle` (see `cargo xtask help`)"),
+        },
         "sccache" => no_args(task, rest).and_then(|()| sccache::run()),
         "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
         "help" | "-h" | "--help" => {
