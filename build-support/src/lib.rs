@@ -390,7 +390,10 @@ impl Build {
             flags: self.nvcc_flags(flags),
             ccbin,
             cache: Cache::configured(self.cache_dir.as_deref()),
-            launcher: launcher::configured(self.launcher.as_deref()),
+            launcher: launcher::Launcher::configured(
+                self.launcher.as_deref(),
+                manifest_dir.as_deref(),
+            ),
             require_typed: self
                 .require_typed
                 .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,

@@ -4,7 +4,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -94,6 +94,24 @@ impl Cmd {
             bail!("`{self}` failed with {}: {}", output.status, stderr.trim());
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Starts the command in the background with its output appended to `log`; the caller
+    /// owns the child and must stop it.
+    pub(crate) fn spawn(&self, log: &Path) -> Result<Child> {
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .with_context(|| format!("failed to open {}", log.display()))
+        };
+        self.to_command()
+            .stdin(Stdio::null())
+            .stdout(open()?)
+            .stderr(open()?)
+            .spawn()
+            .with_context(|| format!("failed to start `{self}`"))
     }
 
     #[allow(

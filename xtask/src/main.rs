@@ -1,5 +1,6 @@
 //! `cargo xtask`: the development tasks cargo cannot do by itself (see `cargo xtask help`).
 
+mod apt;
 mod bench_build;
 mod candle;
 mod ci;
@@ -40,8 +41,10 @@ tasks:
   demo                  setup, build example-app in release, verify it and run it
   bench-build           build throughput against hand-written nvcc, no-op and one-file
                         rebuilds, and bytes per architecture with and without compression
-  sccache               build the example twice from clean target dirs with nvcc behind a
-                        local sccache, show the second came from the cache, and that other
+  sccache               build the example's kernels from two checkouts at different paths
+                        with nvcc behind sccache and a Redis server started here (apt-get
+                        install redis-server if missing); print PTX and CUBIN hits and
+                        misses per build, fail unless checkout 2 hits them all and other
                         archs miss
   gpu-bundle            build the GPU tests, the load-cost measurement, the example, the
                         candle checks and a crate with candle's cudarc features in release into
