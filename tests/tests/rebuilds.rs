@@ -301,57 +301,7 @@ fn checkouts_at_different_paths_share_the_cache() {
         "no nvcc --fatbin at all"
     );
 
-    // One header byte: a miss for exactly its includer `a` in the first checkout, then a hit
-    // for it in the second; `b` is left alone in both.
-    for krate in [&first, &second] {
-        std::fs::write(
-            krate.dir().join("kernels/common.cuh"),
-            HEADER.replace("2.0f", "4.0f"),
-        )
-        .unwrap();
-    }
-    let before = first.fatbin_compiles().len();
-    let build = first.build_ok(&no_line_info);
-    let compiles = first.fatbin_compiles();
-    assert!(
-        !compiles[before..].is_empty()
-            && compiles[before..]
-                .iter()
-                .all(|call| call.contains("kernels/a.cu")),
-        "only a.cu recompiles: {:?}",
-        &compiles[before..]
-    );
-    assert_eq!(
-        first.module(&build, "a").manifest.module.cache.to_string(),
-        "miss"
-    );
-    let build = second.build_ok(&no_line_info);
-    assert_eq!(
-        second.module(&build, "a").manifest.module.cache.to_string(),
-        "hit"
-    );
-    assert_eq!(second.fatbin_compiles(), Vec::<String>::new());
-    // Another byte, this time in the second checkout first: it misses for `a` alone there.
-    std::fs::write(
-        second.dir().join("kernels/common.cuh"),
-        HEADER.replace("2.0f", "5.0f"),
-    )
-    .unwrap();
-    let build = second.build_ok(&no_line_info);
-    let compiles = second.fatbin_compiles();
-    assert!(
-        !compiles.is_empty() && compiles.iter().all(|call| call.contains("kernels/a.cu")),
-        "only a.cu recompiles in the second checkout: {compiles:?}"
-    );
-    assert_eq!(
-        second.module(&build, "a").manifest.module.cache.to_string(),
-        "miss"
-    );
-    assert_eq!(
-        second.module(&build, "b").manifest.module.cache.to_string(),
-        "hit",
-        "b's previous output, itself a cache hit, is kept"
-    );
+    header_byte_misses_for_its_includer_only(&first, &second, &no_line_info);
 
     // With `-lineinfo` the output names the source folder: no sharing across checkouts.
     let with_line_info = [("SASSKIT_CACHE_DIR", cache)];
@@ -368,6 +318,65 @@ fn checkouts_at_different_paths_share_the_cache() {
             "miss"
         );
     }
+}
+
+/// One header byte: a miss for exactly its includer `a` in the first checkout, then a hit for
+/// it in the second; `b` is left alone in both. Another byte in the second checkout first: a
+/// miss for `a` alone there.
+fn header_byte_misses_for_its_includer_only(
+    first: &Throwaway,
+    second: &Throwaway,
+    envs: &[(&str, &str)],
+) {
+    for krate in [first, second] {
+        std::fs::write(
+            krate.dir().join("kernels/common.cuh"),
+            HEADER.replace("2.0f", "4.0f"),
+        )
+        .unwrap();
+    }
+    let before = first.fatbin_compiles().len();
+    let build = first.build_ok(envs);
+    let compiles = first.fatbin_compiles();
+    assert!(
+        !compiles[before..].is_empty()
+            && compiles[before..]
+                .iter()
+                .all(|call| call.contains("kernels/a.cu")),
+        "only a.cu recompiles: {:?}",
+        &compiles[before..]
+    );
+    assert_eq!(cache_status(first, &build, "a"), "miss");
+    let build = second.build_ok(envs);
+    assert_eq!(cache_status(second, &build, "a"), "hit");
+    assert_eq!(second.fatbin_compiles(), Vec::<String>::new());
+    // Another byte, this time in the second checkout first: it misses for `a` alone there.
+    std::fs::write(
+        second.dir().join("kernels/common.cuh"),
+        HEADER.replace("2.0f", "5.0f"),
+    )
+    .unwrap();
+    let build = second.build_ok(envs);
+    let compiles = second.fatbin_compiles();
+    assert!(
+        !compiles.is_empty() && compiles.iter().all(|call| call.contains("kernels/a.cu")),
+        "only a.cu recompiles in the second checkout: {compiles:?}"
+    );
+    assert_eq!(cache_status(second, &build, "a"), "miss");
+    assert_eq!(
+        cache_status(second, &build, "b"),
+        "hit",
+        "b's previous output, itself a cache hit, is kept"
+    );
+}
+
+fn cache_status(krate: &Throwaway, build: &std::process::Output, module: &str) -> String {
+    krate
+        .module(build, module)
+        .manifest
+        .module
+        .cache
+        .to_string()
 }
 
 /// With a compiler launcher (sccache), nvcc gets the same command line in every checkout:
