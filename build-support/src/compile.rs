@@ -126,11 +126,11 @@ impl Session {
         for unit in self.units_of(job) {
             args.extend(gencode_args(&unit));
         }
-        // A launched nvcc names the source its own way, which `__FILE__` shows.
+        // A launched nvcc may name the source its own way, which `__FILE__` shows.
         let launched = self
             .launcher
             .as_ref()
-            .map(|launcher| launcher.source_args(&job.source));
+            .map(|launcher| launcher.key_args(&job.source, &args));
         let key_args: Vec<String> = args
             .iter()
             .chain(launched.iter().flatten())

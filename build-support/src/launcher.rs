@@ -30,13 +30,20 @@
 //! except where the source expands `__FILE__` (now relative) or `__BASE_FILE__` (`/dev/null`).
 //! That is why this form is part of the build key. Paths outside the crate root (the toolkit's
 //! headers, other `-I` folders) stay absolute: list the folders that differ between machines in
-//! `SCCACHE_BASEDIRS`. On hosts without `/dev/null` the plain command is used.
+//! `SCCACHE_BASEDIRS`, which sccache strips from the preprocessed input.
+//!
+//! The plain command (the source's own path, nvcc in the build script's folder) stays where
+//! the other form does not fit: on hosts without `/dev/null`, and for builds with line
+//! information (`-lineinfo`, `-G`), whose line tables record the folder cicc ran in (under
+//! sccache, a temporary folder of its own, `/tmp/sccache_nvcc…/./kernels/k.cu`, was measured):
+//! such builds keep the source's real path and share only within one checkout, as in
+//! sasskit's own cache.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::command::Tool;
-use crate::env;
+use crate::{env, key};
 
 /// The variable that names the launcher.
 pub const LAUNCHER_ENV: &str = "SASSKIT_NVCC_LAUNCHER";
@@ -77,46 +84,62 @@ impl Launcher {
         output: &Path,
         source: &Path,
     ) -> Command {
+        let mut command = self.tool.command();
+        if !self.neutral(args) {
+            command
+                .arg(nvcc)
+                .arg("--fatbin")
+                .args(args)
+                .arg("-o")
+                .arg(output)
+                .arg(source);
+            return command;
+        }
         // Paths the launched nvcc reads or writes must not depend on its current folder.
         let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-        let mut command = self.tool.command();
         command
+            .current_dir(&self.base)
             .arg(absolute(nvcc))
             .arg("--fatbin")
             .args(self.arguments(args))
             .arg("-o")
             .arg(absolute(output))
             .args(self.source_args(source));
-        if self.neutral() {
-            command.current_dir(&self.base);
-        }
         command
     }
 
-    /// The arguments that name the source in [`Launcher::fatbin_command`]; part of the build
-    /// key, since they decide what `__FILE__` and `__BASE_FILE__` expand to.
-    pub(crate) fn source_args(&self, source: &Path) -> Vec<String> {
-        let source = self.relative(source).display().to_string();
-        if self.neutral() {
-            ["-include", &source, "-x", "cu", EMPTY_INPUT]
-                .map(str::to_owned)
-                .to_vec()
+    /// What [`Launcher::fatbin_command`] with `args` names the source by, where it differs from
+    /// a plain nvcc command: part of the build key, since it decides what `__FILE__` and
+    /// `__BASE_FILE__` expand to. Empty for the plain form.
+    pub(crate) fn key_args(&self, source: &Path, args: &[String]) -> Vec<String> {
+        if self.neutral(args) {
+            self.source_args(source)
         } else {
-            vec![source]
+            Vec::new()
         }
     }
 
-    /// Whether the command names no checkout: only where the empty input exists.
-    fn neutral(&self) -> bool {
-        cfg!(unix) && !self.base.as_os_str().is_empty()
+    /// `-include <source> -x cu /dev/null`, the source relative to the crate root.
+    fn source_args(&self, source: &Path) -> Vec<String> {
+        let source = self.relative(source).display().to_string();
+        ["-include", &source, "-x", "cu", EMPTY_INPUT]
+            .map(str::to_owned)
+            .to_vec()
+    }
+
+    /// Whether the command names no checkout: where the empty input exists, and not with line
+    /// information, whose line tables record the source's folder (cicc's current folder, which
+    /// would be sccache's temporary one): such builds keep the source's own path, and share
+    /// only within one checkout, as in sasskit's cache.
+    fn neutral(&self, args: &[String]) -> bool {
+        cfg!(unix)
+            && !self.base.as_os_str().is_empty()
+            && !args.iter().any(|arg| key::is_line_info_flag(arg))
     }
 
     /// `path` relative to the crate root when it is under it (`../` included, as in
     /// `<crate>/../kernels/k.cu`), else absolute.
     fn relative(&self, path: &Path) -> PathBuf {
-        if !self.neutral() {
-            return path.to_owned();
-        }
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         match path.strip_prefix(&self.base) {
             Ok(rest) if !rest.as_os_str().is_empty() => rest.to_owned(),
@@ -250,8 +273,41 @@ mod tests {
     #[test]
     fn a_source_outside_the_crate_keeps_its_path() {
         assert_eq!(
-            launcher("/home/a/crate").source_args(Path::new("/opt/k/k.cu")),
+            launcher("/home/a/crate").key_args(Path::new("/opt/k/k.cu"), &[]),
             ["-include", "/opt/k/k.cu", "-x", "cu", "/dev/null"]
+        );
+    }
+
+    #[test]
+    fn line_information_keeps_the_plain_command() {
+        let flags = ["-I/home/a/crate/include".to_owned(), "-lineinfo".to_owned()];
+        let command = launcher("/home/a/crate").fatbin_command(
+            Path::new("/opt/cuda/bin/nvcc"),
+            &flags,
+            Path::new("/tmp/out.fatbin"),
+            Path::new("/home/a/crate/kernels/k.cu"),
+        );
+        let args: Vec<String> = command
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "/opt/cuda/bin/nvcc",
+                "--fatbin",
+                "-I/home/a/crate/include",
+                "-lineinfo",
+                "-o",
+                "/tmp/out.fatbin",
+                "/home/a/crate/kernels/k.cu",
+            ]
+        );
+        assert_eq!(command.get_current_dir(), None);
+        assert_eq!(
+            launcher("/home/a/crate").key_args(Path::new("/home/a/crate/k.cu"), &flags),
+            Vec::<String>::new(),
+            "the plain form is keyed as a plain nvcc run"
         );
     }
 }
