@@ -13,7 +13,7 @@ use crate::REQUIRE_TYPED_ENV;
 use crate::cache::Cache;
 use crate::command::display;
 use crate::error::{Error, ErrorKind};
-use crate::launcher::Launcher;
+use crate::launcher::{self, Launcher};
 use crate::shared::Registry;
 use crate::toolkit::Nvcc;
 use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
@@ -294,7 +294,10 @@ impl Session {
                 .arg(&job.source);
             command
         };
-        let output = run(&mut command, &self.nvcc);
+        let mut output = run(&mut command, &self.nvcc);
+        if let (Some(_), Ok(output)) = (&self.launcher, &mut output) {
+            output.stderr = launcher::name_the_source(&output.stderr, &job.source);
+        }
         let bytes = match &output {
             Ok(output) if output.status.success() => fs::read(&tmp),
             Ok(output) => Err(compile_error(

@@ -178,6 +178,15 @@ impl Launcher {
     }
 }
 
+/// nvcc's messages with the empty input's name replaced by the source's: nvcc closes its
+/// errors with `1 error detected in the compilation of "/dev/null".`
+pub(crate) fn name_the_source(messages: &[u8], source: &Path) -> Vec<u8> {
+    let quoted = format!("\"{EMPTY_INPUT}\"");
+    String::from_utf8_lossy(messages)
+        .replace(&quoted, &format!("\"{}\"", source.display()))
+        .into_bytes()
+}
+
 fn configured_tool(builder: Option<&Path>) -> Option<Tool> {
     if let Some(path) = builder {
         return Some(Tool::new(path));
@@ -275,6 +284,19 @@ mod tests {
         assert_eq!(
             launcher("/home/a/crate").key_args(Path::new("/opt/k/k.cu"), &[]),
             ["-include", "/opt/k/k.cu", "-x", "cu", "/dev/null"]
+        );
+    }
+
+    #[test]
+    fn messages_name_the_source_instead_of_the_empty_input() {
+        let messages =
+            b"kernels/k.cu(1): error: identifier \"y\" is undefined\n\n1 error detected \
+                         in the compilation of \"/dev/null\".\n";
+        let named = name_the_source(messages, Path::new("/home/a/crate/kernels/k.cu"));
+        assert_eq!(
+            String::from_utf8(named).unwrap(),
+            "kernels/k.cu(1): error: identifier \"y\" is undefined\n\n1 error detected in the \
+             compilation of \"/home/a/crate/kernels/k.cu\".\n"
         );
     }
 

@@ -415,18 +415,7 @@ fn a_launched_nvcc_names_no_checkout_and_builds_the_same_fat_binaries() {
         .into_iter()
         .collect();
     let launched = |krate: &Throwaway, name: &str| {
-        // Logs its current folder and arguments, then runs them.
-        let log = root.join(format!("{name}.log"));
-        let script = root.join(format!("{name}-launcher"));
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nprintf '%s|%s\\n' \"$PWD\" \"$*\" >> '{}'\nexec \"$@\"\n",
-                log.display()
-            ),
-        )
-        .unwrap();
-        make_executable(&script);
+        let (script, log) = logging_launcher(&root, name);
         let build = krate.build_ok(&[
             no_line_info,
             ("SASSKIT_NVCC_LAUNCHER", script.to_str().unwrap()),
@@ -480,6 +469,63 @@ fn a_launched_nvcc_names_no_checkout_and_builds_the_same_fat_binaries() {
         );
         assert_eq!(second.module(&second_build, module).fatbin, plain.fatbin);
     }
+}
+
+/// A nvcc compile error through a launcher names the source at file:line, as without one.
+#[cfg(unix)]
+#[test]
+fn a_launched_compile_error_names_the_source() {
+    let Some(nvcc) = require_or_skip("rebuilds: launched compile error", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("launched_error");
+    // Preprocessing passes; only the compilation finds the undefined name.
+    let krate = Throwaway::new(
+        &root,
+        "launched_error",
+        &shared_target(),
+        &nvcc,
+        &[(
+            "kernels/bad.cu",
+            "extern \"C\" __global__ void k(float* x) { x[0] = undefined_name; }\n",
+        )],
+        "archs = [\"sm_90\"]",
+    );
+    let (script, _) = logging_launcher(&root, "launcher");
+    let result = krate.build(&[
+        ("CARGO_PROFILE_DEV_DEBUG", "false"),
+        ("SASSKIT_NVCC_LAUNCHER", script.to_str().unwrap()),
+    ]);
+    assert!(!result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("kernels/bad.cu:1: error: identifier \"undefined_name\" is undefined"),
+        "{stderr}"
+    );
+    let source = krate.dir().join("kernels/bad.cu");
+    assert!(
+        stderr.contains(&format!("in the compilation of \"{}\"", source.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("compilation of \"/dev/null\""), "{stderr}");
+}
+
+/// A launcher script that logs its current folder and arguments (`folder|args`) to the
+/// returned log, then runs them.
+#[cfg(unix)]
+fn logging_launcher(root: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let log = root.join(format!("{name}.log"));
+    let script = root.join(format!("{name}-launcher"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s|%s\\n' \"$PWD\" \"$*\" >> '{}'\nexec \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    (script, log)
 }
 
 #[cfg(unix)]
