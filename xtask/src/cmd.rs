@@ -14,6 +14,7 @@ pub(crate) struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
+    removed: Vec<OsString>,
     dir: Option<PathBuf>,
 }
 
@@ -23,6 +24,7 @@ impl Cmd {
             program: program.as_ref().to_owned(),
             args: Vec::new(),
             envs: Vec::new(),
+            removed: Vec::new(),
             dir: None,
         }
     }
@@ -62,6 +64,12 @@ impl Cmd {
         for (key, value) in envs {
             self = self.env(key, value);
         }
+        self
+    }
+
+    /// Runs the command without `key` in its environment, unless [`Cmd::env`] sets it.
+    pub(crate) fn env_remove(mut self, key: impl AsRef<OsStr>) -> Cmd {
+        self.removed.push(key.as_ref().to_owned());
         self
     }
 
@@ -120,6 +128,9 @@ impl Cmd {
     )]
     fn to_command(&self) -> Command {
         let mut command = Command::new(&self.program);
+        for key in &self.removed {
+            command.env_remove(key);
+        }
         command.args(&self.args);
         command.envs(self.envs.iter().map(|(key, value)| (key, value)));
         if let Some(dir) = &self.dir {

@@ -105,11 +105,14 @@ impl Checkout {
         self.root.join("target").join("release")
     }
 
-    /// `cargo build --release` of the crate with `envs`.
+    /// `cargo build --release` of the crate with `envs`; without the caller's sasskit cache and
+    /// targets, which would change what nvcc is asked to do.
     pub(crate) fn build(&self, envs: &[(&str, std::ffi::OsString)]) -> Result<()> {
         Cmd::cargo()
             .args(["build", "--release", "--quiet"])
             .dir(&self.krate())
+            .env_remove("SASSKIT_CACHE_DIR")
+            .env_remove("SASSKIT_ARCHS")
             .env("CARGO_TARGET_DIR", self.root.join("target"))
             .envs(envs.iter().cloned())
             .run()
