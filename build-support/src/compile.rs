@@ -13,8 +13,9 @@ use sasskit_core::{Arch, FatBinary, Target, TargetList, Variant, out_dir};
 
 use crate::REQUIRE_TYPED_ENV;
 use crate::cache::Cache;
-use crate::command::{Tool, display};
+use crate::command::display;
 use crate::error::{Error, ErrorKind};
+use crate::launcher::{self, Launcher};
 use crate::shared::Registry;
 use crate::toolkit::Nvcc;
 use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
@@ -34,7 +35,7 @@ pub(crate) struct Session {
     /// The shared build cache, if one is configured.
     pub(crate) cache: Option<Cache>,
     /// A compiler launcher (sccache) for the fat binary compilations, if one is configured.
-    pub(crate) launcher: Option<Tool>,
+    pub(crate) launcher: Option<Launcher>,
     /// Whether a kernel that cannot be typed fails the build instead of warning.
     pub(crate) require_typed: bool,
     /// How wide C's `long` is on the target.
@@ -127,7 +128,17 @@ impl Session {
         for unit in self.units_of(job) {
             args.extend(gencode_args(&unit));
         }
-        let key_args: Vec<String> = args.iter().chain(&self.nvcc_environment).cloned().collect();
+        // A launched nvcc may name the source its own way, which `__FILE__` shows.
+        let launched = self
+            .launcher
+            .as_ref()
+            .map(|launcher| launcher.key_args(&job.source, &args));
+        let key_args: Vec<String> = args
+            .iter()
+            .chain(launched.iter().flatten())
+            .chain(&self.nvcc_environment)
+            .cloned()
+            .collect();
         let build_key = key::build_key(
             preprocessed.iter().map(|(_, text)| text.as_str()),
             &self.nvcc,
@@ -276,21 +287,22 @@ impl Session {
         let mut args = self.base_args();
         args.extend(gencode_args(unit));
         let tmp = fs::temporary_sibling(&self.out_dir.join(out_dir::fatbin_file(&job.module)));
-        let mut command = match &self.launcher {
-            Some(launcher) => {
-                let mut command = launcher.command();
-                command.arg(self.nvcc.tool.path());
-                command
-            }
-            None => self.nvcc.tool.command(),
+        let mut command = if let Some(launcher) = &self.launcher {
+            launcher.fatbin_command(self.nvcc.tool.path(), &args, &tmp, &job.source)
+        } else {
+            let mut command = self.nvcc.tool.command();
+            command
+                .arg("--fatbin")
+                .args(&args)
+                .arg("-o")
+                .arg(&tmp)
+                .arg(&job.source);
+            command
         };
-        command
-            .arg("--fatbin")
-            .args(&args)
-            .arg("-o")
-            .arg(&tmp)
-            .arg(&job.source);
-        let output = run(&mut command, &self.nvcc);
+        let mut output = run(&mut command, &self.nvcc);
+        if let (Some(_), Ok(output)) = (&self.launcher, &mut output) {
+            output.stderr = launcher::name_the_source(&output.stderr, &job.source);
+        }
         let bytes = match &output {
             Ok(output) if output.status.success() => fs::read(&tmp),
             Ok(output) => Err(compile_error(

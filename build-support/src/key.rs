@@ -140,6 +140,15 @@ impl Roots {
     }
 }
 
+/// Whether an nvcc option turns on line information, whose line table names the source's
+/// folder.
+pub(crate) fn is_line_info_flag(arg: &str) -> bool {
+    matches!(
+        arg,
+        "-lineinfo" | "-G" | "--generate-line-info" | "--device-debug"
+    )
+}
+
 /// The key of one fat binary; `preprocessed` are the translation units of every preprocessing
 /// pass (one per target architecture), in target order; `source` is the `.cu` file.
 pub(crate) fn build_key<'a>(
@@ -163,10 +172,7 @@ pub(crate) fn build_key<'a>(
             args.next();
             continue;
         }
-        line_info |= matches!(
-            arg,
-            "-lineinfo" | "-G" | "--generate-line-info" | "--device-debug"
-        );
+        line_info |= is_line_info_flag(arg);
         hasher.field("arg", roots.argument(arg).as_bytes());
     }
     if line_info {

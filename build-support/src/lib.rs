@@ -322,7 +322,9 @@ impl Build {
     }
 
     /// Runs the fat binary compilations through this launcher (such as `sccache`) instead of the
-    /// one `SASSKIT_NVCC_LAUNCHER` or an sccache `RUSTC_WRAPPER` names.
+    /// one `SASSKIT_NVCC_LAUNCHER` or an sccache `RUSTC_WRAPPER` names. The launched nvcc runs
+    /// in the crate root with a command line that names no checkout, so that sccache shares its
+    /// PTX and cubin steps between clones at different paths (see the README).
     pub fn nvcc_launcher(&mut self, launcher: impl AsRef<Path>) -> &mut Build {
         self.launcher = Some(launcher.as_ref().to_owned());
         self
@@ -617,7 +619,7 @@ impl Build {
             flags: nvcc_flags,
             ccbin,
             cache: Cache::configured(self.cache_dir.as_deref()),
-            launcher: launcher::configured(self.launcher.as_deref()),
+            launcher: launcher::Launcher::configured(self.launcher.as_deref(), manifest_dir),
             require_typed: self
                 .require_typed
                 .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,

@@ -26,6 +26,8 @@ pub struct Built {
     pub manifest: Manifest,
     /// The images of the fat binary, as `sass sm_90`.
     pub images: Vec<String>,
+    /// The fat binary's bytes.
+    pub fatbin: Vec<u8>,
 }
 
 impl Throwaway {
@@ -227,7 +229,11 @@ impl Throwaway {
             .iter()
             .map(ToString::to_string)
             .collect();
-        Built { manifest, images }
+        Built {
+            manifest,
+            images,
+            fatbin: bytes,
+        }
     }
 }
 

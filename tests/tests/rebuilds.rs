@@ -301,35 +301,7 @@ fn checkouts_at_different_paths_share_the_cache() {
         "no nvcc --fatbin at all"
     );
 
-    // One header byte: a miss for `a` (its includer) in the first checkout, then a hit for it
-    // in the second; `b` stays a hit everywhere.
-    for krate in [&first, &second] {
-        std::fs::write(
-            krate.dir().join("kernels/common.cuh"),
-            HEADER.replace("2.0f", "4.0f"),
-        )
-        .unwrap();
-    }
-    let before = first.fatbin_compiles().len();
-    let build = first.build_ok(&no_line_info);
-    let compiles = first.fatbin_compiles();
-    assert!(
-        compiles[before..]
-            .iter()
-            .all(|call| call.contains("kernels/a.cu")),
-        "only a.cu recompiles: {:?}",
-        &compiles[before..]
-    );
-    assert_eq!(
-        first.module(&build, "a").manifest.module.cache.to_string(),
-        "miss"
-    );
-    let build = second.build_ok(&no_line_info);
-    assert_eq!(
-        second.module(&build, "a").manifest.module.cache.to_string(),
-        "hit"
-    );
-    assert_eq!(second.fatbin_compiles(), Vec::<String>::new());
+    header_byte_misses_for_its_includer_only(&first, &second, &no_line_info);
 
     // With `-lineinfo` the output names the source folder: no sharing across checkouts.
     let with_line_info = [("SASSKIT_CACHE_DIR", cache)];
@@ -346,4 +318,218 @@ fn checkouts_at_different_paths_share_the_cache() {
             "miss"
         );
     }
+}
+
+/// One header byte: a miss for exactly its includer `a` in the first checkout, then a hit for
+/// it in the second; `b` is left alone in both. Another byte in the second checkout first: a
+/// miss for `a` alone there.
+fn header_byte_misses_for_its_includer_only(
+    first: &Throwaway,
+    second: &Throwaway,
+    envs: &[(&str, &str)],
+) {
+    for krate in [first, second] {
+        std::fs::write(
+            krate.dir().join("kernels/common.cuh"),
+            HEADER.replace("2.0f", "4.0f"),
+        )
+        .unwrap();
+    }
+    let before = first.fatbin_compiles().len();
+    let build = first.build_ok(envs);
+    let compiles = first.fatbin_compiles();
+    assert!(
+        !compiles[before..].is_empty()
+            && compiles[before..]
+                .iter()
+                .all(|call| call.contains("kernels/a.cu")),
+        "only a.cu recompiles: {:?}",
+        &compiles[before..]
+    );
+    assert_eq!(cache_status(first, &build, "a"), "miss");
+    let build = second.build_ok(envs);
+    assert_eq!(cache_status(second, &build, "a"), "hit");
+    assert_eq!(second.fatbin_compiles(), Vec::<String>::new());
+    // Another byte, this time in the second checkout first: it misses for `a` alone there.
+    std::fs::write(
+        second.dir().join("kernels/common.cuh"),
+        HEADER.replace("2.0f", "5.0f"),
+    )
+    .unwrap();
+    let build = second.build_ok(envs);
+    let compiles = second.fatbin_compiles();
+    assert!(
+        !compiles.is_empty() && compiles.iter().all(|call| call.contains("kernels/a.cu")),
+        "only a.cu recompiles in the second checkout: {compiles:?}"
+    );
+    assert_eq!(cache_status(second, &build, "a"), "miss");
+    assert_eq!(
+        cache_status(second, &build, "b"),
+        "hit",
+        "b's previous output, itself a cache hit, is kept"
+    );
+}
+
+fn cache_status(krate: &Throwaway, build: &std::process::Output, module: &str) -> String {
+    krate
+        .module(build, module)
+        .manifest
+        .module
+        .cache
+        .to_string()
+}
+
+/// With a compiler launcher (sccache), nvcc gets the same command line in every checkout:
+/// sccache hashes the arguments of each cicc (PTX) step, and nvcc gives cicc the path of its
+/// input, so a command naming the checkout would miss every PTX step in a clone elsewhere
+/// (`cargo xtask sccache` measures that with sccache and Redis). The fat binaries are the ones
+/// nvcc builds without a launcher, byte for byte.
+#[cfg(unix)]
+#[test]
+fn a_launched_nvcc_names_no_checkout_and_builds_the_same_fat_binaries() {
+    let Some(nvcc) = require_or_skip("rebuilds: launched nvcc", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("launcher");
+    let first = two_kernel_crate(
+        &root.join("alice"),
+        "launched",
+        &nvcc,
+        &shared_target(),
+        "archs = [\"sm_90\"]",
+    );
+    let second = two_kernel_crate(
+        &root.join("ci").join("runner-3"),
+        "launched",
+        &nvcc,
+        &workspace_root()
+            .join("target")
+            .join("throwaway-rebuilds-second"),
+        "archs = [\"sm_90\"]",
+    );
+    let no_line_info = ("CARGO_PROFILE_DEV_DEBUG", "false");
+    let direct = first.build_ok(&[no_line_info]);
+    // Read now: the launched build below writes to the same `OUT_DIR`.
+    let plain: Vec<_> = ["a", "b"]
+        .map(|module| first.module(&direct, module))
+        .into_iter()
+        .collect();
+    let launched = |krate: &Throwaway, name: &str| {
+        let (script, log) = logging_launcher(&root, name);
+        let build = krate.build_ok(&[
+            no_line_info,
+            ("SASSKIT_NVCC_LAUNCHER", script.to_str().unwrap()),
+        ]);
+        let mut calls: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let (cwd, args) = line.split_once('|').unwrap();
+                assert_eq!(Path::new(cwd), krate.dir(), "nvcc runs in the crate root");
+                // Without nvcc's own path (the test's logging wrapper in the crate) and the
+                // temporary output in the target folder, nothing may differ.
+                let mut words = args.split(' ').skip(1);
+                let mut kept = Vec::new();
+                while let Some(word) = words.next() {
+                    kept.push(word);
+                    if word == "-o" {
+                        words.next();
+                    }
+                }
+                kept.join(" ")
+            })
+            .collect();
+        calls.sort();
+        (build, calls)
+    };
+    let (first_build, first_calls) = launched(&first, "first");
+    let (second_build, second_calls) = launched(&second, "second");
+    assert_eq!(
+        first_calls.len(),
+        2,
+        "one launched nvcc per file: {first_calls:?}"
+    );
+    assert!(
+        first_calls[0].ends_with("-include kernels/a.cu -x cu /dev/null"),
+        "{first_calls:?}"
+    );
+    assert_eq!(
+        first_calls, second_calls,
+        "the same command in both checkouts"
+    );
+    for (module, plain) in ["a", "b"].into_iter().zip(&plain) {
+        let from_first = first.module(&first_build, module);
+        assert_eq!(
+            from_first.fatbin, plain.fatbin,
+            "{module}: launched = plain"
+        );
+        assert_ne!(
+            from_first.manifest.module.build_key, plain.manifest.module.build_key,
+            "{module}: the launched form is keyed (__FILE__ is relative there)"
+        );
+        assert_eq!(second.module(&second_build, module).fatbin, plain.fatbin);
+    }
+}
+
+/// A nvcc compile error through a launcher names the source at file:line, as without one.
+#[cfg(unix)]
+#[test]
+fn a_launched_compile_error_names_the_source() {
+    let Some(nvcc) = require_or_skip("rebuilds: launched compile error", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("launched_error");
+    // Preprocessing passes; only the compilation finds the undefined name.
+    let krate = Throwaway::new(
+        &root,
+        "launched_error",
+        &shared_target(),
+        &nvcc,
+        &[(
+            "kernels/bad.cu",
+            "extern \"C\" __global__ void k(float* x) { x[0] = undefined_name; }\n",
+        )],
+        "archs = [\"sm_90\"]",
+    );
+    let (script, _) = logging_launcher(&root, "launcher");
+    let result = krate.build(&[
+        ("CARGO_PROFILE_DEV_DEBUG", "false"),
+        ("SASSKIT_NVCC_LAUNCHER", script.to_str().unwrap()),
+    ]);
+    assert!(!result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("kernels/bad.cu:1: error: identifier \"undefined_name\" is undefined"),
+        "{stderr}"
+    );
+    let source = krate.dir().join("kernels/bad.cu");
+    assert!(
+        stderr.contains(&format!("in the compilation of \"{}\"", source.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("compilation of \"/dev/null\""), "{stderr}");
+}
+
+/// A launcher script that logs its current folder and arguments (`folder|args`) to the
+/// returned log, then runs them.
+#[cfg(unix)]
+fn logging_launcher(root: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let log = root.join(format!("{name}.log"));
+    let script = root.join(format!("{name}-launcher"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s|%s\\n' \"$PWD\" \"$*\" >> '{}'\nexec \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    (script, log)
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }

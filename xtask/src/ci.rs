@@ -3,8 +3,8 @@
 //! The invariants themselves live in `cargo test` (STYLE rule 23); this task only supplies what
 //! cargo cannot: the pinned CUDA compiler, candle-kernels' sources for the candle corpus test,
 //! `SASSKIT_REQUIRE_TOOLCHAIN=1` so that tests needing either fail instead of skipping, the lint
-//! of `tests/candle` (a crate outside the workspace), and the check of the release binary's
-//! embedded kernels.
+//! of `tests/candle` (a crate outside the workspace), the check of the release binary's
+//! embedded kernels, and sccache with a Redis backend across two checkouts (`sccache`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -14,6 +14,7 @@ pub(crate) struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
+    removed: Vec<OsString>,
     dir: Option<PathBuf>,
 }
 
@@ -23,6 +24,7 @@ impl Cmd {
             program: program.as_ref().to_owned(),
             args: Vec::new(),
             envs: Vec::new(),
+            removed: Vec::new(),
             dir: None,
         }
     }
@@ -65,6 +67,12 @@ impl Cmd {
         self
     }
 
+    /// Runs the command without `key` in its environment, unless [`Cmd::env`] sets it.
+    pub(crate) fn env_remove(mut self, key: impl AsRef<OsStr>) -> Cmd {
+        self.removed.push(key.as_ref().to_owned());
+        self
+    }
+
     pub(crate) fn dir(mut self, dir: &Path) -> Cmd {
         self.dir = Some(dir.to_owned());
         self
@@ -96,12 +104,33 @@ impl Cmd {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// Starts the command in the background with its output appended to `log`; the caller
+    /// owns the child and must stop it.
+    pub(crate) fn spawn(&self, log: &Path) -> Result<Child> {
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .with_context(|| format!("failed to open {}", log.display()))
+        };
+        self.to_command()
+            .stdin(Stdio::null())
+            .stdout(open()?)
+            .stderr(open()?)
+            .spawn()
+            .with_context(|| format!("failed to start `{self}`"))
+    }
+
     #[allow(
         clippy::disallowed_methods,
         reason = "this is xtask's one command constructor"
     )]
     fn to_command(&self) -> Command {
         let mut command = Command::new(&self.program);
+        for key in &self.removed {
+            command.env_remove(key);
+        }
         command.args(&self.args);
         command.envs(self.envs.iter().map(|(key, value)| (key, value)));
         if let Some(dir) = &self.dir {

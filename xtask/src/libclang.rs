@@ -83,38 +83,11 @@ fn holds_libclang(dir: &Path) -> bool {
         })
 }
 
-/// `apt-get install libclang-dev`, refreshing the package lists if the first try fails.
+/// `apt-get install libclang-dev`.
 fn install() -> Result<()> {
-    if Cmd::new("apt-get").arg("--version").read().is_err() {
-        bail!(
-            "libclang is missing and this machine has no apt-get: install libclang (Fedora: \
-             `dnf install clang-devel`, macOS: `brew install llvm`) or set LIBCLANG_PATH"
-        );
-    }
-    let root = Cmd::new("id")
-        .arg("-u")
-        .read()
-        .is_ok_and(|uid| uid.trim() == "0");
-    let apt = || {
-        let cmd = if root {
-            Cmd::new("apt-get")
-        } else {
-            Cmd::new("sudo").arg("apt-get")
-        };
-        cmd.env("DEBIAN_FRONTEND", "noninteractive")
-    };
-    let install = || {
-        apt()
-            .args(["install", "-y", "--no-install-recommends", PACKAGE])
-            .run()
-    };
-    if install().is_ok() {
-        return Ok(());
-    }
-    apt().args(["update"]).run()?;
-    install().map_err(|error| {
-        error.context(format!(
-            "failed to install {PACKAGE}; install it by hand or set LIBCLANG_PATH"
-        ))
-    })
+    crate::apt::install(
+        PACKAGE,
+        "Fedora: `dnf install clang-devel`, macOS: `brew install llvm`, or set LIBCLANG_PATH to \
+         the folder that holds libclang",
+    )
 }

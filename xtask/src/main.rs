@@ -1,5 +1,6 @@
 //! `cargo xtask`: the development tasks cargo cannot do by itself (see `cargo xtask help`).
 
+mod apt;
 mod bench_build;
 mod bench_candle;
 mod candle;
@@ -44,8 +45,10 @@ tasks:
   bench-build candle    the same on candle-kernels' 11 PTX-set files: every hand-written
                         baseline, sasskit cold, the single front end, where the time goes,
                         one .cu and one shared header changed (long: about an hour on 2 cores)
-  sccache               build the example twice from clean target dirs with nvcc behind a
-                        local sccache, show the second came from the cache, and that other
+  sccache               build the example's kernels from two checkouts at different paths
+                        with nvcc behind sccache and a Redis server started here (apt-get
+                        install redis-server if missing); print PTX and CUBIN hits and
+                        misses per build, fail unless checkout 2 hits them all and other
                         archs miss
   gpu-bundle            build the GPU tests, the load-cost measurement, the example, the
                         candle checks and a crate with candle's cudarc features in release into
