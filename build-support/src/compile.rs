@@ -83,9 +83,46 @@ impl Session {
 
     /// Everything before nvcc compiles: preprocessing per architecture, signatures, the build
     /// key, and this build's previous output or a cache entry when one has the key.
+    ///
+    /// A first build with no cache and no launcher has nothing to look up: it preprocesses
+    /// nothing here, and takes each architecture's translation unit from the nvcc run that
+    /// compiles it (`-keep`: nvcc's own `.cpp1.ii`, byte for byte what `nvcc -E` prints), so a
+    /// cold build runs no `nvcc -E` at all.
     pub(crate) fn prepare<'j>(&self, job: &'j Job) -> Result<Prepared<'j>, Error> {
+        if self.defers_preprocessing(job) {
+            return Ok(Prepared {
+                job,
+                analysis: None,
+                found: None,
+            });
+        }
+        let mut analysis = self.analyze(job, self.preprocess_per_arch(job)?)?;
+        let found = self.lookup(job, &analysis.build_key, &mut analysis.warnings);
+        Ok(Prepared {
+            job,
+            analysis: Some(analysis),
+            found,
+        })
+    }
+
+    /// Whether `job` compiles without a lookup: no cache, no launcher (which caches whole
+    /// command lines, and `-keep` would change them), and no previous output of this build.
+    fn defers_preprocessing(&self, job: &Job) -> bool {
+        self.cache.is_none()
+            && self.launcher.is_none()
+            && !self
+                .out_dir
+                .join(out_dir::manifest_file(&job.module))
+                .exists()
+    }
+
+    /// Signatures, warnings and the build key of a file, from its translation units.
+    fn analyze(
+        &self,
+        job: &Job,
+        preprocessed: Vec<(Vec<String>, String)>,
+    ) -> Result<Analysis, Error> {
         let source = job.source.display().to_string();
-        let preprocessed = self.preprocess_per_arch(job)?;
         let passes = preprocessed
             .iter()
             .map(|(targets, text)| signature::Pass {
@@ -148,14 +185,11 @@ impl Session {
             &self.roots,
             &job.source,
         );
-        let found = self.lookup(job, &build_key, &mut warnings);
-        Ok(Prepared {
-            job,
+        Ok(Analysis {
             preprocessed,
             kernels: extracted.kernels,
             warnings,
             build_key,
-            found,
         })
     }
 
@@ -169,14 +203,26 @@ impl Session {
     ) -> Result<Compiled, Error> {
         let Prepared {
             job,
-            preprocessed,
-            kernels,
-            mut warnings,
-            build_key,
+            analysis,
             found,
         } = prepared;
         let source = job.source.display().to_string();
         let what = format!("`{source}`");
+        let analysis = match (analysis, &compiled) {
+            (Some(analysis), _) => analysis,
+            (None, Some(units)) => self.analyze(job, self.kept_translation_units(job, units)?)?,
+            (None, None) => {
+                return Err(Error::new(ErrorKind::Verify(format!(
+                    "nothing was compiled for {what}; this is a sasskit bug, please report it"
+                ))));
+            }
+        };
+        let Analysis {
+            preprocessed,
+            kernels,
+            mut warnings,
+            build_key,
+        } = analysis;
         let (bytes, cache) = match (found, compiled) {
             (Some(found), _) => found,
             (None, Some(units)) => {
@@ -283,10 +329,27 @@ impl Session {
     /// jobserver's tokens stay busy however few files there are (nvcc compiles the targets of
     /// one run one after the other), and the parts are merged into the container one nvcc run
     /// would have written (sccache, too, caches only single-target runs correctly).
-    pub(crate) fn compile_unit(&self, job: &Job, unit: &[Target]) -> Result<Unit, Error> {
+    ///
+    /// With `keep` (a cold build, [`Session::prepare`]), nvcc also keeps its intermediate files
+    /// in a temporary folder, and the unit carries the architecture's translation unit.
+    pub(crate) fn compile_unit(
+        &self,
+        job: &Job,
+        unit: &[Target],
+        keep: bool,
+    ) -> Result<Unit, Error> {
         let mut args = self.base_args();
         args.extend(gencode_args(unit));
         let tmp = fs::temporary_sibling(&self.out_dir.join(out_dir::fatbin_file(&job.module)));
+        let keep_dir = keep.then(|| tmp.with_extension("keep"));
+        if let Some(dir) = &keep_dir {
+            fs::create_dir_all(dir)?;
+            args.extend([
+                "-keep".to_owned(),
+                "-keep-dir".to_owned(),
+                dir.display().to_string(),
+            ]);
+        }
         let mut command = if let Some(launcher) = &self.launcher {
             launcher.fatbin_command(self.nvcc.tool.path(), &args, &tmp, &job.source)
         } else {
@@ -313,11 +376,49 @@ impl Session {
             Err(_) => Ok(Vec::new()),
         };
         let _ = std::fs::remove_file(&tmp);
+        let kept = keep_dir.as_deref().map(kept_translation_unit);
+        if let Some(dir) = &keep_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         let output = output?;
         Ok(Unit {
+            targets: unit.to_vec(),
             bytes: bytes?,
+            preprocessed: kept.transpose()?,
             warnings: diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)),
         })
+    }
+
+    /// The translation units of a cold build, from what its nvcc runs kept, in the order and
+    /// with the target names [`Session::preprocess_per_arch`] gives them: the same texts, so
+    /// the same signatures and build key.
+    fn kept_translation_units(
+        &self,
+        job: &Job,
+        units: &[Unit],
+    ) -> Result<Vec<(Vec<String>, String)>, Error> {
+        self.passes(job)
+            .into_iter()
+            .map(|(_, targets)| {
+                let text = units
+                    .iter()
+                    .find(|unit| {
+                        unit.targets
+                            .iter()
+                            .any(|target| targets.contains(&target.to_string()))
+                    })
+                    .and_then(|unit| unit.preprocessed.clone())
+                    .ok_or_else(|| {
+                        Error::new(ErrorKind::Verify(format!(
+                            "nvcc kept no translation unit of `{}` for {}; this is a sasskit \
+                             bug, please report it",
+                            job.source.display(),
+                            targets.join(", ")
+                        )))
+                    })?;
+                Ok((targets, text))
+            })
+            .collect()
     }
 
     /// `nvcc -E` once per architecture of the targets: the translation unit as the device pass
@@ -355,6 +456,15 @@ impl Session {
     }
 
     fn preprocess_per_arch(&self, job: &Job) -> Result<Vec<(Vec<String>, String)>, Error> {
+        self.passes(job)
+            .into_iter()
+            .map(|(arch, targets)| Ok((targets, self.preprocess(job, arch)?)))
+            .collect()
+    }
+
+    /// The preprocessing passes a file needs: one per architecture (with a single front end,
+    /// the lowest one stands for the shared run), with the names of the targets it serves.
+    fn passes(&self, job: &Job) -> Vec<(Arch, Vec<String>)> {
         let mut passes: Vec<(Arch, Vec<String>)> = Vec::new();
         // With a single front end, every target of the shared run sees the lowest one's
         // `__CUDA_ARCH__`: one pass stands for them all.
@@ -375,9 +485,6 @@ impl Session {
             }
         }
         passes
-            .into_iter()
-            .map(|(arch, targets)| Ok((targets, self.preprocess(job, arch)?)))
-            .collect()
     }
 
     fn preprocess(&self, job: &Job, arch: Arch) -> Result<String, Error> {
@@ -397,6 +504,24 @@ impl Session {
             ));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+/// The one `*.cpp1.ii` (the device pass's translation unit) nvcc kept in `dir`.
+fn kept_translation_unit(dir: &Path) -> Result<String, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|error| Error::io("read", dir, error))?;
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.to_string_lossy().ends_with(".cpp1.ii"))
+        .collect();
+    match (found.pop(), found.is_empty()) {
+        (Some(path), true) => Ok(String::from_utf8_lossy(&fs::read(&path)?).into_owned()),
+        _ => Err(Error::new(ErrorKind::Verify(format!(
+            "nvcc did not keep exactly one device translation unit (`*.cpp1.ii`) in `{}`; \
+             this is a sasskit bug, please report it",
+            dir.display()
+        )))),
     }
 }
 
@@ -440,13 +565,20 @@ fn gencode_args(unit: &[Target]) -> Vec<String> {
 #[derive(Debug)]
 pub(crate) struct Prepared<'j> {
     pub(crate) job: &'j Job,
+    /// What the translation units say; `None` in a cold build until nvcc has kept them.
+    analysis: Option<Analysis>,
+    /// The fat binary when no compilation is needed: the previous output or a cache hit.
+    found: Option<(Vec<u8>, CacheStatus)>,
+}
+
+/// What a file's translation units say.
+#[derive(Debug)]
+struct Analysis {
     /// The translation unit of each architecture, with the targets it stands for.
     preprocessed: Vec<(Vec<String>, String)>,
     kernels: Vec<KernelSignature>,
     warnings: Vec<String>,
     build_key: String,
-    /// The fat binary when no compilation is needed: the previous output or a cache hit.
-    found: Option<(Vec<u8>, CacheStatus)>,
 }
 
 impl Prepared<'_> {
@@ -455,13 +587,23 @@ impl Prepared<'_> {
         self.found.is_none()
     }
 
+    /// Whether nvcc must keep the translation units (a cold build: nothing was preprocessed).
+    pub(crate) fn keeps_translation_units(&self) -> bool {
+        self.analysis.is_none()
+    }
+
     /// How much work compiling `target` is, for scheduling the longest first: the size of the
-    /// translation unit of its architecture.
+    /// translation unit of its architecture, or in a cold build the size of the source.
     pub(crate) fn cost(&self, unit: &[Target]) -> usize {
+        let Some(analysis) = &self.analysis else {
+            let size = std::fs::metadata(&self.job.source).map_or(0, |meta| meta.len());
+            return usize::try_from(size).unwrap_or(usize::MAX) * unit.len();
+        };
         unit.iter()
             .map(|target| {
                 let name = target.to_string();
-                self.preprocessed
+                analysis
+                    .preprocessed
                     .iter()
                     .find(|(targets, _)| targets.contains(&name))
                     .map_or(0, |(_, text)| text.len())
@@ -473,7 +615,10 @@ impl Prepared<'_> {
 /// What nvcc made of one target of one file.
 #[derive(Debug)]
 pub(crate) struct Unit {
+    targets: Vec<Target>,
     bytes: Vec<u8>,
+    /// The architecture's translation unit, when nvcc was asked to keep it.
+    preprocessed: Option<String>,
     warnings: Vec<String>,
 }
 

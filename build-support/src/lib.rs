@@ -681,7 +681,8 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
     let mut outputs: Vec<Vec<(Target, compile::Unit)>> =
         prepared.iter().map(|_| Vec::new()).collect();
     let compiled = parallel::run_all(&units, |(index, unit)| {
-        session.compile_unit(prepared[*index].job, unit)
+        let file = &prepared[*index];
+        session.compile_unit(file.job, unit, file.keeps_translation_units())
     });
     let mut failures: Vec<(usize, Error)> = Vec::new();
     for ((index, unit), result) in units.iter().zip(compiled) {

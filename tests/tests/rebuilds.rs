@@ -93,6 +93,63 @@ fn no_change_means_no_nvcc_and_a_header_change_recompiles_only_its_includers() {
 }
 
 #[test]
+fn a_cold_build_preprocesses_nothing_and_records_the_keys_a_rerun_computes() {
+    let Some(nvcc) = require_or_skip("rebuilds: cold build", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("cold");
+    let krate = two_kernel_crate(
+        &root,
+        "cold_crate",
+        &nvcc,
+        &shared_target(),
+        "archs = [\"sm_90\", \"sm_100\"]",
+    );
+    let first = krate.build_ok(&[]);
+    let calls = krate.nvcc_calls();
+    assert!(
+        !calls.iter().any(|call| call.starts_with("-E ")),
+        "a cold build takes the translation units from its compilations: {calls:#?}"
+    );
+    let compiles = krate.fatbin_compiles();
+    assert_eq!(compiles.len(), 4, "two files, two targets: {compiles:#?}");
+    assert!(
+        compiles.iter().all(|call| call.contains("-keep")),
+        "{compiles:#?}"
+    );
+    let kernels = krate.module(&first, "a").manifest.kernels;
+    assert_eq!(
+        kernels.len(),
+        1,
+        "signatures from the kept translation units"
+    );
+    let cold_key = krate.module(&first, "b").manifest.module.build_key;
+
+    // The build script runs again (both sources rewritten, unchanged): it preprocesses, and
+    // the keys it computes are the ones the cold build recorded, so nothing compiles.
+    for file in ["kernels/a.cu", "kernels/b.cu"] {
+        let path = krate.dir().join(file);
+        let text = std::fs::read(&path).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let second = krate.build_ok(&[]);
+    let calls = krate.nvcc_calls();
+    assert!(
+        calls.iter().any(|call| call.starts_with("-E ")),
+        "{calls:#?}"
+    );
+    assert_eq!(
+        krate.fatbin_compiles().len(),
+        4,
+        "the rerun reuses both outputs: its keys equal the cold build's"
+    );
+    assert_eq!(
+        cold_key,
+        krate.module(&second, "b").manifest.module.build_key
+    );
+}
+
+#[test]
 fn per_file_targets_win_over_the_crate_list() {
     let Some(nvcc) = require_or_skip("rebuilds: per-file targets", Tool::Nvcc) else {
         return;
