@@ -100,7 +100,7 @@ fn measure(
     // or only the image the driver will run (a third of the bytes for three targets).
     let device = sasskit::DeviceInfo {
         index: 0,
-        name: String::new(),
+        name: "".into(),
         compute_capability: {
             let (major, minor) = ctx.compute_capability().expect("compute capability");
             let number = |value: i32| u32::try_from(value).expect("a compute capability");
