@@ -62,6 +62,7 @@ mod error;
 mod fs;
 mod key;
 mod launcher;
+mod library;
 mod native;
 mod parallel;
 mod plan;
@@ -81,6 +82,7 @@ pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
+pub use library::{Cudart, Library, StaticLibrary};
 pub use toolkit::{NvccCandidate, Toolkit, nvcc_candidates};
 
 /// Set to `1` for the fast mode of development builds, as [`Build::single_front_end`] does; `0`
@@ -348,6 +350,30 @@ impl Build {
     }
 
     fn try_compile_inner(&self) -> Result<Output, Error> {
+        let (session, jobs) = self.session()?;
+        let results = compile_all(&session, &jobs)?;
+        let mut modules = Vec::with_capacity(jobs.len());
+        for compiled in results {
+            for input in &compiled.inputs {
+                cargo_output::rerun_if_changed(input);
+            }
+            for warning in &compiled.warnings {
+                self.cargo_output.warning(warning);
+            }
+            modules.push(Module {
+                manifest: compiled.manifest,
+                fatbin: compiled.fatbin_path,
+                manifest_path: compiled.manifest_path,
+                warnings: compiled.warnings,
+            });
+        }
+        Ok(Output { modules })
+    }
+
+    /// What every mode of the build shares: the settings resolved (targets, flags, nvcc, host
+    /// compiler, cache, output folder), one job per file with its targets, and the shared
+    /// headers generated and checked on the device.
+    pub(crate) fn session(&self) -> Result<(Session, Vec<Job>), Error> {
         let manifest_dir = self
             .manifest_dir
             .clone()
@@ -412,23 +438,7 @@ impl Build {
             }
         }
         session.check_device_layouts(&archs)?;
-        let results = compile_all(&session, &jobs)?;
-        let mut modules = Vec::with_capacity(jobs.len());
-        for compiled in results {
-            for input in &compiled.inputs {
-                cargo_output::rerun_if_changed(input);
-            }
-            for warning in &compiled.warnings {
-                self.cargo_output.warning(warning);
-            }
-            modules.push(Module {
-                manifest: compiled.manifest,
-                fatbin: compiled.fatbin_path,
-                manifest_path: compiled.manifest_path,
-                warnings: compiled.warnings,
-            });
-        }
-        Ok(Output { modules })
+        Ok((session, jobs))
     }
 }
 
