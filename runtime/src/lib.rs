@@ -112,6 +112,7 @@ mod embedded;
 mod error;
 mod every_device;
 mod launch;
+mod library;
 mod load;
 mod plan;
 mod policy;
@@ -127,7 +128,7 @@ pub use cudarc;
 pub use float8;
 pub use half;
 pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
-pub use sasskit_macros::{kernels, shared_types};
+pub use sasskit_macros::{host_functions, kernels, shared_types};
 
 pub use args::{AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, Null};
 pub use build_info::{BuildFacts, KernelFacts};
@@ -137,6 +138,10 @@ pub use embedded::EmbeddedModule;
 pub use error::LoadError;
 pub use every_device::load_on_every_device;
 pub use launch::LaunchError;
+pub use library::{
+    CheckedLibrary, EmbeddedLibrary, check_library, check_library_for,
+    check_library_on_every_device,
+};
 pub use load::{LoadedModule, load};
 pub use plan::{Plan, check};
 pub use policy::{ALLOW_JIT_ENV, LoadPolicy};

@@ -38,15 +38,41 @@ const BUILD_RS: &str = r#"fn main() {
 }
 "#;
 
-const MAIN_RS: &str = r#"unsafe extern "C" {
-    fn library_answer() -> i32;
-}
+const MAIN_RS: &str = r#"sasskit::host_functions!(scale);
+
+use sasskit::cudarc::driver::sys::CUstream;
+use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, LoadPolicy};
+
+// The declarations have the exact C types: these coercions fail to compile otherwise.
+const _: unsafe extern "C" fn(*mut f32, *const f32, f32, i32, CUstream) =
+    scale::ffi::launch_scale_f32;
+const _: unsafe extern "C" fn() -> i32 = scale::ffi::library_answer;
 
 fn main() {
     // SAFETY: a host function without arguments that touches no GPU.
-    println!("answer {}", unsafe { library_answer() });
+    println!("answer {}", unsafe { scale::ffi::library_answer() });
+    println!("targets {:?}", scale::LIBRARY.targets);
+    let h100 = DeviceInfo {
+        index: 0,
+        name: "NVIDIA H100 80GB HBM3".into(),
+        compute_capability: ComputeCapability::new(9, 0),
+    };
+    match sasskit::check_library_for(&scale::LIBRARY, &h100, LoadPolicy::SassOnly) {
+        Ok(report) => println!("{report}"),
+        Err(error) => println!("refused: {error}"),
+    }
+    let _ = BuildFacts::UNKNOWN;
+    if !sasskit::driver_present() {
+        match scale::Library::check_every_device() {
+            Ok(_) => println!("checked without a driver?"),
+            Err(error) => println!("no driver: {error}"),
+        }
+    }
 }
 "#;
+
+/// cudarc's bindings for the GPU machines' driver, without asking an nvcc on `PATH`.
+const CUDARC: &[(&str, &str)] = &[("CUDARC_CUDA_VERSION", "13000")];
 
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -63,11 +89,13 @@ fn shared_target() -> PathBuf {
 }
 
 fn library_crate(test: &str, nvcc: &Path, files: &[(&str, &str)]) -> Throwaway {
-    let krate = Throwaway::new(
+    let sasskit = workspace_root().join("runtime");
+    let krate = Throwaway::with_dependencies(
         &scratch(test),
         test,
         &shared_target(),
         nvcc,
+        &format!("sasskit = {{ path = {:?} }}", sasskit.display().to_string()),
         files,
         "archs = [\"sm_90\", \"sm_100\"]",
     );
@@ -106,7 +134,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         &nvcc,
         &[("kernels/scale.cu", SCALE), ("src/main.rs", MAIN_RS)],
     );
-    let build = krate.build_ok(&[]);
+    let build = krate.build_ok(CUDARC);
     let out = outputs(&krate, &build);
 
     let compiles: Vec<String> = krate
@@ -149,9 +177,23 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
 
     // The program links the archive and the static runtime, and runs without a GPU.
     let mut run = krate.cargo(&["run", "--quiet"]);
+    run.envs(CUDARC.iter().copied());
     let ran = output(&mut run);
     assert!(ran.status.success(), "{}", failure(&run, &ran));
-    assert_eq!(String::from_utf8_lossy(&ran.stdout).trim(), "answer 42");
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "answer 42", "{stdout}");
+    assert_eq!(lines[1], "targets [\"sm_90\", \"sm_100\"]", "{stdout}");
+    assert!(
+        lines[2].starts_with(
+            "sasskit: loaded scale (static library) on device 0 \"NVIDIA H100 80GB HBM3\" \
+             (cc 9.0): sass sm_90 (exact); embedded [sass sm_90, sass sm_100]; nvcc "
+        ),
+        "{stdout}"
+    );
+    if let Some(line) = lines.get(3) {
+        assert!(line.starts_with("no driver: "), "{stdout}");
+    }
 
     // The executable carries the object's fat binary, SASS for both targets, and needs no
     // libcudart.so.
@@ -180,7 +222,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
     // A second build reuses the object: no nvcc -c.
     let calls_before = krate.nvcc_calls().len();
     std::fs::write(krate.dir().join("build.rs"), format!("{BUILD_RS}\n")).unwrap();
-    krate.build_ok(&[]);
+    krate.build_ok(CUDARC);
     let again: Vec<String> = krate.nvcc_calls()[calls_before..]
         .iter()
         .filter(|call| call.starts_with("-c "))
@@ -205,7 +247,7 @@ fn library_errors_name_the_fix() {
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/broken.cu\").static_library(\"broken\").compile();\n}\n",
     );
-    let failed = krate.build(&[]);
+    let failed = krate.build(CUDARC);
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("broken.cu:2"), "file:line: {stderr}");
@@ -213,7 +255,7 @@ fn library_errors_name_the_fix() {
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"scale\").host_pointer(\"launch_scale_f32\", \"nope\").compile();\n}\n",
     );
-    let failed = krate.build(&[]);
+    let failed = krate.build(CUDARC);
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
@@ -224,7 +266,7 @@ fn library_errors_name_the_fix() {
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"2fast\").compile();\n}\n",
     );
-    let failed = krate.build(&[]);
+    let failed = krate.build(CUDARC);
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("cannot name a static library"), "{stderr}");
 }

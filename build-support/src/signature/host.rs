@@ -253,6 +253,13 @@ fn host_param(
         return Ok(param);
     }
     let param = parse_param(group, index, aliases, shared, files)?;
+    if let Some(name) = param.ty.shared_type() {
+        return Err(format!(
+            "parameter `{}` has the shared type `{name}`, which host functions cannot take yet; \
+             pass a pointer to it as `const void*`",
+            param.name
+        ));
+    }
     let host = host_pointers
         .iter()
         .any(|(f, p)| f == function && *p == param.name);
