@@ -29,7 +29,7 @@ use sasskit_core::manifest::{CacheStatus, ImageInfo, ToolkitInfo};
 use sasskit_core::out_dir;
 
 use crate::error::Error;
-use crate::{Build, cargo_output, config, env, fs, parallel};
+use crate::{Build, cargo_output, config, env, fs, parallel, signature};
 
 pub use link::Cudart;
 
@@ -54,7 +54,7 @@ pub use link::Cudart;
 pub struct StaticLibrary {
     build: Build,
     name: String,
-    host_pointers: Vec<(String, String)>,
+    marks: signature::Marks,
     cudart: Cudart,
 }
 
@@ -79,7 +79,7 @@ impl Build {
         StaticLibrary {
             build: self.clone(),
             name: name.to_owned(),
-            host_pointers: Vec::new(),
+            marks: signature::Marks::default(),
             cudart: Cudart::Static,
         }
     }
@@ -88,10 +88,24 @@ impl Build {
 impl StaticLibrary {
     /// Marks a pointer parameter of a host function as pointing to host memory: the wrapper
     /// takes a raw `*const T`/`*mut T` for it instead of a device buffer. Parameters that
-    /// are not marked and are pointers take device buffers. The build fails when the function
-    /// or the pointer parameter does not exist.
+    /// are not marked and are pointers take device buffers. `function` `"*"` marks the
+    /// parameter of that name in every function. The build fails when no function has such a
+    /// pointer parameter.
     pub fn host_pointer(&mut self, function: &str, parameter: &str) -> &mut StaticLibrary {
-        self.host_pointers
+        self.marks
+            .host_pointers
+            .push((function.to_owned(), parameter.to_owned()));
+        self
+    }
+
+    /// Marks a `void*` parameter of a host function as a stream (a `cudaStream_t` passed as
+    /// `void*`): the wrapper takes a `&CudaStream` for it. `cudaStream_t` and `CUstream`
+    /// parameters need no mark. `function` `"*"` marks the parameter of that name in every
+    /// function, as `.stream_parameter("*", "stream")` does for candle's launchers. The build
+    /// fails when no function has such a `void*` parameter.
+    pub fn stream_parameter(&mut self, function: &str, parameter: &str) -> &mut StaticLibrary {
+        self.marks
+            .streams
             .push((function.to_owned(), parameter.to_owned()));
         self
     }
@@ -147,7 +161,7 @@ impl StaticLibrary {
             session: &session,
             library: &self.name,
             extra_args: target.object_flags(),
-            host_pointers: &self.host_pointers,
+            marks: &self.marks,
             crate_root: crate_root.as_deref(),
             previous: previous.as_ref(),
         };
@@ -164,7 +178,7 @@ impl StaticLibrary {
         }
         let objects: Vec<object::Built> = objects.into_iter().flatten().collect();
 
-        let functions = functions::merge(&objects, &self.host_pointers)?;
+        let functions = functions::merge(&objects, &self.marks)?;
         let archive_path = session.out_dir.join(out_dir::archive_file(&self.name));
         let object_paths: Vec<&Path> = objects.iter().map(|built| built.path.as_path()).collect();
         archive::create(&archive_path, &object_paths)?;

@@ -259,7 +259,8 @@ fn library_errors_name_the_fix() {
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
-        stderr.contains("has no pointer parameter `nope`") && stderr.contains("[y, x]"),
+        stderr.contains("has no pointer parameter `nope`")
+            && stderr.contains("the pointer parameters are [y, x]"),
         "{stderr}"
     );
 

@@ -20,7 +20,7 @@ pub(super) struct Context<'a> {
     pub(super) library: &'a str,
     /// Flags for objects on this target (`-Xcompiler -fPIC`).
     pub(super) extra_args: Vec<String>,
-    pub(super) host_pointers: &'a [(String, String)],
+    pub(super) marks: &'a signature::Marks,
     /// Host functions of files under this folder (and of the `.cu` file itself) are the
     /// library's.
     pub(super) crate_root: Option<&'a Path>,
@@ -83,12 +83,8 @@ impl Context<'_> {
                     .crate_root
                     .is_some_and(|root| Path::new(file).starts_with(root))
         };
-        let extracted = signature::extract_host_functions(
-            &host,
-            &self.session.shared,
-            &own_file,
-            self.host_pointers,
-        );
+        let extracted =
+            signature::extract_host_functions(&host, &self.session.shared, &own_file, self.marks);
         passes.push(host);
         let mut key_args = self.args(&job.targets);
         key_args.push("-c".to_owned());

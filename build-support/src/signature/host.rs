@@ -7,9 +7,11 @@
 //! device function, and is defined in one of the crate's files (the `.cu` file or a header under
 //! the crate root; functions of system and toolkit headers are not the library's).
 //!
-//! Parameters map as kernel parameters do ([`super::params`]), with two additions:
-//! `cudaStream_t` (or the driver's `CUstream`) is a stream, and pointers the crate names with
-//! `StaticLibrary::host_pointer` point to host memory.
+//! Parameters map as kernel parameters do ([`super::params`]), with three additions:
+//! `cudaStream_t` (or the driver's `CUstream`) is a stream, `void*` parameters the crate names
+//! with `StaticLibrary::stream_parameter` are streams too (candle's launchers take `void*
+//! stream`), and pointers the crate names with `StaticLibrary::host_pointer` point to host
+//! memory.
 
 use sasskit_core::kernel::{ParamType, Scalar, ValueType};
 use sasskit_core::library::{HostFunction, HostParam, HostParamType};
@@ -33,6 +35,23 @@ const NOT_EXPORTED: &[&str] = &[
     "constexpr",
 ];
 
+/// The parameters the crate marked: `(function, parameter)` pairs, where the function `*`
+/// stands for every function.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Marks {
+    /// Pointers to host memory (`StaticLibrary::host_pointer`).
+    pub(crate) host_pointers: Vec<(String, String)>,
+    /// `void*` parameters that are streams (`StaticLibrary::stream_parameter`).
+    pub(crate) streams: Vec<(String, String)>,
+}
+
+impl Marks {
+    fn matches(list: &[(String, String)], function: &str, parameter: &str) -> bool {
+        list.iter()
+            .any(|(f, p)| (f == "*" || f == function) && p == parameter)
+    }
+}
+
 /// What a file's host pass defines.
 #[derive(Debug, Default)]
 pub(crate) struct HostExtracted {
@@ -43,12 +62,12 @@ pub(crate) struct HostExtracted {
 }
 
 /// Finds every exported `extern "C"` host function that `own_file` accepts the file of.
-/// `host_pointers` lists `(function, parameter)` pairs whose pointers point to host memory.
+/// `marks` are the parameters the crate marked as host pointers and streams.
 pub(crate) fn extract_host_functions(
     preprocessed: &str,
     shared: &Registry,
     own_file: &dyn Fn(&str) -> bool,
-    host_pointers: &[(String, String)],
+    marks: &Marks,
 ) -> HostExtracted {
     let unit = tokenize(preprocessed);
     let tokens = &unit.tokens;
@@ -119,7 +138,7 @@ pub(crate) fn extract_host_functions(
                 &aliases,
                 shared,
                 &unit.files,
-                host_pointers,
+                marks,
             );
             if let Some(why) = &function.untyped {
                 out.warnings.push(format!(
@@ -194,7 +213,7 @@ fn host_function(
     aliases: &TypeAliases,
     shared: &Registry,
     files: &[String],
-    host_pointers: &[(String, String)],
+    marks: &Marks,
 ) -> HostFunction {
     let c_return = render_words(return_words);
     let mut problems = Vec::new();
@@ -211,15 +230,7 @@ fn host_function(
     let mut params = Vec::new();
     if !no_params {
         for (index, group) in groups.iter().enumerate() {
-            match host_param(
-                &name.text,
-                group,
-                index,
-                aliases,
-                shared,
-                files,
-                host_pointers,
-            ) {
+            match host_param(&name.text, group, index, aliases, shared, files, marks) {
                 Ok(param) => params.push(param),
                 Err(why) => problems.push(why),
             }
@@ -247,7 +258,7 @@ fn host_param(
     aliases: &TypeAliases,
     shared: &Registry,
     files: &[String],
-    host_pointers: &[(String, String)],
+    marks: &Marks,
 ) -> Result<HostParam, String> {
     if let Some(param) = stream_param(group, index) {
         return Ok(param);
@@ -260,9 +271,25 @@ fn host_param(
             param.name
         ));
     }
-    let host = host_pointers
-        .iter()
-        .any(|(f, p)| f == function && *p == param.name);
+    if Marks::matches(&marks.streams, function, &param.name) {
+        if let ParamType::MutPtr(ValueType::Void) | ParamType::ConstPtr(ValueType::Void) = param.ty
+        {
+            return Ok(HostParam {
+                name: param.name,
+                c_type: param.c_type,
+                ty: HostParamType::Stream,
+            });
+        }
+        if function != "*" {
+            return Err(format!(
+                "parameter `{}` has the type `{}`, which is not `void*`, but the build script \
+                 marks it as a stream (`StaticLibrary::stream_parameter(\"{function}\", \"{}\")`); \
+                 remove that call",
+                param.name, param.c_type, param.name
+            ));
+        }
+    }
+    let host = Marks::matches(&marks.host_pointers, function, &param.name);
     let ty = match (host, param.ty) {
         (false, ty) => HostParamType::Device(ty),
         (true, ty @ (ParamType::ConstPtr(_) | ParamType::MutPtr(_))) => HostParamType::Host(ty),

@@ -20,6 +20,7 @@ extern "C" void launch_scale_f32(float* y, const float* x, float a, int32_t n, c
 extern "C" {
 int count_experts(const int32_t* expert_ids, int n, const cudaStream_t s) { return n; }
 void declared_only(int n);
+void launch_void_stream(const void* x, void* raw_stream) {}
 __attribute__((visibility("default"))) void no_args(void) {}
 }
 extern "C" float* returns_pointer(float* x) { return x; }
@@ -32,12 +33,18 @@ fn own(file: &str) -> bool {
     file.starts_with("/crate/")
 }
 
-fn extract(host_pointers: &[(&str, &str)]) -> HostExtracted {
-    let pointers: Vec<(String, String)> = host_pointers
-        .iter()
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
         .map(|(f, p)| ((*f).to_owned(), (*p).to_owned()))
-        .collect();
-    extract_host_functions(SOURCE, &Registry::default(), &own, &pointers)
+        .collect()
+}
+
+fn extract(host_pointers: &[(&str, &str)]) -> HostExtracted {
+    let marks = Marks {
+        host_pointers: pairs(host_pointers),
+        streams: pairs(&[("*", "raw_stream")]),
+    };
+    extract_host_functions(SOURCE, &Registry::default(), &own, &marks)
 }
 
 #[test]
@@ -53,6 +60,7 @@ fn finds_exported_extern_c_definitions_of_the_crates_files() {
         [
             "launch_scale_f32",
             "count_experts",
+            "launch_void_stream",
             "no_args",
             "returns_pointer",
             "by_reference"
@@ -83,8 +91,14 @@ fn finds_exported_extern_c_definitions_of_the_crates_files() {
         Some(ParamType::Value(ValueType::Scalar(Scalar::I32)))
     );
     assert_eq!(count.params[2].ty, HostParamType::Stream);
-    assert!(extracted.functions[2].params.is_empty());
-    assert!(extracted.functions[2].untyped.is_none());
+    let void_stream = &extracted.functions[2];
+    assert_eq!(void_stream.params[1].ty, HostParamType::Stream);
+    assert_eq!(
+        void_stream.params[0].ty,
+        HostParamType::Device(ParamType::ConstPtr(ValueType::Void))
+    );
+    assert!(extracted.functions[3].params.is_empty());
+    assert!(extracted.functions[3].untyped.is_none());
 }
 
 #[test]
@@ -100,7 +114,7 @@ fn functions_that_cannot_cross_are_kept_untyped_with_a_warning() {
     assert!(untyped[1].1.contains("references"), "{untyped:?}");
     assert_eq!(extracted.warnings.len(), 2);
     assert!(
-        extracted.warnings[0].starts_with("/crate/k.cu:16: host function `returns_pointer`"),
+        extracted.warnings[0].starts_with("/crate/k.cu:17: host function `returns_pointer`"),
         "{:?}",
         extracted.warnings
     );
