@@ -40,6 +40,15 @@
 //! bindgen's layout and the cubin nvcc compiled. Without the feature, a kernel taking a struct
 //! fails the build with an error naming the feature.
 //!
+//! # Static libraries of host-launched kernels
+//!
+//! [`Build::static_library`] compiles `.cu` files whose C++ host code launches their kernels
+//! (`kernel<<<…>>>` inside `extern "C"` functions) into `lib<name>.a` instead: one object per
+//! file with SASS for every target, each object's embedded fat binary verified, linked with the
+//! toolkit's static CUDA runtime. `sasskit::host_functions!(<name>)` declares the functions and
+//! wraps them in methods that refuse devices the library has no SASS for; see
+//! [`StaticLibrary`].
+//!
 //! # Targets
 //!
 //! The target list comes from the first of: [`Build::archs`], the `SASSKIT_ARCHS` environment

@@ -29,7 +29,7 @@ use sasskit_core::manifest::{CacheStatus, ImageInfo, ToolkitInfo};
 use sasskit_core::out_dir;
 
 use crate::error::Error;
-use crate::{Build, cargo_output, config, env, fs, parallel, signature};
+use crate::{Build, cargo_output, claims, config, env, fs, parallel, signature};
 
 pub use link::Cudart;
 
@@ -148,6 +148,14 @@ impl StaticLibrary {
         target.check_supported()?;
         let (session, jobs) = self.build.session()?;
         check_one_target_list(&jobs)?;
+        if let Some(first) = jobs.first() {
+            // Two libraries of one name would overwrite each other's archive and manifest.
+            claims::claim(
+                &session.out_dir,
+                &out_dir::archive_file(&self.name),
+                &first.source,
+            )?;
+        }
         let crate_root = self.build.crate_root();
         let library_dir = session.out_dir.join(&self.name);
         fs::create_dir_all(&library_dir)?;

@@ -118,7 +118,15 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
     let key = &manifest.library.build_key;
     let cache = manifest.library.cache.to_string();
     let declarations = typed.iter().map(|function| declaration(function));
-    let wrappers = typed.iter().map(|function| wrapper(function));
+    let names: Vec<&str> = typed
+        .iter()
+        .map(|function| function.name.as_str())
+        .collect();
+    let idents: Vec<syn::Ident> = typed
+        .iter()
+        .map(|function| crate::names::ident(&function.name))
+        .collect();
+    let library_type = library_type(typed.iter().map(|function| wrapper(function)));
     let doc = module_doc(manifest);
     Ok(quote! {
         #[doc = #doc]
@@ -135,6 +143,14 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
                     #(#declarations)*
                 }
 
+                /// Every declared function with its address. Taking the addresses links every
+                /// object of the library into the program (the linker takes only the objects a
+                /// program refers to), for checking the whole library in the binary with
+                /// `cargo xtask verify`.
+                pub fn addresses() -> ::std::vec::Vec<(&'static str, usize)> {
+                    ::std::vec![#((#names, #idents as usize)),*]
+                }
+
                 unsafe extern "C" {
                     /// The CUDA runtime's last error, cleared (linked with the library).
                     pub fn cudaGetLastError() -> i32;
@@ -142,6 +158,9 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
                     pub fn cudaGetErrorName(error: i32) -> *const ::core::ffi::c_char;
                 }
             }
+
+            /// The names of the declared functions, in file and source order.
+            pub const FUNCTIONS: &[&str] = &[#(#names),*];
 
             /// What the build recorded about the library: its targets, nvcc and build key.
             pub static LIBRARY: #private::EmbeddedLibrary = #private::EmbeddedLibrary {
@@ -156,52 +175,60 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
                 },
             };
 
-            /// The library checked for one or more devices: its methods call the host functions
-            /// on those devices only.
-            #[derive(Debug, Clone)]
-            pub struct Library {
-                checked: #private::CheckedLibrary,
-            }
-
-            impl Library {
-                /// Checks that the library has SASS for `ctx`'s device (no PTX JIT), as a module
-                /// load does, without calling any of its functions.
-                pub fn check(ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>) -> ::core::result::Result<Library, #private::LoadError> {
-                    Library::check_with(ctx, #private::LoadPolicy::SassOnly)
-                }
-
-                /// [`Library::check`] under an explicit policy (`LoadPolicy::AllowJit` accepts PTX).
-                pub fn check_with(
-                    ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>,
-                    policy: #private::LoadPolicy,
-                ) -> ::core::result::Result<Library, #private::LoadError> {
-                    ::core::result::Result::Ok(Library {
-                        checked: #private::check_library(ctx, &LIBRARY, policy)?,
-                    })
-                }
-
-                /// Checks every device the driver sees, failing for all of them at once if any
-                /// lacks SASS.
-                pub fn check_every_device() -> ::core::result::Result<Library, #private::LoadError> {
-                    ::core::result::Result::Ok(Library {
-                        checked: #private::check_library_on_every_device(&LIBRARY, #private::LoadPolicy::SassOnly)?,
-                    })
-                }
-
-                /// The check's result.
-                pub fn checked(&self) -> &#private::CheckedLibrary {
-                    &self.checked
-                }
-
-                /// One report line per checked device.
-                pub fn reports(&self) -> &[#private::LoadReport] {
-                    self.checked.reports()
-                }
-
-                #(#wrappers)*
-            }
+            #library_type
         }
     })
+}
+
+/// The `Library` type: made only by the checks, with one method per host function.
+fn library_type(wrappers: impl Iterator<Item = TokenStream>) -> TokenStream {
+    let private = quote!(::sasskit::__private);
+    quote! {
+    /// The library checked for one or more devices: its methods call the host functions
+    /// on those devices only.
+    #[derive(Debug, Clone)]
+    pub struct Library {
+        checked: #private::CheckedLibrary,
+    }
+
+    impl Library {
+        /// Checks that the library has SASS for `ctx`'s device (no PTX JIT), as a module
+        /// load does, without calling any of its functions.
+        pub fn check(ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>) -> ::core::result::Result<Library, #private::LoadError> {
+            Library::check_with(ctx, #private::LoadPolicy::SassOnly)
+        }
+
+        /// [`Library::check`] under an explicit policy (`LoadPolicy::AllowJit` accepts PTX).
+        pub fn check_with(
+            ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>,
+            policy: #private::LoadPolicy,
+        ) -> ::core::result::Result<Library, #private::LoadError> {
+            ::core::result::Result::Ok(Library {
+                checked: #private::check_library(ctx, &LIBRARY, policy)?,
+            })
+        }
+
+        /// Checks every device the driver sees, failing for all of them at once if any
+        /// lacks SASS.
+        pub fn check_every_device() -> ::core::result::Result<Library, #private::LoadError> {
+            ::core::result::Result::Ok(Library {
+                checked: #private::check_library_on_every_device(&LIBRARY, #private::LoadPolicy::SassOnly)?,
+            })
+        }
+
+        /// The check's result.
+        pub fn checked(&self) -> &#private::CheckedLibrary {
+            &self.checked
+        }
+
+        /// One report line per checked device.
+        pub fn reports(&self) -> &[#private::LoadReport] {
+            self.checked.reports()
+        }
+
+        #(#wrappers)*
+    }
+    }
 }
 
 fn module_doc(manifest: &LibraryManifest) -> String {

@@ -128,7 +128,7 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
     let doc = doc(function, stream_param.is_none());
     quote! {
         #[doc = #doc]
-        #[allow(clippy::too_many_arguments, clippy::used_underscore_binding)]
+        #[allow(non_snake_case, clippy::too_many_arguments, clippy::used_underscore_binding)]
         pub unsafe fn #method(
             &self,
             #(#params),*

@@ -43,6 +43,13 @@
 //! [`shared_types!`]`(params)` includes their generated Rust types as the module `params`, next
 //! to the `kernels!` call that uses them.
 //!
+//! # Static libraries
+//!
+//! Kernels launched by C++ host code in a static library (`Build::static_library` in
+//! `sasskit-build`) are declared and wrapped by [`host_functions!`]; [`check_library`] and
+//! [`check_library_on_every_device`] make the load decision for such a library before any of its
+//! functions runs, with the same errors and report line.
+//!
 //! # Loading by hand
 //!
 //! ```no_run

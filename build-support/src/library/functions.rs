@@ -55,10 +55,10 @@ fn check_mark(
         .filter(|f| function == "*" || f.name == function)
         .collect();
     if named.is_empty() {
-        let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+        let defined: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
         return Err(Error::config(format!(
             "{call} names no host function of the library: it defines [{}]",
-            names.join(", ")
+            defined.join(", ")
         )));
     }
     if named.iter().any(|f| f.untyped.is_some()) && function != "*" {
