@@ -21,11 +21,12 @@ mod archive;
 mod functions;
 mod link;
 mod object;
+mod whole;
 
 use std::path::{Path, PathBuf};
 
 use sasskit_core::library::{FORMAT, HostFunction, LibraryInfo, LibraryManifest};
-use sasskit_core::manifest::{CacheStatus, ImageInfo, ToolkitInfo};
+use sasskit_core::manifest::ToolkitInfo;
 use sasskit_core::out_dir;
 
 use crate::error::Error;
@@ -143,11 +144,11 @@ impl StaticLibrary {
     }
 
     fn try_compile_inner(&self) -> Result<Library, Error> {
-        check_name(&self.name)?;
+        whole::check_name(&self.name)?;
         let target = link::TargetFacts::from_cargo();
         target.check_supported()?;
         let (session, jobs) = self.build.session()?;
-        check_one_target_list(&jobs)?;
+        whole::check_one_target_list(&jobs)?;
         if let Some(first) = jobs.first() {
             // Two libraries of one name would overwrite each other's archive and manifest.
             claims::claim(
@@ -214,15 +215,15 @@ impl StaticLibrary {
                 name: self.name.clone(),
                 archive: out_dir::archive_file(&self.name),
                 targets: config::names(&jobs[0].targets),
-                build_key: library_key(&objects),
-                cache: library_cache(&objects),
+                build_key: whole::library_key(&objects),
+                cache: whole::library_cache(&objects),
             },
             toolkit: ToolkitInfo {
                 nvcc: session.nvcc.tool.path().display().to_string(),
                 version: session.nvcc.version.clone(),
                 flags: session.flags.clone(),
             },
-            images: library_images(&objects),
+            images: whole::library_images(&objects),
             objects: objects.iter().map(|built| built.info.clone()).collect(),
             functions,
             types: Vec::new(),
@@ -284,69 +285,4 @@ impl Library {
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
-}
-
-/// A library name becomes `lib<name>.a`, a `-l` option and a Rust module: a C identifier.
-fn check_name(name: &str) -> Result<(), Error> {
-    if sasskit_core::kernel::is_c_identifier(name) {
-        return Ok(());
-    }
-    Err(Error::config(format!(
-        "`{name}` cannot name a static library: it becomes `lib{name}.a` and the Rust module of \
-         `sasskit::host_functions!({name})`; use letters, digits and `_`, not starting with a digit"
-    )))
-}
-
-/// The runtime decides for the library as a whole, so every object has the same targets.
-fn check_one_target_list(jobs: &[crate::compile::Job]) -> Result<(), Error> {
-    let Some(first) = jobs.first() else {
-        return Ok(());
-    };
-    match jobs.iter().find(|job| job.targets != first.targets) {
-        None => Ok(()),
-        Some(other) => Err(Error::config(format!(
-            "the files of a static library must share one target list, but `{}` has [{}] and              `{}` has [{}]: the library is checked as a whole when the program starts; drop the              per-file targets (`file_with_archs`, `[package.metadata.sasskit.files]`), or build              the file into a library of its own",
-            first.source.display(),
-            first.targets,
-            other.source.display(),
-            other.targets
-        ))),
-    }
-}
-
-/// The library's key: a hash of its objects' keys, in file order.
-fn library_key(objects: &[object::Built]) -> String {
-    let keys: Vec<&str> = objects
-        .iter()
-        .map(|built| built.info.build_key.as_str())
-        .collect();
-    crate::key::combine(&keys)
-}
-
-/// `hit` when every object came from the cache, `miss` when any was compiled with a cache, else
-/// `off`.
-fn library_cache(objects: &[object::Built]) -> CacheStatus {
-    let statuses = || objects.iter().map(|built| built.info.cache);
-    if statuses().all(|status| status == CacheStatus::Hit) {
-        CacheStatus::Hit
-    } else if statuses().any(|status| status == CacheStatus::Miss) {
-        CacheStatus::Miss
-    } else {
-        CacheStatus::Off
-    }
-}
-
-/// One entry per kind and target over all objects, in first-seen order, with the sizes summed.
-fn library_images(objects: &[object::Built]) -> Vec<ImageInfo> {
-    let mut images: Vec<ImageInfo> = Vec::new();
-    for image in objects.iter().flat_map(|built| &built.info.images) {
-        match images
-            .iter_mut()
-            .find(|seen| seen.kind == image.kind && seen.arch == image.arch)
-        {
-            Some(seen) => seen.size += image.size,
-            None => images.push(image.clone()),
-        }
-    }
-    images
 }
