@@ -11,6 +11,13 @@
 //! | `unary_ptx` | `sm_100, compute_90` | the same kernels, only PTX for the H100: the JIT start-up baseline |
 //! | `arch_guarded` | `sm_90, sm_100, sm_121` | one kernel only Blackwell images define: its wrapper errors on Hopper |
 //!
+//! and two static libraries of host-launched kernels (`Build::static_library`):
+//!
+//! | library | targets | what the H100 must do |
+//! | --- | --- | --- |
+//! | `host_scale` | `sm_90` | pass `Library::check`, run `launch_scale_f32` through the wrapper |
+//! | `host_scale_blackwell` | `sm_100, sm_121` | refuse in `Library::check`, before any call |
+//!
 //! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
 //! a missing nvcc fails the build instead.
 
@@ -30,6 +37,15 @@ const MODULES: &[(&str, &str, &[&str])] = &[
         "gpu_kernels/saxpy_compressed.cu",
         "sm_90,sm_100",
         &["--compress-mode=size"],
+    ),
+];
+
+const LIBRARIES: &[(&str, &str, &str)] = &[
+    ("gpu_kernels/host_scale.cu", "host_scale", "sm_90"),
+    (
+        "gpu_kernels/host_scale_blackwell.cu",
+        "host_scale_blackwell",
+        "sm_100,sm_121",
     ),
 ];
 
@@ -56,6 +72,17 @@ fn main() {
                 eprintln!("error: {error}");
                 std::process::exit(1);
             }
+        }
+    }
+    for (file, name, archs) in LIBRARIES {
+        let library = sasskit_build::Build::new()
+            .file(file)
+            .archs(archs)
+            .static_library(name)
+            .try_compile();
+        if let Err(error) = library {
+            eprintln!("error: {error}");
+            std::process::exit(1);
         }
     }
     println!("cargo:rustc-cfg=sasskit_gpu_modules");

@@ -185,6 +185,15 @@ pub(crate) fn build_key<'a>(
     hasher.finish()
 }
 
+/// One key for several: a static library's, from its objects' keys in file order.
+pub(crate) fn combine(keys: &[&str]) -> String {
+    let mut hasher = KeyHasher::new();
+    for key in keys {
+        hasher.field("part", key.as_bytes());
+    }
+    hasher.finish()
+}
+
 /// The key of a shared header's layout probe: the probe, the content of every file it reads,
 /// the nvcc command line and the architectures. A probe that passed under a key need not run
 /// again under the same key.

@@ -75,6 +75,12 @@ impl Launcher {
         Some(Launcher { tool, base })
     }
 
+    /// The launcher alone, for a command that names nvcc and its arguments as they are (the
+    /// objects of a static library).
+    pub(crate) fn command(&self) -> Command {
+        self.tool.command()
+    }
+
     /// `launcher nvcc --fatbin <args> -o <output> <source>`, in the form described in the
     /// module documentation.
     pub(crate) fn fatbin_command(

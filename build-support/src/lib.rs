@@ -40,6 +40,15 @@
 //! bindgen's layout and the cubin nvcc compiled. Without the feature, a kernel taking a struct
 //! fails the build with an error naming the feature.
 //!
+//! # Static libraries of host-launched kernels
+//!
+//! [`Build::static_library`] compiles `.cu` files whose C++ host code launches their kernels
+//! (`kernel<<<…>>>` inside `extern "C"` functions) into `lib<name>.a` instead: one object per
+//! file with SASS for every target, each object's embedded fat binary verified, linked with the
+//! toolkit's static CUDA runtime. `sasskit::host_functions!(<name>)` declares the functions and
+//! wraps them in methods that refuse devices the library has no SASS for; see
+//! [`StaticLibrary`].
+//!
 //! # Targets
 //!
 //! The target list comes from the first of: [`Build::archs`], the `SASSKIT_ARCHS` environment
@@ -62,6 +71,7 @@ mod error;
 mod fs;
 mod key;
 mod launcher;
+mod library;
 mod native;
 mod parallel;
 mod plan;
@@ -83,6 +93,7 @@ pub use cache::CACHE_DIR_ENV;
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
+pub use library::{Cudart, Library, StaticLibrary};
 pub use prebuilt::{METADATA_ONLY_ENV, PREBUILD_ENV};
 pub use toolkit::{NvccCandidate, Toolkit, nvcc_candidates};
 
@@ -377,32 +388,18 @@ impl Build {
     }
 
     fn try_compile_inner(&self) -> Result<Output, Error> {
-        let manifest_dir = self
-            .manifest_dir
-            .clone()
-            .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
-        let metadata = config::Metadata::read(manifest_dir.as_deref())?;
-        let targets = config::resolve(self.archs.as_deref(), &metadata)?;
-        config::check_not_empty(&targets)?;
-        let flags = self.check_flags()?;
-        let headers = self.headers(manifest_dir.as_deref())?;
-        let out_root = match &self.out_dir {
-            Some(dir) => dir.clone(),
-            None => PathBuf::from(env::cargo("OUT_DIR").ok_or_else(|| {
-                Error::config("`OUT_DIR` is not set: call sasskit_build from a build script, or set `Build::out_dir`")
-            })?),
-        };
-        let out_dir = sasskit_core::out_dir::folder(&out_root);
-        fs::create_dir_all(&out_dir)?;
-        let jobs = self.jobs(manifest_dir.as_deref(), &targets, &metadata)?;
-        for job in &jobs {
-            claims::claim(&out_dir, &job.module, &job.source)?;
-        }
-        let shared = shared::generate_all(&headers, &self.include_and_define_flags(), &out_dir)?;
-        let long_size = plan::long_size();
-        let single_front_end = self
-            .single_front_end
-            .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?;
+        let setup = self.setup()?;
+        let Setup {
+            manifest_dir,
+            metadata,
+            flags,
+            out_root,
+            out_dir,
+            jobs,
+            shared,
+            long_size,
+            single_front_end,
+        } = setup;
         let (folder, mode) = self.prebuilt_folder(&metadata, manifest_dir.as_deref())?;
         let settings: Vec<Vec<String>> = jobs
             .iter()
@@ -422,7 +419,7 @@ impl Build {
             .collect();
         let mut built = match nvcc {
             Some(nvcc) if !to_build.is_empty() => {
-                let built = self.build_with_nvcc(NvccBuild {
+                let session = self.nvcc_session(NvccBuild {
                     nvcc,
                     jobs: &to_build,
                     flags,
@@ -433,6 +430,7 @@ impl Build {
                     single_front_end,
                     refresh: mode == Mode::Refresh,
                 })?;
+                let built = compile_all(&session, &to_build)?;
                 if let (Mode::Refresh, Some(folder)) = (mode, &folder) {
                     self.refresh(
                         folder,
@@ -474,6 +472,81 @@ impl Build {
             });
         }
         Ok(Output { modules })
+    }
+
+    /// What every mode of the build shares before deciding where fat binaries come from: the
+    /// settings resolved (targets, flags, output folder), one job per file with its targets,
+    /// and the shared headers generated.
+    fn setup(&self) -> Result<Setup, Error> {
+        let manifest_dir = self
+            .manifest_dir
+            .clone()
+            .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from));
+        let metadata = config::Metadata::read(manifest_dir.as_deref())?;
+        let targets = config::resolve(self.archs.as_deref(), &metadata)?;
+        config::check_not_empty(&targets)?;
+        let flags = self.check_flags()?;
+        let headers = self.headers(manifest_dir.as_deref())?;
+        let out_root = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => PathBuf::from(env::cargo("OUT_DIR").ok_or_else(|| {
+                Error::config("`OUT_DIR` is not set: call sasskit_build from a build script, or set `Build::out_dir`")
+            })?),
+        };
+        let out_dir = sasskit_core::out_dir::folder(&out_root);
+        fs::create_dir_all(&out_dir)?;
+        let jobs = self.jobs(manifest_dir.as_deref(), &targets, &metadata)?;
+        for job in &jobs {
+            claims::claim(&out_dir, &job.module, &job.source)?;
+        }
+        let shared = shared::generate_all(&headers, &self.include_and_define_flags(), &out_dir)?;
+        let single_front_end = self
+            .single_front_end
+            .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?;
+        Ok(Setup {
+            manifest_dir,
+            metadata,
+            flags,
+            out_root,
+            out_dir,
+            jobs,
+            shared,
+            long_size: plan::long_size(),
+            single_front_end,
+        })
+    }
+
+    /// The nvcc session of a mode that always compiles (static libraries): the setup, nvcc
+    /// (which must be there), the host compiler, cache and launcher, and the shared headers
+    /// checked on the device; with the jobs.
+    pub(crate) fn session(&self) -> Result<(Session, Vec<Job>), Error> {
+        let Setup {
+            manifest_dir,
+            flags,
+            out_dir,
+            jobs,
+            shared,
+            long_size,
+            single_front_end,
+            ..
+        } = self.setup()?;
+        let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
+        let nvcc = match &self.nvcc {
+            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
+            None => Nvcc::find(target_triple.as_deref())?,
+        };
+        let session = self.nvcc_session(NvccBuild {
+            nvcc,
+            jobs: &jobs,
+            flags,
+            shared: &shared,
+            manifest_dir: manifest_dir.as_deref(),
+            out_dir: &out_dir,
+            long_size,
+            single_front_end,
+            refresh: false,
+        })?;
+        Ok((session, jobs))
     }
 
     /// The crate's prebuilt folder, if it has one, and what `SASSKIT_PREBUILD` asks of it.
@@ -584,8 +657,9 @@ impl Build {
         Ok(())
     }
 
-    /// The nvcc part of a build: check the targets, compile what is missing, verify.
-    fn build_with_nvcc(&self, build: NvccBuild<'_>) -> Result<Vec<compile::Compiled>, Error> {
+    /// The nvcc session of a build: the targets checked against nvcc, the host compiler,
+    /// cache and launcher, and the shared headers checked on the device.
+    fn nvcc_session(&self, build: NvccBuild<'_>) -> Result<Session, Error> {
         let NvccBuild {
             nvcc,
             jobs,
@@ -639,11 +713,24 @@ impl Build {
             }
         }
         session.check_device_layouts(&archs)?;
-        compile_all(&session, jobs)
+        Ok(session)
     }
 }
 
-/// The nvcc part of a build, as [`Build::build_with_nvcc`] gets it.
+/// What a build resolved before deciding where each fat binary comes from.
+struct Setup {
+    manifest_dir: Option<PathBuf>,
+    metadata: config::Metadata,
+    flags: Vec<String>,
+    out_root: PathBuf,
+    out_dir: PathBuf,
+    jobs: Vec<Job>,
+    shared: shared::Registry,
+    long_size: sasskit_core::kernel::LongSize,
+    single_front_end: bool,
+}
+
+/// The nvcc part of a build, as [`Build::nvcc_session`] gets it.
 struct NvccBuild<'a> {
     nvcc: Nvcc,
     jobs: &'a [Job],

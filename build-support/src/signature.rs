@@ -11,11 +11,13 @@
 //! Sources guard kernels with `#if __CUDA_ARCH__ >= …`, so the build preprocesses once per
 //! target architecture and [`merge`] records which targets define each kernel.
 
+mod host;
 mod params;
 mod tokens;
 
 use sasskit_core::kernel::KernelSignature;
 
+pub(crate) use self::host::{Marks, extract_host_functions};
 use self::params::{TypeAliases, parse_params};
 pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};

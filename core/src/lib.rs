@@ -4,6 +4,7 @@
 //! * [`fatbin`]: a defensive parser for NVIDIA fat binary containers, and the SASS-only filter;
 //! * [`select`]: the image the driver would choose for a device;
 //! * [`manifest`]: what the build script hands to the macro and the runtime;
+//! * [`library`]: what the static-library mode hands to `host_functions!`;
 //! * [`out_dir`]: the file names of that handoff under `OUT_DIR`;
 //! * [`kernel`]: kernel signatures and the C to Rust type mapping;
 //! * [`shared`]: host/device types from shared C headers and their layouts;
@@ -20,6 +21,8 @@ mod handoff;
 pub mod kernel;
 mod le;
 #[cfg(feature = "manifest")]
+pub mod library;
+#[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod out_dir;
 pub mod select;
@@ -28,4 +31,4 @@ pub mod shared;
 
 pub use arch::{Arch, ArchError, ComputeCapability, Target, TargetList, Variant};
 pub use fatbin::{Compression, FatBinary, FatbinError, Image, ImageKind};
-pub use select::{Choice, ImageMatch, select_image};
+pub use select::{Choice, ImageMatch, select_image, select_target};

@@ -6,7 +6,10 @@
 //! ├── saxpy.fatbin        the fat binary of kernels/saxpy.cu   (sasskit::kernels!(saxpy))
 //! ├── saxpy.toml          its manifest
 //! ├── params.types.rs     Rust twins of kernels/params.h       (sasskit::shared_types!(params))
-//! └── params.types.toml   their layouts
+//! ├── params.types.toml   their layouts
+//! ├── moe.library.toml    the manifest of the static library libmoe.a (sasskit::host_functions!(moe))
+//! ├── libmoe.a            the archive cargo links
+//! └── moe/                its objects, one per .cu file: scale.o
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -23,6 +26,26 @@ pub const TYPES_MANIFEST_SUFFIX: &str = ".types.toml";
 /// `<root>/sasskit`: where the outputs of a build rooted at `root` (normally `OUT_DIR`) go.
 pub fn folder(root: &Path) -> PathBuf {
     root.join(FOLDER)
+}
+
+/// The suffix of a static library's manifest.
+pub const LIBRARY_MANIFEST_SUFFIX: &str = ".library.toml";
+
+/// `moe.library.toml`.
+pub fn library_manifest_file(library: &str) -> String {
+    format!("{library}{LIBRARY_MANIFEST_SUFFIX}")
+}
+
+/// `libmoe.a`: the archive's name as the linker looks for `-lmoe` (also on Windows targets
+/// that use GNU tools; MSVC's `moe.lib` is not supported yet).
+pub fn archive_file(library: &str) -> String {
+    format!("lib{library}.a")
+}
+
+/// `moe/scale.o`: the object of one `.cu` file of a static library, relative to the output
+/// folder.
+pub fn object_file(library: &str, module: &str) -> String {
+    format!("{library}/{module}.o")
 }
 
 /// `saxpy.fatbin`.
@@ -57,5 +80,8 @@ mod tests {
         assert_eq!(types_rust_file("params"), "params.types.rs");
         assert_eq!(types_manifest_file("params"), "params.types.toml");
         assert!(types_manifest_file("params").ends_with(MANIFEST_SUFFIX));
+        assert_eq!(library_manifest_file("moe"), "moe.library.toml");
+        assert_eq!(archive_file("moe"), "libmoe.a");
+        assert_eq!(object_file("moe", "scale"), "moe/scale.o");
     }
 }

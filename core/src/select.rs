@@ -11,8 +11,8 @@
 
 use std::fmt;
 
-use crate::arch::{ComputeCapability, Variant};
-use crate::fatbin::{Image, ImageKind};
+use crate::arch::{ComputeCapability, Target, Variant};
+use crate::fatbin::Image;
 
 /// How the chosen image fits the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,31 +48,38 @@ pub struct Choice {
 /// The image the driver would run on a device of compute capability `cc`, or `None` if no image
 /// runs there.
 pub fn select_image(images: &[Image], cc: ComputeCapability) -> Option<Choice> {
-    let best_of = |kind: ImageKind| {
-        images
+    let targets: Vec<Option<Target>> = images.iter().map(Image::target).collect();
+    select_target(&targets, cc)
+}
+
+/// The same choice as [`select_image`] over targets alone (`sm_90`, `compute_90`), for code
+/// whose images are known by their targets only, such as the objects of a static library:
+/// `None` entries never run. The index is into `targets`.
+pub fn select_target(targets: &[Option<Target>], cc: ComputeCapability) -> Option<Choice> {
+    let best_of = |ptx: bool| {
+        targets
             .iter()
             .enumerate()
-            .filter(|(_, image)| image.kind == kind)
-            .filter(|(_, image)| image.target().is_some_and(|target| target.runs_on(cc)))
-            .max_by_key(|(index, image)| {
+            .filter_map(|(index, target)| Some((index, (*target)?)))
+            .filter(|(_, target)| target.is_ptx() == ptx && target.runs_on(cc))
+            .max_by_key(|(index, target)| {
                 // Earlier entries win ties, so the choice is stable.
                 (
-                    image.arch.sm,
-                    variant_rank(image.arch.variant),
+                    target.arch().sm,
+                    variant_rank(target.arch().variant),
                     std::cmp::Reverse(*index),
                 )
             })
-            .map(|(index, _)| index)
     };
-    if let Some(index) = best_of(ImageKind::Sass) {
-        let image_match = if images[index].arch.sm == cc.sm() {
+    if let Some((index, target)) = best_of(false) {
+        let image_match = if target.arch().sm == cc.sm() {
             ImageMatch::Exact
         } else {
             ImageMatch::Compatible
         };
         return Some(Choice { index, image_match });
     }
-    best_of(ImageKind::Ptx).map(|index| Choice {
+    best_of(true).map(|(index, _)| Choice {
         index,
         image_match: ImageMatch::Jit,
     })

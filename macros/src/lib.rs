@@ -5,6 +5,8 @@
 //! Use it through `sasskit::kernels!`; this crate's API follows sasskit's version exactly.
 
 mod expand;
+mod host_functions;
+mod host_wrapper;
 mod input;
 mod manifest_file;
 mod names;
@@ -43,6 +45,21 @@ pub fn kernels(input: TokenStream) -> TokenStream {
 pub fn shared_types(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::SharedTypesInput);
     shared_types::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares the `extern "C"` host functions of a static library built by `sasskit-build`
+/// (`Build::static_library`) and generates a module with a `Library` type that checks the
+/// devices (SASS for every one, as a module load does) and one typed, documented `unsafe`
+/// method per function.
+///
+/// `host_functions!(moe)` reads `$OUT_DIR/sasskit/moe.library.toml`; `host_functions!(pub moe)`
+/// makes the module public. The raw declarations, with the exact C types, are in `moe::ffi`.
+#[proc_macro]
+pub fn host_functions(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as input::KernelsInput);
+    host_functions::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

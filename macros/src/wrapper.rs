@@ -100,7 +100,7 @@ fn value_type(value: &ValueType, types: &TypePaths) -> TokenStream {
     }
 }
 
-fn scalar_type(scalar: Scalar) -> TokenStream {
+pub(crate) fn scalar_type(scalar: Scalar) -> TokenStream {
     let private = quote!(::sasskit::__private);
     match scalar {
         Scalar::F16 => quote!(#private::half::f16),

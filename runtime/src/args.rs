@@ -9,8 +9,16 @@
 //! for one, passes `info = nullptr` for contiguous tensors. `const void*` and `void*`
 //! parameters take a buffer of any element type, [`AnyDeviceBuffer`] and
 //! [`AnyDeviceBufferMut`].
+//!
+//! The same traits give the device address of a buffer to the wrappers of host functions in
+//! static libraries (`host_functions!`), with cudarc's guard that records the buffer's use on
+//! the stream once the function has queued its work.
 
-use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, LaunchArgs, PushKernelArg};
+use cudarc::driver::sys::CUdeviceptr;
+use cudarc::driver::{
+    CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, LaunchArgs,
+    PushKernelArg, SyncOnDrop,
+};
 
 /// A null device pointer, for any pointer parameter: `&sasskit::Null` where the kernel takes a
 /// `const T*`, `&mut sasskit::Null` where it takes a `T*`.
@@ -27,6 +35,11 @@ fn push_null(args: &mut LaunchArgs<'_>) {
     args.arg(&NULL_DEVICE_POINTER);
 }
 
+/// A null device address for a host function, with a guard that does nothing.
+fn null_address<'a>() -> (CUdeviceptr, SyncOnDrop<'a>) {
+    (0, SyncOnDrop::Sync(None))
+}
+
 /// A device buffer of any element type that a kernel may read: the Rust side of a
 /// `const void*` parameter.
 ///
@@ -40,6 +53,10 @@ fn push_null(args: &mut LaunchArgs<'_>) {
 pub trait AnyDeviceBuffer {
     /// Appends the buffer's device pointer to a kernel launch.
     fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>);
+
+    /// The buffer's device address for a call on `stream`, and the guard that records the read
+    /// when dropped (after the call). Null is address 0.
+    fn any_device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>);
 }
 
 /// A device buffer of any element type that a kernel may write: the Rust side of a `void*`
@@ -55,6 +72,13 @@ pub trait AnyDeviceBuffer {
 pub trait AnyDeviceBufferMut {
     /// Appends the buffer's device pointer to a kernel launch, for writing.
     fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>);
+
+    /// The buffer's device address for a call on `stream` that writes it, and the guard that
+    /// records the write when dropped (after the call). Null is address 0.
+    fn any_device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>);
 }
 
 /// A device buffer of `T` that a kernel may read: the Rust side of a `const T*` parameter.
@@ -70,6 +94,10 @@ pub trait AnyDeviceBufferMut {
 pub trait DeviceBuffer<T> {
     /// Appends the buffer's device pointer to a kernel launch.
     fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>);
+
+    /// The buffer's device address for a call on `stream`, and the guard that records the read
+    /// when dropped (after the call). Null is address 0.
+    fn device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>);
 }
 
 /// A device buffer of `T` that a kernel may write: the Rust side of a `T*` parameter.
@@ -83,11 +111,22 @@ pub trait DeviceBuffer<T> {
 pub trait DeviceBufferMut<T> {
     /// Appends the buffer's device pointer to a kernel launch, for writing.
     fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>);
+
+    /// The buffer's device address for a call on `stream` that writes it, and the guard that
+    /// records the write when dropped (after the call). Null is address 0.
+    fn device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>);
 }
 
 impl<T> DeviceBuffer<T> for CudaSlice<T> {
     fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
+    }
+
+    fn device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr(stream)
     }
 }
 
@@ -95,11 +134,19 @@ impl<T> DeviceBuffer<T> for CudaView<'_, T> {
     fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
     }
+
+    fn device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr(stream)
+    }
 }
 
 impl<T, B: DeviceBuffer<T> + ?Sized> DeviceBuffer<T> for &B {
     fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         (**self).push_arg(args);
+    }
+
+    fn device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        (**self).device_address(stream)
     }
 }
 
@@ -107,11 +154,22 @@ impl<T, B: DeviceBuffer<T> + ?Sized> DeviceBuffer<T> for &mut B {
     fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         (**self).push_arg(args);
     }
+
+    fn device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        (**self).device_address(stream)
+    }
 }
 
 impl<T> DeviceBufferMut<T> for CudaSlice<T> {
     fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
+    }
+
+    fn device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr_mut(stream)
     }
 }
 
@@ -119,11 +177,25 @@ impl<T> DeviceBufferMut<T> for CudaViewMut<'_, T> {
     fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
     }
+
+    fn device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr_mut(stream)
+    }
 }
 
 impl<T, B: DeviceBufferMut<T> + ?Sized> DeviceBufferMut<T> for &mut B {
     fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         (**self).push_arg_mut(args);
+    }
+
+    fn device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        (**self).device_address_mut(stream)
     }
 }
 
@@ -131,11 +203,19 @@ impl<T> DeviceBuffer<T> for Null {
     fn push_arg<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         push_null(args);
     }
+
+    fn device_address<'a>(&'a self, _: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        null_address()
+    }
 }
 
 impl<T> DeviceBufferMut<T> for Null {
     fn push_arg_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         push_null(args);
+    }
+
+    fn device_address_mut<'a>(&'a mut self, _: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        null_address()
     }
 }
 
@@ -144,6 +224,13 @@ impl<T, B: DeviceBuffer<T>> DeviceBuffer<T> for Option<B> {
         match self {
             Some(buffer) => buffer.push_arg(args),
             None => push_null(args),
+        }
+    }
+
+    fn device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        match self {
+            Some(buffer) => buffer.device_address(stream),
+            None => null_address(),
         }
     }
 }
@@ -155,11 +242,25 @@ impl<T, B: DeviceBufferMut<T>> DeviceBufferMut<T> for Option<B> {
             None => push_null(args),
         }
     }
+
+    fn device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        match self {
+            Some(buffer) => buffer.device_address_mut(stream),
+            None => null_address(),
+        }
+    }
 }
 
 impl<T> AnyDeviceBuffer for CudaSlice<T> {
     fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
+    }
+
+    fn any_device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr(stream)
     }
 }
 
@@ -167,11 +268,19 @@ impl<T> AnyDeviceBuffer for CudaView<'_, T> {
     fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
     }
+
+    fn any_device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr(stream)
+    }
 }
 
 impl AnyDeviceBuffer for Null {
     fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         push_null(args);
+    }
+
+    fn any_device_address<'a>(&'a self, _: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        null_address()
     }
 }
 
@@ -182,11 +291,22 @@ impl<B: AnyDeviceBuffer> AnyDeviceBuffer for Option<B> {
             None => push_null(args),
         }
     }
+
+    fn any_device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        match self {
+            Some(buffer) => buffer.any_device_address(stream),
+            None => null_address(),
+        }
+    }
 }
 
 impl<B: AnyDeviceBuffer + ?Sized> AnyDeviceBuffer for &B {
     fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         (**self).push_any(args);
+    }
+
+    fn any_device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        (**self).any_device_address(stream)
     }
 }
 
@@ -194,11 +314,22 @@ impl<B: AnyDeviceBuffer + ?Sized> AnyDeviceBuffer for &mut B {
     fn push_any<'a>(&'a self, args: &mut LaunchArgs<'a>) {
         (**self).push_any(args);
     }
+
+    fn any_device_address<'a>(&'a self, stream: &'a CudaStream) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        (**self).any_device_address(stream)
+    }
 }
 
 impl<T> AnyDeviceBufferMut for CudaSlice<T> {
     fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
+    }
+
+    fn any_device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr_mut(stream)
     }
 }
 
@@ -206,11 +337,25 @@ impl<T> AnyDeviceBufferMut for CudaViewMut<'_, T> {
     fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         args.arg(self);
     }
+
+    fn any_device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        self.device_ptr_mut(stream)
+    }
 }
 
 impl AnyDeviceBufferMut for Null {
     fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         push_null(args);
+    }
+
+    fn any_device_address_mut<'a>(
+        &'a mut self,
+        _: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        null_address()
     }
 }
 
@@ -221,11 +366,28 @@ impl<B: AnyDeviceBufferMut> AnyDeviceBufferMut for Option<B> {
             None => push_null(args),
         }
     }
+
+    fn any_device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        match self {
+            Some(buffer) => buffer.any_device_address_mut(stream),
+            None => null_address(),
+        }
+    }
 }
 
 impl<B: AnyDeviceBufferMut + ?Sized> AnyDeviceBufferMut for &mut B {
     fn push_any_mut<'a>(&'a mut self, args: &mut LaunchArgs<'a>) {
         (**self).push_any_mut(args);
+    }
+
+    fn any_device_address_mut<'a>(
+        &'a mut self,
+        stream: &'a CudaStream,
+    ) -> (CUdeviceptr, SyncOnDrop<'a>) {
+        (**self).any_device_address_mut(stream)
     }
 }
 

@@ -35,20 +35,7 @@ pub fn load_on_every_device(
             reason: reason.to_owned(),
         });
     }
-    if !driver::driver_present() {
-        return Err(LoadError::NoDriver);
-    }
-    let count = CudaContext::device_count().map_err(|error| match error.0 {
-        CUresult::CUDA_ERROR_NO_DEVICE => LoadError::NoDevice,
-        _ => LoadError::Driver {
-            context: "counting the devices (cuInit, cuDeviceGetCount)".to_owned(),
-            error,
-        },
-    })?;
-    let count = usize::try_from(count).unwrap_or_default();
-    if count == 0 {
-        return Err(LoadError::NoDevice);
-    }
+    let count = device_count()?;
     let policy = policy.with_env_override();
 
     let mut checked = Vec::with_capacity(count);
@@ -89,5 +76,24 @@ pub fn load_on_every_device(
         Ok(loaded)
     } else {
         Err(LoadError::EveryDevice(failures))
+    }
+}
+
+/// How many devices the driver sees: [`LoadError::NoDriver`] without a working driver,
+/// [`LoadError::NoDevice`] for none.
+pub(crate) fn device_count() -> Result<usize, LoadError> {
+    if !driver::driver_present() {
+        return Err(LoadError::NoDriver);
+    }
+    let count = CudaContext::device_count().map_err(|error| match error.0 {
+        CUresult::CUDA_ERROR_NO_DEVICE => LoadError::NoDevice,
+        _ => LoadError::Driver {
+            context: "counting the devices (cuInit, cuDeviceGetCount)".to_owned(),
+            error,
+        },
+    })?;
+    match usize::try_from(count).unwrap_or_default() {
+        0 => Err(LoadError::NoDevice),
+        count => Ok(count),
     }
 }

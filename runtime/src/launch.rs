@@ -25,6 +25,31 @@ pub enum LaunchError {
         /// The driver's error code.
         error: DriverError,
     },
+    /// A host function of a static library was called with a stream of a device that the
+    /// library was not checked for (`Library::check` on that device's context, or
+    /// `Library::check_every_device`). Nothing was called.
+    UncheckedDevice {
+        /// The library name.
+        library: String,
+        /// The host function.
+        function: String,
+        /// The stream's device.
+        device: usize,
+        /// The devices the library was checked for.
+        checked: Vec<usize>,
+    },
+    /// A host function of a static library returned with the CUDA runtime reporting an error
+    /// (`cudaGetLastError`), such as a launch it could not make.
+    Runtime {
+        /// The library name.
+        library: String,
+        /// The host function.
+        function: String,
+        /// The runtime's error code (`cudaError_t`).
+        code: i32,
+        /// Its name, `cudaErrorInvalidConfiguration`.
+        name: String,
+    },
 }
 
 impl fmt::Display for LaunchError {
@@ -42,6 +67,28 @@ impl fmt::Display for LaunchError {
                  the device",
                 crate::driver::describe(*error)
             ),
+            LaunchError::UncheckedDevice {
+                library,
+                function,
+                device,
+                checked,
+            } => write!(
+                f,
+                "`{function}` of static library `{library}` was called with a stream of device \
+                 {device}, for which the library was not checked (checked: {checked:?}); check \
+                 it first with `{library}::Library::check(&ctx)` for that device's context, or \
+                 with `{library}::Library::check_every_device()`"
+            ),
+            LaunchError::Runtime {
+                library,
+                function,
+                code,
+                name,
+            } => write!(
+                f,
+                "`{function}` of static library `{library}` left the CUDA runtime error {name} \
+                 ({code}); check its arguments and launch sizes against the function's contract"
+            ),
         }
     }
 }
@@ -51,6 +98,7 @@ impl Error for LaunchError {
         match self {
             LaunchError::Lookup(error) => Some(error),
             LaunchError::Driver { error, .. } => Some(error),
+            LaunchError::UncheckedDevice { .. } | LaunchError::Runtime { .. } => None,
         }
     }
 }

@@ -43,6 +43,13 @@
 //! [`shared_types!`]`(params)` includes their generated Rust types as the module `params`, next
 //! to the `kernels!` call that uses them.
 //!
+//! # Static libraries
+//!
+//! Kernels launched by C++ host code in a static library (`Build::static_library` in
+//! `sasskit-build`) are declared and wrapped by [`host_functions!`]; [`check_library`] and
+//! [`check_library_on_every_device`] make the load decision for such a library before any of its
+//! functions runs, with the same errors and report line.
+//!
 //! # Loading by hand
 //!
 //! ```no_run
@@ -112,6 +119,7 @@ mod embedded;
 mod error;
 mod every_device;
 mod launch;
+mod library;
 mod load;
 mod plan;
 mod policy;
@@ -127,7 +135,7 @@ pub use cudarc;
 pub use float8;
 pub use half;
 pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
-pub use sasskit_macros::{kernels, shared_types};
+pub use sasskit_macros::{host_functions, kernels, shared_types};
 
 pub use args::{AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, Null};
 pub use build_info::{BuildFacts, KernelFacts};
@@ -137,6 +145,10 @@ pub use embedded::EmbeddedModule;
 pub use error::LoadError;
 pub use every_device::load_on_every_device;
 pub use launch::LaunchError;
+pub use library::{
+    CheckedLibrary, EmbeddedLibrary, check_library, check_library_for,
+    check_library_on_every_device,
+};
 pub use load::{LoadedModule, load};
 pub use plan::{Plan, check};
 pub use policy::{ALLOW_JIT_ENV, LoadPolicy};

@@ -210,6 +210,7 @@ pub(crate) fn load_plan(
         load_time: started.elapsed(),
         setup_time: spent,
         jit_log,
+        static_library: false,
     };
     if image_match == ImageMatch::Jit {
         log::warn!("{report}");

@@ -11,9 +11,9 @@ pub use std::sync::OnceLock;
 
 pub use crate::launch::{launched, resolve};
 pub use crate::{
-    AnyDeviceBuffer, AnyDeviceBufferMut, BuildFacts, DeviceBuffer, DeviceBufferMut, EmbeddedModule,
-    KernelFacts, LaunchError, LoadError, LoadPolicy, LoadReport, LoadedModule, load,
-    load_on_every_device, vector,
+    AnyDeviceBuffer, AnyDeviceBufferMut, BuildFacts, CheckedLibrary, DeviceBuffer, DeviceBufferMut,
+    EmbeddedLibrary, EmbeddedModule, KernelFacts, LaunchError, LoadError, LoadPolicy, LoadReport,
+    LoadedModule, check_library, check_library_on_every_device, load, load_on_every_device, vector,
 };
 
 /// Bytes with at least 8-byte alignment: the generated code embeds the fat binary as

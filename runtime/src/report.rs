@@ -45,6 +45,10 @@ pub struct LoadReport {
     /// For a JIT load, the driver's JIT log (ptxas's `info` lines), empty when the driver
     /// served the module from its JIT cache; `None` for SASS.
     pub jit_log: Option<String>,
+    /// Whether this is the start-up check of a static library's host-launched kernels (the
+    /// CUDA runtime loads them; the report says which image it will run) rather than a module
+    /// load.
+    pub static_library: bool,
 }
 
 impl LoadReport {
@@ -59,9 +63,14 @@ impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "sasskit: loaded {} on {}: {} ({}){}; embedded [{}]; nvcc {}; build key {}; \
+            "sasskit: loaded {}{} on {}: {} ({}){}; embedded [{}]; nvcc {}; build key {}; \
              {};{} {}{}",
             self.module,
+            if self.static_library {
+                " (static library)"
+            } else {
+                ""
+            },
             self.device,
             Chosen(self.chosen),
             self.image_match,
@@ -221,6 +230,7 @@ mod tests {
             load_time: Duration::from_micros(1200),
             setup_time: Duration::from_micros(80),
             jit_log: None,
+            static_library: false,
         }
     }
 

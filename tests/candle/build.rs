@@ -1,5 +1,7 @@
 //! Builds candle-kernels' PTX-set CUDA files (the 11 that candle's own build.rs compiles to PTX)
-//! through sasskit, with candle's nvcc flags, for sm_90, sm_100 and sm_121.
+//! through sasskit, with candle's nvcc flags, for sm_90, sm_100 and sm_121, and its
+//! static-library set (the 15 MoE, MMVQ and MMQ files whose host code launches their kernels)
+//! into `libmoe.a`, as candle links it, for the same targets.
 //!
 //! The sources are read from the folder `SASSKIT_CANDLE_KERNELS` names: the `src` folder of the
 //! candle-kernels 0.11.1 crate, which `cargo xtask candle-sources` fetches from crates.io and
@@ -25,6 +27,26 @@ const FILES: [&str; 11] = [
     "sort",
     "ternary",
     "unary",
+];
+
+/// candle's static-library set, from its build.rs (without the `cutile` feature's
+/// `moe/moe_align.cu`).
+const STATIC_FILES: [&str; 15] = [
+    "moe/moe_gguf.cu",
+    "moe/moe_wmma.cu",
+    "moe/moe_wmma_gguf.cu",
+    "mmvq_gguf.cu",
+    "mmq_gguf/mmq_quantize.cu",
+    "mmq_gguf/mmq_instance_q4_0.cu",
+    "mmq_gguf/mmq_instance_q4_1.cu",
+    "mmq_gguf/mmq_instance_q5_0.cu",
+    "mmq_gguf/mmq_instance_q5_1.cu",
+    "mmq_gguf/mmq_instance_q8_0.cu",
+    "mmq_gguf/mmq_instance_q2_k.cu",
+    "mmq_gguf/mmq_instance_q3_k.cu",
+    "mmq_gguf/mmq_instance_q4_k.cu",
+    "mmq_gguf/mmq_instance_q5_k.cu",
+    "mmq_gguf/mmq_instance_q6_k.cu",
 ];
 
 /// candle's flags for its PTX build, from its build.rs.
@@ -57,6 +79,22 @@ fn main() -> ExitCode {
     }
     // Prints nvcc's diagnostics and exits with an error when a file fails to build.
     build.compile();
+
+    // The static-library set: the same flags (candle adds `-Xcompiler -fPIC`, which the
+    // static-library mode passes itself), no `-DNO_BF16_KERNEL` (every target is sm_80 or
+    // newer). The MMVQ and MMQ launchers take their stream as `void* stream`.
+    let mut library = sasskit_build::Build::new();
+    library
+        .files(STATIC_FILES.map(|file| sources.join(file)))
+        .archs(ARCHS)
+        .debug(false);
+    for flag in FLAGS {
+        library.flag(flag);
+    }
+    library
+        .static_library("moe")
+        .stream_parameter("*", "stream")
+        .compile();
     ExitCode::SUCCESS
 }
 
@@ -75,6 +113,7 @@ fn sources() -> Result<PathBuf, String> {
     let missing: Vec<String> = FILES
         .iter()
         .map(|file| format!("{file}.cu"))
+        .chain(STATIC_FILES.iter().map(|file| (*file).to_owned()))
         .filter(|file| !dir.join(file).is_file())
         .collect();
     if missing.is_empty() {

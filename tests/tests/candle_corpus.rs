@@ -48,6 +48,9 @@ const TARGETS: [&str; 3] = ["sm_90", "sm_100", "sm_121"];
 const SOURCES_ENV: &str = "SASSKIT_CANDLE_KERNELS";
 const PACKAGE: &str = "sasskit-candle";
 
+#[path = "candle/static_library.rs"]
+mod static_library;
+
 #[test]
 fn every_ptx_entry_of_candles_kernels_has_a_typed_wrapper() {
     let name = "every_ptx_entry_of_candles_kernels_has_a_typed_wrapper";

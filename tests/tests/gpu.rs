@@ -11,6 +11,10 @@
 fn gpu_tests_need_nvcc_at_build_time() {}
 
 #[cfg(sasskit_gpu_modules)]
+#[path = "gpu/library.rs"]
+mod library;
+
+#[cfg(sasskit_gpu_modules)]
 // Sizes are small constants and random values use 24 bits: the casts are exact.
 #[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
 mod gpu {

@@ -153,7 +153,7 @@ fn collect_records(tokens: &[Token]) -> HashMap<String, (usize, &'static str)> {
     records
 }
 
-fn matching_brace(tokens: &[Token], open: usize) -> Option<usize> {
+pub(super) fn matching_brace(tokens: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (offset, token) in tokens.get(open..)?.iter().enumerate() {
         match token.text.as_str() {
@@ -198,7 +198,7 @@ pub(crate) fn parse_params(
     }
 }
 
-fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
+pub(super) fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     if tokens.is_empty() {
         return Vec::new();
     }
@@ -220,7 +220,7 @@ fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     groups
 }
 
-fn parse_param(
+pub(super) fn parse_param(
     group: &[Token],
     index: usize,
     aliases: &TypeAliases,

@@ -29,10 +29,10 @@ pub(crate) fn tokenize(source: &str) -> Tokens {
     let mut out = Tokens::default();
     let mut file = intern(&mut out.files, "<unknown>");
     let mut line: u32 = 1;
-    let mut in_comment = false;
+    let mut open = Open::Nothing;
     for text in source.lines() {
         let trimmed = text.trim_start();
-        if !in_comment && trimmed.starts_with('#') {
+        if open == Open::Nothing && trimmed.starts_with('#') {
             if let Some((marker_line, marker_file)) = line_marker(trimmed) {
                 line = marker_line;
                 if let Some(name) = marker_file {
@@ -43,10 +43,29 @@ pub(crate) fn tokenize(source: &str) -> Tokens {
             line += 1;
             continue;
         }
-        in_comment = lex_line(text, file, line, in_comment, &mut out.tokens);
+        open = lex_line(text, file, line, open, &mut out.tokens);
         line += 1;
     }
     out
+}
+
+/// What a line leaves open for the next: nothing, a block comment, or a raw string literal
+/// (`R"delim(…)delim"`, as CUDA's headers put PTX in `asm` statements) with its terminator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Open {
+    Nothing,
+    Comment,
+    RawString(Vec<char>),
+}
+
+/// The prefixes of a raw string literal: `R"(…)"`, `LR"…"`, `u8R"…"`.
+const RAW_PREFIXES: &[&str] = &["R", "LR", "uR", "UR", "u8R"];
+
+/// The index just past `terminator` in `chars` from `from`, if it is there.
+fn find_end(chars: &[char], from: usize, terminator: &[char]) -> Option<usize> {
+    (from..=chars.len().saturating_sub(terminator.len()))
+        .find(|&at| chars[at..].starts_with(terminator))
+        .map(|at| at + terminator.len())
 }
 
 fn intern(files: &mut Vec<String>, name: &str) -> usize {
@@ -71,26 +90,33 @@ pub(crate) fn line_marker(directive: &str) -> Option<(u32, Option<String>)> {
     Some((number, file))
 }
 
-/// Lexes one line; returns whether a block comment is still open at its end.
-fn lex_line(
-    text: &str,
-    file: usize,
-    line: u32,
-    mut in_comment: bool,
-    out: &mut Vec<Token>,
-) -> bool {
+/// Lexes one line; returns what is still open at its end (a block comment, a raw string).
+fn lex_line(text: &str, file: usize, line: u32, mut open: Open, out: &mut Vec<Token>) -> Open {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     let push = |out: &mut Vec<Token>, text: String| out.push(Token { text, file, line });
     while i < chars.len() {
-        if in_comment {
-            if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                in_comment = false;
-                i += 2;
-            } else {
-                i += 1;
+        match &open {
+            Open::Comment => {
+                if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    open = Open::Nothing;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+                continue;
             }
-            continue;
+            Open::RawString(terminator) => {
+                match find_end(&chars, i, terminator) {
+                    Some(end) => {
+                        open = Open::Nothing;
+                        i = end;
+                    }
+                    None => i = chars.len(),
+                }
+                continue;
+            }
+            Open::Nothing => {}
         }
         let c = chars[i];
         if c.is_whitespace() {
@@ -98,7 +124,7 @@ fn lex_line(
         } else if c == '/' && chars.get(i + 1) == Some(&'/') {
             break;
         } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            in_comment = true;
+            open = Open::Comment;
             i += 2;
         } else if c.is_ascii_alphanumeric() || c == '_' {
             let start = i;
@@ -109,7 +135,28 @@ fn lex_line(
             {
                 i += 1;
             }
-            push(out, chars[start..i].iter().collect());
+            let word: String = chars[start..i].iter().collect();
+            if chars.get(i) == Some(&'"') && RAW_PREFIXES.contains(&word.as_str()) {
+                // `R"delim(` … `)delim"`, possibly over several lines: one string token.
+                let delimiter: Vec<char> = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| **c != '(')
+                    .copied()
+                    .collect();
+                let mut terminator = vec![')'];
+                terminator.extend(&delimiter);
+                terminator.push('"');
+                push(out, format!("{word}\"\""));
+                let body = i + 1 + delimiter.len() + 1;
+                if let Some(end) = find_end(&chars, body.min(chars.len()), &terminator) {
+                    i = end;
+                } else {
+                    open = Open::RawString(terminator);
+                    i = chars.len();
+                }
+                continue;
+            }
+            push(out, word);
         } else if c == '"' || c == '\'' {
             let start = i;
             i += 1;
@@ -126,7 +173,7 @@ fn lex_line(
             i += 1;
         }
     }
-    in_comment
+    open
 }
 
 #[cfg(test)]
@@ -169,5 +216,19 @@ mod tests {
             .map(|token| token.text.as_str())
             .collect();
         assert_eq!(texts, ["extern", "\"C\"", "std", "::", "size_t", "1.5f"]);
+    }
+
+    #[test]
+    fn raw_strings_over_several_lines_are_one_token() {
+        let source = "# 1 \"a.h\"\nvoid f() { asm volatile(R\"YYY(\nmov.b128 {%0, %1}, _d;\n)YYY\" : \"=l\"(x)); }\nint g;\n";
+        let tokens = tokenize(source);
+        let texts: Vec<&str> = tokens.tokens.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts.iter().filter(|t| **t == "{").count(), 1, "{texts:?}");
+        assert_eq!(texts.iter().filter(|t| **t == "}").count(), 1, "{texts:?}");
+        assert!(texts.contains(&"R\"\""), "{texts:?}");
+        assert_eq!(texts[texts.len() - 2..], ["g", ";"]);
+        let one_line = tokenize("x = R\"(a \"quoted\" { brace)\"; y;\n");
+        let texts: Vec<&str> = one_line.tokens.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["x", "=", "R\"\"", ";", "y", ";"]);
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
-use crate::arch::Target;
 use crate::fatbin::Compression;
+use crate::fatbin::ImageKind;
 
 fn image(name: &str) -> Image {
     let target: Target = name.parse().unwrap();
@@ -99,4 +99,30 @@ fn non_executable_kinds_are_never_chosen() {
         select_image(&[lto, concat], ComputeCapability::new(9, 0)),
         None
     );
+}
+
+#[test]
+fn targets_alone_choose_as_images_do() {
+    let targets: Vec<Option<Target>> = ["compute_90", "sm_100", "sm_90", "sm_121"]
+        .iter()
+        .map(|name| name.parse().ok())
+        .collect();
+    let on = |major, minor| select_target(&targets, ComputeCapability::new(major, minor));
+    assert_eq!(
+        on(9, 0),
+        Some(Choice {
+            index: 2,
+            image_match: ImageMatch::Exact
+        })
+    );
+    assert_eq!(on(10, 3).map(|choice| choice.index), Some(1));
+    assert_eq!(
+        on(10, 3).map(|choice| choice.image_match),
+        Some(ImageMatch::Compatible)
+    );
+    assert_eq!(
+        on(12, 0).map(|choice| (choice.index, choice.image_match)),
+        Some((0, ImageMatch::Jit))
+    );
+    assert_eq!(select_target(&[None], ComputeCapability::new(9, 0)), None);
 }

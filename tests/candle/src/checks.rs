@@ -3,6 +3,7 @@
 mod dequantize;
 mod elementwise;
 mod fill;
+mod quantize;
 mod sum;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ type Check = (
     fn(&Arc<CudaStream>, &Modules) -> Result<Vec<Outcome>, Error>,
 );
 
-const CHECKS: [Check; 7] = [
+const CHECKS: [Check; 8] = [
     ("affine", |stream, m| elementwise::affine(stream, &m.affine)),
     ("ugelu_f16", |stream, m| {
         elementwise::gelu_f16(stream, &m.unary)
@@ -35,6 +36,9 @@ const CHECKS: [Check; 7] = [
     ("fill", |stream, m| fill::fill_f32(stream, &m.fill)),
     ("dequantize q8_0", |stream, m| {
         dequantize::q8_0_f32(stream, &m.quantized)
+    }),
+    ("quantize q8_1 (static library)", |stream, m| {
+        quantize::q8_1_f32(stream, &m.moe)
     }),
 ];
 

@@ -28,6 +28,8 @@ sasskit::kernels!(reduce);
 sasskit::kernels!(sort);
 sasskit::kernels!(ternary);
 sasskit::kernels!(unary);
+// candle's static-library set (MoE, MMVQ, MMQ), linked as `libmoe.a`.
+sasskit::host_functions!(moe);
 
 /// What the checks return on a driver or launch error.
 pub(crate) type Error = Box<dyn std::error::Error>;
@@ -42,6 +44,7 @@ pub(crate) struct Modules {
     reduce: reduce::Module,
     ternary: ternary::Module,
     unary: unary::Module,
+    moe: moe::Library,
 }
 
 fn main() -> ExitCode {
@@ -95,8 +98,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads all 11 modules (SASS only: a PTX fallback is refused), printing each load report, and
-/// keeps those the checks use.
+/// Loads all 11 modules (SASS only: a PTX fallback is refused) and checks the static library,
+/// printing each report, and keeps those the checks use.
 fn load_all(ctx: &Arc<CudaContext>) -> Result<Modules, LoadError> {
     fn report<M>(module: M, report: impl Fn(&M) -> &sasskit::LoadReport) -> M {
         println!("{}", report(&module));
@@ -114,5 +117,10 @@ fn load_all(ctx: &Arc<CudaContext>) -> Result<Modules, LoadError> {
         reduce: report(reduce::Module::load(ctx)?, reduce::Module::report),
         ternary: report(ternary::Module::load(ctx)?, ternary::Module::report),
         unary: report(unary::Module::load(ctx)?, unary::Module::report),
+        moe: {
+            let library = moe::Library::check(ctx)?;
+            println!("{}", library.reports()[0]);
+            library
+        },
     })
 }

@@ -1,0 +1,288 @@
+//! Static-library mode: `.cu` files whose kernels are launched by C++ host code (`kernel<<<…>>>`
+//! inside `extern "C"` host functions) compiled into objects with SASS for every target,
+//! archived into `lib<name>.a` and linked into the crate, with the CUDA runtime linked
+//! statically, so the program needs only the driver.
+//!
+//! ```text
+//! Build::static_library("moe") ─► StaticLibrary::compile
+//!    per .cu file, in parallel within cargo's jobserver (object):
+//!       nvcc -E per target architecture, and once for the host pass (-U__CUDA_ARCH__)
+//!       host pass → extern "C" host functions (signature::host)
+//!       build key → previous object or cache entry (verified) → reuse
+//!       else nvcc -c, one -gencode per target, -Xcompiler -fPIC
+//!       the fat binary in the object (.nv_fatbin) parsed: an image for every target, else error
+//!    archive: cc's archiver → lib<name>.a, renamed into place
+//!    link lines: -l static=<name>, -l static=cudart_static (the toolkit's), rt, dl, pthread,
+//!                the C++ standard library
+//!    OUT_DIR/sasskit/<name>.library.toml: images, objects, host functions
+//! ```
+
+mod archive;
+mod functions;
+mod link;
+mod object;
+mod whole;
+
+use std::path::{Path, PathBuf};
+
+use sasskit_core::library::{FORMAT, HostFunction, LibraryInfo, LibraryManifest};
+use sasskit_core::manifest::ToolkitInfo;
+use sasskit_core::out_dir;
+
+use crate::error::Error;
+use crate::{Build, cargo_output, claims, config, env, fs, parallel, signature};
+
+pub use link::Cudart;
+
+/// A static library of `.cu` files whose host code launches their kernels; made by
+/// [`Build::static_library`], which takes the files, targets and flags of the [`Build`].
+///
+/// ```no_run
+/// // build.rs
+/// sasskit_build::Build::new()
+///     .files(["kernels/moe_gguf.cu", "kernels/moe_wmma.cu"])
+///     .flag("-std=c++17")
+///     .static_library("moe")
+///     .host_pointer("moe_gemm_gguf_prefill", "expert_ids")
+///     .compile();
+/// ```
+///
+/// `sasskit::host_functions!(moe)` then declares every `extern "C"` host function of the files
+/// and generates a typed wrapper for each, which refuses to run on a device the library has
+/// no SASS for.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct StaticLibrary {
+    build: Build,
+    name: String,
+    marks: signature::Marks,
+    cudart: Cudart,
+}
+
+/// What [`StaticLibrary::compile`] produced.
+#[derive(Debug, Clone)]
+pub struct Library {
+    manifest: LibraryManifest,
+    archive: PathBuf,
+    manifest_path: PathBuf,
+    warnings: Vec<String>,
+}
+
+impl Build {
+    /// Compiles the files into the static library `lib<name>.a` instead of fat binaries: for
+    /// `.cu` files whose kernels are launched from C++ host code, called from Rust through FFI.
+    /// See [`StaticLibrary`].
+    ///
+    /// Every setting of the `Build` applies (targets, `include`, `define`, `flag`, `cache_dir`,
+    /// the cargo output switches); each file becomes one object with one `-gencode
+    /// arch=compute_XY,code=sm_XY` per target, compiled position-independent.
+    pub fn static_library(&self, name: &str) -> StaticLibrary {
+        StaticLibrary {
+            build: self.clone(),
+            name: name.to_owned(),
+            marks: signature::Marks::default(),
+            cudart: Cudart::Static,
+        }
+    }
+}
+
+impl StaticLibrary {
+    /// Marks a pointer parameter of a host function as pointing to host memory: the wrapper
+    /// takes a raw `*const T`/`*mut T` for it instead of a device buffer. Parameters that
+    /// are not marked and are pointers take device buffers. `function` `"*"` marks the
+    /// parameter of that name in every function. The build fails when no function has such a
+    /// pointer parameter.
+    pub fn host_pointer(&mut self, function: &str, parameter: &str) -> &mut StaticLibrary {
+        self.marks
+            .host_pointers
+            .push((function.to_owned(), parameter.to_owned()));
+        self
+    }
+
+    /// Marks a `void*` parameter of a host function as a stream (a `cudaStream_t` passed as
+    /// `void*`): the wrapper takes a `&CudaStream` for it. `cudaStream_t` and `CUstream`
+    /// parameters need no mark. `function` `"*"` marks the parameter of that name in every
+    /// function, as `.stream_parameter("*", "stream")` does for candle's launchers. The build
+    /// fails when no function has such a `void*` parameter.
+    pub fn stream_parameter(&mut self, function: &str, parameter: &str) -> &mut StaticLibrary {
+        self.marks
+            .streams
+            .push((function.to_owned(), parameter.to_owned()));
+        self
+    }
+
+    /// How the CUDA runtime is linked: [`Cudart::Static`] (the default: the toolkit's
+    /// `libcudart_static.a`, so the program needs only the driver), [`Cudart::Shared`]
+    /// (`libcudart.so`, which must then be found at run time) or [`Cudart::None`].
+    pub fn cudart(&mut self, cudart: Cudart) -> &mut StaticLibrary {
+        self.cudart = cudart;
+        self
+    }
+
+    /// Builds the library and prints cargo's link and rerun lines; on failure prints the error
+    /// and exits the build script with status 1.
+    pub fn compile(&self) -> Library {
+        match self.try_compile() {
+            Ok(library) => library,
+            Err(error) => {
+                eprintln!("error: {error}");
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    eprintln!("caused by: {cause}");
+                    source = cause.source();
+                }
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// Builds the library and returns what it produced, or the first error.
+    pub fn try_compile(&self) -> Result<Library, Error> {
+        let result = self.try_compile_inner();
+        self.build.cargo_output.flush();
+        result
+    }
+
+    fn try_compile_inner(&self) -> Result<Library, Error> {
+        whole::check_name(&self.name)?;
+        let target = link::TargetFacts::from_cargo();
+        target.check_supported()?;
+        let (session, jobs) = self.build.session()?;
+        whole::check_one_target_list(&jobs)?;
+        if let Some(first) = jobs.first() {
+            // Two libraries of one name would overwrite each other's archive and manifest.
+            claims::claim(
+                &session.out_dir,
+                &out_dir::archive_file(&self.name),
+                &first.source,
+            )?;
+        }
+        let crate_root = self.build.crate_root();
+        let library_dir = session.out_dir.join(&self.name);
+        fs::create_dir_all(&library_dir)?;
+        let manifest_path = session
+            .out_dir
+            .join(out_dir::library_manifest_file(&self.name));
+        let previous = std::fs::read_to_string(&manifest_path)
+            .ok()
+            .and_then(|text| LibraryManifest::from_toml(&text).ok());
+        let context = object::Context {
+            session: &session,
+            library: &self.name,
+            extra_args: target.object_flags(),
+            marks: &self.marks,
+            crate_root: crate_root.as_deref(),
+            previous: previous.as_ref(),
+        };
+        let prepared = parallel::run_all(&jobs, |job| context.prepare(job))
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut order: Vec<usize> = (0..prepared.len()).collect();
+        // The largest translation units first, so the long compilations start early.
+        order.sort_by_key(|&index| std::cmp::Reverse(prepared[index].cost()));
+        let built = parallel::run_all(&order, |&index| context.finish(&prepared[index]));
+        let mut objects: Vec<Option<object::Built>> = prepared.iter().map(|_| None).collect();
+        for (index, result) in order.into_iter().zip(built) {
+            objects[index] = Some(result?);
+        }
+        let objects: Vec<object::Built> = objects.into_iter().flatten().collect();
+
+        let functions = functions::merge(&objects, &self.marks)?;
+        let archive_path = session.out_dir.join(out_dir::archive_file(&self.name));
+        let object_paths: Vec<&Path> = objects.iter().map(|built| built.path.as_path()).collect();
+        archive::create(&archive_path, &object_paths)?;
+        let link_lines = link::lines(
+            &session.out_dir,
+            &self.name,
+            self.cudart,
+            &target,
+            &session.nvcc,
+        )?;
+
+        let mut warnings = Vec::new();
+        for built in &objects {
+            for input in &built.inputs {
+                cargo_output::rerun_if_changed(input);
+            }
+            warnings.extend(built.warnings.iter().cloned());
+        }
+        for warning in &warnings {
+            self.build.cargo_output.warning(warning);
+        }
+        let manifest = LibraryManifest {
+            format: FORMAT,
+            library: LibraryInfo {
+                name: self.name.clone(),
+                archive: out_dir::archive_file(&self.name),
+                targets: config::names(&jobs[0].targets),
+                build_key: whole::library_key(&objects),
+                cache: whole::library_cache(&objects),
+            },
+            toolkit: ToolkitInfo {
+                nvcc: session.nvcc.tool.path().display().to_string(),
+                version: session.nvcc.version.clone(),
+                flags: session.flags.clone(),
+            },
+            images: whole::library_images(&objects),
+            objects: objects.iter().map(|built| built.info.clone()).collect(),
+            functions,
+            types: Vec::new(),
+        };
+        // The archive is in place before the manifest that names it.
+        fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
+        if self.build.cargo_output.metadata {
+            for line in link_lines {
+                println!("{line}");
+            }
+        }
+        Ok(Library {
+            manifest,
+            archive: archive_path,
+            manifest_path,
+            warnings,
+        })
+    }
+}
+
+impl Build {
+    /// The crate root: `Build::manifest_dir`, else `CARGO_MANIFEST_DIR`.
+    fn crate_root(&self) -> Option<PathBuf> {
+        self.manifest_dir
+            .clone()
+            .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from))
+    }
+}
+
+impl Library {
+    /// The library name, which `sasskit::host_functions!` takes.
+    pub fn name(&self) -> &str {
+        &self.manifest.library.name
+    }
+
+    /// The archive, `lib<name>.a`.
+    pub fn archive(&self) -> &Path {
+        &self.archive
+    }
+
+    /// The manifest file.
+    pub fn manifest_path(&self) -> &Path {
+        &self.manifest_path
+    }
+
+    /// The manifest's contents.
+    pub fn manifest(&self) -> &LibraryManifest {
+        &self.manifest
+    }
+
+    /// The `extern "C"` host functions the files define; those without a Rust declaration have
+    /// [`HostFunction::untyped`] set.
+    pub fn functions(&self) -> &[HostFunction] {
+        &self.manifest.functions
+    }
+
+    /// The warnings the build printed: functions without declarations and why, nvcc's own
+    /// warnings.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}

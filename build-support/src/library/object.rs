@@ -1,0 +1,316 @@
+//! One `.cu` file of a static library: preprocess it (per target architecture and for the host
+//! pass), read its host functions, key it, reuse or compile its object, and prove that the fat
+//! binary nvcc embedded in the object has an image for every target.
+
+use std::path::{Path, PathBuf};
+
+use sasskit_core::fatbin::find_fat_binaries;
+use sasskit_core::library::{HostFunction, LibraryManifest, ObjectInfo};
+use sasskit_core::manifest::{CacheStatus, ImageInfo};
+use sasskit_core::{Arch, Image, Target, TargetList, out_dir};
+
+use crate::compile::{Job, Session, compile_error, run};
+use crate::error::{Error, ErrorKind};
+use crate::{deps, diagnostics, fs, key, signature};
+
+/// What every file of one library shares.
+#[derive(Debug)]
+pub(super) struct Context<'a> {
+    pub(super) session: &'a Session,
+    pub(super) library: &'a str,
+    /// Flags for objects on this target (`-Xcompiler -fPIC`).
+    pub(super) extra_args: Vec<String>,
+    pub(super) marks: &'a signature::Marks,
+    /// Host functions of files under this folder (and of the `.cu` file itself) are the
+    /// library's.
+    pub(super) crate_root: Option<&'a Path>,
+    /// The manifest this build wrote last time, for objects whose key has not changed.
+    pub(super) previous: Option<&'a LibraryManifest>,
+}
+
+/// One file, preprocessed and keyed.
+#[derive(Debug)]
+pub(super) struct Prepared<'j> {
+    job: &'j Job,
+    /// Every preprocessing pass: one per target architecture, then the host pass.
+    passes: Vec<String>,
+    functions: Vec<HostFunction>,
+    warnings: Vec<String>,
+    build_key: String,
+    path: PathBuf,
+}
+
+/// One object, in place and verified.
+#[derive(Debug)]
+pub(super) struct Built {
+    pub(super) info: ObjectInfo,
+    pub(super) path: PathBuf,
+    pub(super) functions: Vec<HostFunction>,
+    pub(super) warnings: Vec<String>,
+    /// The source and every header it includes.
+    pub(super) inputs: Vec<PathBuf>,
+}
+
+impl Context<'_> {
+    /// The nvcc arguments of the object's compilation, without input and output.
+    fn args(&self, targets: &TargetList) -> Vec<String> {
+        let mut args = self.session.base_args();
+        args.extend(self.extra_args.iter().cloned());
+        for target in targets.iter() {
+            args.push("-gencode".to_owned());
+            args.push(target.gencode());
+        }
+        args
+    }
+
+    pub(super) fn prepare<'j>(&self, job: &'j Job) -> Result<Prepared<'j>, Error> {
+        let mut archs: Vec<Arch> = Vec::new();
+        for target in job.targets.iter() {
+            if !archs.contains(&target.arch()) {
+                archs.push(target.arch());
+            }
+        }
+        let mut passes = Vec::with_capacity(archs.len() + 1);
+        for &arch in &archs {
+            passes.push(self.preprocess(job, arch, false)?);
+        }
+        // The host pass: what the host compiler sees, where the host functions are.
+        let host = self.preprocess(job, archs[0], true)?;
+        let source = job.source.display().to_string();
+        let own_file = |file: &str| {
+            file == source
+                || self
+                    .crate_root
+                    .is_some_and(|root| Path::new(file).starts_with(root))
+        };
+        let extracted =
+            signature::extract_host_functions(&host, &self.session.shared, &own_file, self.marks);
+        passes.push(host);
+        let mut key_args = self.args(&job.targets);
+        key_args.push("-c".to_owned());
+        key_args.extend(self.session.nvcc_environment.iter().cloned());
+        let build_key = key::build_key(
+            passes.iter().map(String::as_str),
+            &self.session.nvcc,
+            &self.session.host_compiler,
+            &key_args,
+            &job.targets,
+            &self.session.roots,
+            &job.source,
+        );
+        let path = self
+            .session
+            .out_dir
+            .join(out_dir::object_file(self.library, &job.module));
+        Ok(Prepared {
+            job,
+            passes,
+            functions: extracted.functions,
+            warnings: extracted.warnings,
+            build_key,
+            path,
+        })
+    }
+
+    /// The object for a prepared file: this build's previous one or a cache entry when either
+    /// has the key and verifies, else a new one from nvcc (stored in the cache once verified).
+    pub(super) fn finish(&self, prepared: &Prepared<'_>) -> Result<Built, Error> {
+        let job = prepared.job;
+        let what = format!("the object of `{}`", job.source.display());
+        let mut warnings = prepared.warnings.clone();
+        let (bytes, cache) = if let Some(found) = self.reuse(prepared, &mut warnings) {
+            found
+        } else {
+            let (bytes, nvcc_warnings) = self.compile(job, &prepared.path)?;
+            warnings.extend(nvcc_warnings);
+            let status = match &self.session.cache {
+                Some(_) => CacheStatus::Miss,
+                None => CacheStatus::Off,
+            };
+            (bytes, status)
+        };
+        let images = embedded_images(&bytes, &job.targets, &what)?;
+        if let (CacheStatus::Miss, Some(store)) = (cache, &self.session.cache) {
+            store.store(&prepared.build_key, &bytes)?;
+        }
+        fs::write_atomic(&prepared.path, &bytes)?;
+        let mut inputs: Vec<PathBuf> = Vec::new();
+        for pass in &prepared.passes {
+            for file in deps::included_files(pass) {
+                if !inputs.contains(&file) {
+                    inputs.push(file);
+                }
+            }
+        }
+        Ok(Built {
+            info: ObjectInfo {
+                source: job.source.display().to_string(),
+                object: out_dir::object_file(self.library, &job.module),
+                build_key: prepared.build_key.clone(),
+                cache,
+                images: images.iter().map(ImageInfo::from_image).collect(),
+            },
+            path: prepared.path.clone(),
+            functions: prepared.functions.clone(),
+            warnings,
+            inputs,
+        })
+    }
+
+    fn reuse(
+        &self,
+        prepared: &Prepared<'_>,
+        warnings: &mut Vec<String>,
+    ) -> Option<(Vec<u8>, CacheStatus)> {
+        let job = prepared.job;
+        let previous = self.previous.and_then(|manifest| {
+            manifest.objects.iter().find(|object| {
+                object.build_key == prepared.build_key
+                    && object.object == out_dir::object_file(self.library, &job.module)
+            })
+        });
+        if let Some(previous) = previous
+            && let Ok(bytes) = std::fs::read(&prepared.path)
+            && embedded_images(&bytes, &job.targets, "the previous object").is_ok()
+        {
+            return Some((bytes, previous.cache));
+        }
+        let cache = self.session.cache.as_ref()?;
+        let bytes = cache.lookup(&prepared.build_key)?;
+        if embedded_images(&bytes, &job.targets, "a cache entry").is_ok() {
+            return Some((bytes, CacheStatus::Hit));
+        }
+        warnings.push(format!(
+            "the cache entry {} for the object of `{}` is corrupt or not what its key promises; \
+             rebuilding it",
+            cache.entry(&prepared.build_key).display(),
+            job.source.display()
+        ));
+        None
+    }
+
+    /// `nvcc -c` into a temporary file next to the object, which is removed again.
+    fn compile(&self, job: &Job, object: &Path) -> Result<(Vec<u8>, Vec<String>), Error> {
+        let tmp = fs::temporary_sibling(object);
+        let mut command = match &self.session.launcher {
+            Some(launcher) => {
+                let mut command = launcher.command();
+                command.arg(self.session.nvcc.tool.path());
+                command
+            }
+            None => self.session.nvcc.tool.command(),
+        };
+        command
+            .arg("-c")
+            .args(self.args(&job.targets))
+            .arg("-o")
+            .arg(&tmp)
+            .arg(&job.source);
+        let output = run(&mut command, &self.session.nvcc);
+        let bytes = match &output {
+            Ok(output) if output.status.success() => fs::read(&tmp),
+            Ok(output) => Err(compile_error(
+                &job.source.display().to_string(),
+                &command,
+                output,
+            )),
+            Err(_) => Ok(Vec::new()),
+        };
+        let _ = std::fs::remove_file(&tmp);
+        let output = output?;
+        Ok((
+            bytes?,
+            diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)),
+        ))
+    }
+
+    /// `nvcc -E` for the device pass of `arch`, or, with `host`, for the host pass
+    /// (`__CUDA_ARCH__` undefined, as the host compiler sees the file).
+    fn preprocess(&self, job: &Job, arch: Arch, host: bool) -> Result<String, Error> {
+        let mut command = self.session.nvcc.tool.command();
+        command
+            .arg("-E")
+            .args(self.session.base_args())
+            .args(&self.extra_args)
+            .arg("-gencode")
+            .arg(Target::Sass(arch).gencode());
+        if host {
+            command.arg("-U__CUDA_ARCH__");
+        }
+        command.arg(&job.source);
+        let output = run(&mut command, &self.session.nvcc)?;
+        if !output.status.success() {
+            return Err(compile_error(
+                &job.source.display().to_string(),
+                &command,
+                &output,
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+impl Prepared<'_> {
+    /// How much work compiling the file is: the size of its translation units.
+    pub(super) fn cost(&self) -> usize {
+        self.passes.iter().map(String::len).sum()
+    }
+}
+
+/// The images of every fat binary container in an object (nvcc puts one in `.nv_fatbin`),
+/// checked to hold an image for every target; an error naming what is missing otherwise.
+pub(super) fn embedded_images(
+    bytes: &[u8],
+    targets: &TargetList,
+    what: &str,
+) -> Result<Vec<Image>, Error> {
+    let found = find_fat_binaries(bytes);
+    if found.is_empty() {
+        return Err(Error::new(ErrorKind::Verify(format!(
+            "{what} holds no fat binary: nvcc embeds one in every object it compiles from a `.cu` \
+             file; check the flags for options that change the output kind (`-rdc`, `-lib`)"
+        ))));
+    }
+    let mut images = Vec::new();
+    for container in found {
+        let fatbin = container.result.map_err(|error| {
+            Error::new(ErrorKind::Verify(format!(
+                "{what} holds a fat binary at offset {} that sasskit cannot read: {error}",
+                container.offset
+            )))
+        })?;
+        images.extend(fatbin.images().iter().cloned());
+    }
+    let missing: Vec<String> = targets
+        .iter()
+        .filter(|target| !images.iter().any(|image| image.target() == Some(*target)))
+        .map(|target| target.to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(images);
+    }
+    let held: Vec<String> = images.iter().map(ToString::to_string).collect();
+    Err(Error::new(ErrorKind::Verify(format!(
+        "the fat binary in {what} lacks {}: it holds [{}]; check the nvcc flags for options that \
+         override the target list (such as `-arch`)",
+        missing.join(", "),
+        held.join(", ")
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_without_a_fat_binary_is_refused() {
+        let targets = TargetList::parse("sm_90").unwrap();
+        let error = embedded_images(
+            b"\x7fELF not a cuda object",
+            &targets,
+            "the object of `a.cu`",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("holds no fat binary"), "{error}");
+    }
+}

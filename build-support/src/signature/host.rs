@@ -1,0 +1,365 @@
+//! `extern "C"` host functions from preprocessed CUDA source: the entry points of a static
+//! library, whose kernels are launched by host code (`kernel<<<…>>>`).
+//!
+//! The source is preprocessed as the host pass sees it (`__CUDA_ARCH__` undefined). A function
+//! is declared for Rust when it is defined (has a body) at file scope or in an `extern "C" { … }`
+//! block, has C linkage, is neither `static` nor `inline` nor a template, is not a kernel or a
+//! device function, and is defined in one of the crate's files (the `.cu` file or a header under
+//! the crate root; functions of system and toolkit headers are not the library's).
+//!
+//! Parameters map as kernel parameters do ([`super::params`]), with three additions:
+//! `cudaStream_t` (or the driver's `CUstream`) is a stream, `void*` parameters the crate names
+//! with `StaticLibrary::stream_parameter` are streams too (candle's launchers take `void*
+//! stream`), and pointers the crate names with `StaticLibrary::host_pointer` point to host
+//! memory.
+
+use sasskit_core::kernel::{ParamType, Scalar, ValueType};
+use sasskit_core::library::{HostFunction, HostParam, HostParamType};
+
+use super::matching_paren;
+use super::params::{TypeAliases, matching_brace, parse_param, split_top_level};
+use super::tokens::{Token, tokenize};
+use crate::shared::Registry;
+
+/// The spellings of a stream handle: the runtime's and the driver's names for one type.
+const STREAM_TYPES: &[&str] = &["cudaStream_t", "CUstream"];
+
+/// Words before a function's name that keep it out of the library's interface.
+const NOT_EXPORTED: &[&str] = &[
+    "static",
+    "inline",
+    "__inline__",
+    "__forceinline__",
+    "template",
+    "typedef",
+    "constexpr",
+];
+
+/// The parameters the crate marked: `(function, parameter)` pairs, where the function `*`
+/// stands for every function.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Marks {
+    /// Pointers to host memory (`StaticLibrary::host_pointer`).
+    pub(crate) host_pointers: Vec<(String, String)>,
+    /// `void*` parameters that are streams (`StaticLibrary::stream_parameter`).
+    pub(crate) streams: Vec<(String, String)>,
+}
+
+impl Marks {
+    fn matches(list: &[(String, String)], function: &str, parameter: &str) -> bool {
+        list.iter()
+            .any(|(f, p)| (f == "*" || f == function) && p == parameter)
+    }
+}
+
+/// What a file's host pass defines.
+#[derive(Debug, Default)]
+pub(crate) struct HostExtracted {
+    /// The functions, in source order; those that cannot cross from Rust have `untyped` set.
+    pub(crate) functions: Vec<HostFunction>,
+    /// One warning per untyped function, with its `file:line`.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Finds every exported `extern "C"` host function that `own_file` accepts the file of.
+/// `marks` are the parameters the crate marked as host pointers and streams.
+pub(crate) fn extract_host_functions(
+    preprocessed: &str,
+    shared: &Registry,
+    own_file: &dyn Fn(&str) -> bool,
+    marks: &Marks,
+) -> HostExtracted {
+    let unit = tokenize(preprocessed);
+    let tokens = &unit.tokens;
+    let aliases = TypeAliases::collect(tokens);
+    let mut out = HostExtracted::default();
+    // For each open brace: whether it opened an `extern "C"` block.
+    let mut braces: Vec<bool> = Vec::new();
+    let mut statement_start = 0;
+    let mut i = 0;
+    while i < tokens.len() {
+        match tokens[i].text.as_str() {
+            "{" => {
+                let extern_c_block =
+                    i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
+                braces.push(extern_c_block);
+                statement_start = i + 1;
+                i += 1;
+                continue;
+            }
+            "}" => {
+                braces.pop();
+                statement_start = i + 1;
+                i += 1;
+                continue;
+            }
+            ";" => {
+                statement_start = i + 1;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let at_file_scope = braces.iter().all(|&block| block);
+        let opens_call = tokens.get(i + 1).is_some_and(|next| next.text == "(");
+        if !at_file_scope || !opens_call || !tokens[i].is_ident() || i <= statement_start {
+            i += 1;
+            continue;
+        }
+        let Some(close) = matching_paren(tokens, i + 1) else {
+            break;
+        };
+        // Attributes and macros that take arguments (`__attribute__((…))`, `__declspec(…)`)
+        // belong to the declaration that follows.
+        if tokens[i].text.starts_with("__") {
+            i = close + 1;
+            continue;
+        }
+        let Some(body) = body_start(tokens, close + 1) else {
+            i = close + 1;
+            continue;
+        };
+        let body_end = matching_brace(tokens, body).unwrap_or(tokens.len());
+        let prefix = &tokens[statement_start..i];
+        let extern_c = braces.iter().any(|&block| block)
+            || prefix
+                .windows(2)
+                .any(|pair| pair[0].text == "extern" && pair[1].text == "\"C\"");
+        let file = &unit.files[tokens[i].file];
+        if extern_c
+            && own_file(file)
+            && let Some(return_words) = exported_return_type(prefix)
+        {
+            let function = host_function(
+                &tokens[i],
+                file,
+                &return_words,
+                &tokens[i + 2..close],
+                &aliases,
+                shared,
+                &unit.files,
+                marks,
+            );
+            if let Some(why) = &function.untyped {
+                out.warnings.push(format!(
+                    "{}:{}: host function `{}` gets no Rust declaration: {why}",
+                    function.file, function.line, function.name
+                ));
+            }
+            if !out.functions.iter().any(|seen| seen.name == function.name) {
+                out.functions.push(function);
+            }
+        }
+        i = body_end + 1;
+        statement_start = i;
+    }
+    out
+}
+
+/// The index of the `{` that opens a function body after a parameter list, if the declarator
+/// is a definition (skipping `noexcept`, `const`, attributes and a trailing return type).
+fn body_start(tokens: &[Token], mut j: usize) -> Option<usize> {
+    while let Some(token) = tokens.get(j) {
+        match token.text.as_str() {
+            "{" => return Some(j),
+            ";" | "," | "=" | ")" | "}" => return None,
+            "(" => j = matching_paren(tokens, j)? + 1,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// The words of the return type (`void`, `unsigned int`, `float *`) when the declaration
+/// before the name exports a host function: `extern "C"`, attributes other than `global` and
+/// `device`, and `__host__` removed. `None` for kernels, device functions, `static` and
+/// `inline` functions, templates and anything that is not a plain function declarator.
+fn exported_return_type(prefix: &[Token]) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut k = 0;
+    while k < prefix.len() {
+        let text = prefix[k].text.as_str();
+        if text == "__attribute__" {
+            let close = matching_paren(prefix, k + 1)?;
+            let inner: Vec<&str> = prefix[k + 1..close]
+                .iter()
+                .map(|token| token.text.as_str())
+                .collect();
+            if inner.contains(&"global") || inner.contains(&"device") {
+                return None;
+            }
+            k = close + 1;
+            continue;
+        }
+        if matches!(text, "__global__" | "__device__") || NOT_EXPORTED.contains(&text) {
+            return None;
+        }
+        match text {
+            "extern" | "\"C\"" | "__host__" => {}
+            "(" | ")" | "<" | ">" | "::" | "=" | "," | "[" | "]" => return None,
+            _ => words.push(text.to_owned()),
+        }
+        k += 1;
+    }
+    (!words.is_empty()).then_some(words)
+}
+
+#[allow(clippy::too_many_arguments)] // The pieces of one declaration, each from another place.
+fn host_function(
+    name: &Token,
+    file: &str,
+    return_words: &[String],
+    param_tokens: &[Token],
+    aliases: &TypeAliases,
+    shared: &Registry,
+    files: &[String],
+    marks: &Marks,
+) -> HostFunction {
+    let c_return = render_words(return_words);
+    let mut problems = Vec::new();
+    let returns = match return_type(return_words) {
+        Ok(returns) => returns,
+        Err(why) => {
+            problems.push(why);
+            None
+        }
+    };
+    let groups = split_top_level(param_tokens);
+    let no_params = groups.is_empty()
+        || (groups.len() == 1 && groups[0].len() == 1 && groups[0][0].text == "void");
+    let mut params = Vec::new();
+    if !no_params {
+        for (index, group) in groups.iter().enumerate() {
+            match host_param(&name.text, group, index, aliases, shared, files, marks) {
+                Ok(param) => params.push(param),
+                Err(why) => problems.push(why),
+            }
+        }
+    }
+    let untyped = (!problems.is_empty()).then(|| problems.join("; "));
+    if untyped.is_some() {
+        params.clear();
+    }
+    HostFunction {
+        name: name.text.clone(),
+        file: file.to_owned(),
+        line: name.line,
+        c_return,
+        returns,
+        params,
+        untyped,
+    }
+}
+
+fn host_param(
+    function: &str,
+    group: &[Token],
+    index: usize,
+    aliases: &TypeAliases,
+    shared: &Registry,
+    files: &[String],
+    marks: &Marks,
+) -> Result<HostParam, String> {
+    if let Some(param) = stream_param(group, index) {
+        return Ok(param);
+    }
+    let param = parse_param(group, index, aliases, shared, files)?;
+    if let Some(name) = param.ty.shared_type() {
+        return Err(format!(
+            "parameter `{}` has the shared type `{name}`, which host functions cannot take yet; \
+             pass a pointer to it as `const void*`",
+            param.name
+        ));
+    }
+    if Marks::matches(&marks.streams, function, &param.name) {
+        if let ParamType::MutPtr(ValueType::Void) | ParamType::ConstPtr(ValueType::Void) = param.ty
+        {
+            return Ok(HostParam {
+                name: param.name,
+                c_type: param.c_type,
+                ty: HostParamType::Stream,
+            });
+        }
+        if function != "*" {
+            return Err(format!(
+                "parameter `{}` has the type `{}`, which is not `void*`, but the build script \
+                 marks it as a stream (`StaticLibrary::stream_parameter(\"{function}\", \"{}\")`); \
+                 remove that call",
+                param.name, param.c_type, param.name
+            ));
+        }
+    }
+    let host = Marks::matches(&marks.host_pointers, function, &param.name);
+    let ty = match (host, param.ty) {
+        (false, ty) => HostParamType::Device(ty),
+        (true, ty @ (ParamType::ConstPtr(_) | ParamType::MutPtr(_))) => HostParamType::Host(ty),
+        (true, ParamType::Value(_)) => {
+            return Err(format!(
+                "parameter `{}` has the type `{}`, which is not a pointer, but the build \
+                 script marks it as a host pointer (`StaticLibrary::host_pointer(\"{function}\", \
+                 \"{}\")`); remove that call",
+                param.name, param.c_type, param.name
+            ));
+        }
+    };
+    Ok(HostParam {
+        name: param.name,
+        c_type: param.c_type,
+        ty,
+    })
+}
+
+/// `cudaStream_t stream`, `const CUstream s`: a stream handle by value.
+fn stream_param(group: &[Token], index: usize) -> Option<HostParam> {
+    let words: Vec<&str> = group
+        .iter()
+        .map(|token| token.text.as_str())
+        .filter(|text| *text != "const")
+        .collect();
+    let (ty, name) = match words.as_slice() {
+        [ty] => (*ty, format!("arg{index}")),
+        [ty, name] if group.last().is_some_and(Token::is_ident) => (*ty, (*name).to_owned()),
+        _ => return None,
+    };
+    STREAM_TYPES.contains(&ty).then(|| HostParam {
+        name,
+        c_type: ty.to_owned(),
+        ty: HostParamType::Stream,
+    })
+}
+
+/// `void` → `None`; a scalar → its type; anything else cannot be returned to Rust here.
+fn return_type(words: &[String]) -> Result<Option<ParamType>, String> {
+    let plain: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|word| *word != "const")
+        .collect();
+    let joined = plain.join(" ");
+    if joined == "void" {
+        return Ok(None);
+    }
+    match Scalar::from_c(&joined) {
+        Some(scalar) => Ok(Some(ParamType::Value(ValueType::Scalar(scalar)))),
+        None => Err(format!(
+            "it returns `{}`; sasskit declares host functions that return `void` or one of C's \
+             integer and floating-point types",
+            render_words(words)
+        )),
+    }
+}
+
+/// `unsigned int`, `float*`.
+fn render_words(words: &[String]) -> String {
+    let mut out = String::new();
+    for word in words {
+        if word != "*" && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! GPU tests of static libraries of host-launched kernels (`Build::static_library`, built by
+//! `tests/build.rs`): the start-up check and a launch through the generated wrapper.
+
+use sasskit::cudarc::driver::CudaContext;
+use sasskit::{ImageMatch, LaunchError, LoadError};
+// The package's build script links its static libraries into the package's library, which an
+// integration test links only when it uses it.
+use sasskit_tests as _;
+
+sasskit::host_functions!(host_scale);
+sasskit::host_functions!(host_scale_blackwell);
+
+const GPU: &str =
+    "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)";
+
+#[test]
+#[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+fn a_host_launched_kernel_runs_through_the_generated_wrapper() {
+    assert!(sasskit::driver_present(), "no CUDA driver: {GPU}");
+    let ctx = CudaContext::new(0).expect("CUDA device 0");
+    let stream = ctx.default_stream();
+    let library = host_scale::Library::check(&ctx).unwrap();
+    let report = &library.reports()[0];
+    println!("{report}");
+    assert_eq!(report.chosen.to_string(), "sm_90");
+    assert_eq!(report.image_match, ImageMatch::Exact);
+
+    let n: i32 = 1 << 20;
+    let host_x: Vec<f32> = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 1000).unwrap_or_default()) * 0.25 - 100.0)
+        .collect();
+    let x = stream.clone_htod(&host_x).unwrap();
+    let mut y = stream.alloc_zeros::<f32>(host_x.len()).unwrap();
+    // SAFETY: `y` and `x` hold `n` floats; the function launches one thread per element.
+    unsafe { library.launch_scale_f32(&mut y, &x, 2.5, n, &stream) }.unwrap();
+    let got = stream.clone_dtoh(&y).unwrap();
+    let matched = got
+        .iter()
+        .zip(&host_x)
+        // Multiples of 0.25 times 2.5: exact in f32 on both sides.
+        .filter(|(gpu, cpu)| gpu.to_bits() == (2.5 * **cpu).to_bits())
+        .count();
+    println!("launch_scale_f32: {matched} of {n} values equal the CPU's");
+    assert_eq!(matched, host_x.len());
+
+    // A launch the runtime refuses comes back as the runtime's error, named.
+    // SAFETY: the launch is refused before any thread runs.
+    let error = unsafe { library.launch_too_many_threads(&mut y, &stream) }.unwrap_err();
+    println!("refused launch: {error}");
+    assert!(
+        matches!(&error, LaunchError::Runtime { name, .. } if name == "cudaErrorInvalidConfiguration"),
+        "{error:?}"
+    );
+    // The error was read and cleared: the next call is fine.
+    // SAFETY: as above.
+    unsafe { library.launch_scale_f32(&mut y, &x, 1.0, n, &stream) }.unwrap();
+    stream.synchronize().unwrap();
+}
+
+#[test]
+#[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+fn a_library_without_sass_for_the_device_is_refused_before_any_call() {
+    assert!(sasskit::driver_present(), "no CUDA driver: {GPU}");
+    let ctx = CudaContext::new(0).expect("CUDA device 0");
+    // Without a checked `Library` no wrapper can be called: the check is the only way to one.
+    let error = host_scale_blackwell::Library::check(&ctx).unwrap_err();
+    println!("refused: {error}");
+    assert!(
+        matches!(error, LoadError::NoCompatibleImage { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("embeds [sass sm_100, sass sm_121]")
+            && message.contains("add sm_90 to SASSKIT_ARCHS"),
+        "{message}"
+    );
+    let every = host_scale_blackwell::Library::check_every_device().unwrap_err();
+    println!("every device: {every}");
+    assert!(matches!(every, LoadError::EveryDevice(_)), "{every:?}");
+}

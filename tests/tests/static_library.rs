@@ -1,0 +1,273 @@
+//! Static-library mode: `.cu` files whose host code launches their kernels, compiled into
+//! objects with SASS for every target, archived, linked with the static CUDA runtime and called
+//! from Rust. Throwaway crates built with cargo and real nvcc behind a logging wrapper (tier 1).
+
+use std::path::{Path, PathBuf};
+
+use sasskit_core::fatbin::find_fat_binaries;
+use sasskit_core::library::LibraryManifest;
+use sasskit_tests::process::{command, failure, output};
+use sasskit_tests::throwaway::Throwaway;
+use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
+
+/// A kernel launched from an `extern "C"` host function, and a host function that uses no GPU,
+/// which the test program can call on any machine.
+const SCALE: &str = r#"#include <cstdint>
+#include <cuda_runtime.h>
+
+template <typename T>
+__global__ void scale_kernel(T* y, const T* x, T a, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = a * x[i];
+}
+
+extern "C" void launch_scale_f32(float* y, const float* x, float a, int32_t n, cudaStream_t stream) {
+    scale_kernel<<<(n + 255) / 256, 256, 0, stream>>>(y, x, a, n);
+}
+
+extern "C" int library_answer(void) { return 42; }
+"#;
+
+const BROKEN: &str = "extern \"C\" void broken(int n) {\n    undeclared_call(n);\n}\n";
+
+const BUILD_RS: &str = r#"fn main() {
+    sasskit_build::Build::new()
+        .file("kernels/scale.cu")
+        .static_library("scale")
+        .compile();
+}
+"#;
+
+const MAIN_RS: &str = r#"sasskit::host_functions!(scale);
+
+use sasskit::cudarc::driver::sys::CUstream;
+use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, LoadPolicy};
+
+// The declarations have the exact C types: these coercions fail to compile otherwise.
+const _: unsafe extern "C" fn(*mut f32, *const f32, f32, i32, CUstream) =
+    scale::ffi::launch_scale_f32;
+const _: unsafe extern "C" fn() -> i32 = scale::ffi::library_answer;
+
+fn main() {
+    // SAFETY: a host function without arguments that touches no GPU.
+    println!("answer {}", unsafe { scale::ffi::library_answer() });
+    println!("targets {:?}", scale::LIBRARY.targets);
+    let h100 = DeviceInfo {
+        index: 0,
+        name: "NVIDIA H100 80GB HBM3".into(),
+        compute_capability: ComputeCapability::new(9, 0),
+    };
+    match sasskit::check_library_for(&scale::LIBRARY, &h100, LoadPolicy::SassOnly) {
+        Ok(report) => println!("{report}"),
+        Err(error) => println!("refused: {error}"),
+    }
+    let _ = BuildFacts::UNKNOWN;
+    if !sasskit::driver_present() {
+        match scale::Library::check_every_device() {
+            Ok(_) => println!("checked without a driver?"),
+            Err(error) => println!("no driver: {error}"),
+        }
+    }
+}
+"#;
+
+/// cudarc's bindings for the GPU machines' driver, without asking an nvcc on `PATH`.
+const CUDARC: &[(&str, &str)] = &[("CUDARC_CUDA_VERSION", "13000")];
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("static_library")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One target directory for these tests, kept between runs so sasskit-build compiles once.
+fn shared_target() -> PathBuf {
+    workspace_root().join("target").join("throwaway-library")
+}
+
+fn library_crate(test: &str, nvcc: &Path, files: &[(&str, &str)]) -> Throwaway {
+    let sasskit = workspace_root().join("runtime");
+    let krate = Throwaway::with_dependencies(
+        &scratch(test),
+        test,
+        &shared_target(),
+        nvcc,
+        &format!("sasskit = {{ path = {:?} }}", sasskit.display().to_string()),
+        files,
+        "archs = [\"sm_90\", \"sm_100\"]",
+    );
+    krate.set_build_rs(BUILD_RS);
+    krate
+}
+
+/// The `OUT_DIR/sasskit` folder the last build reported for the crate.
+fn outputs(krate: &Throwaway, build: &std::process::Output) -> PathBuf {
+    let stdout = String::from_utf8_lossy(&build.stdout);
+    let name = krate
+        .dir()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let out_dir = stdout
+        .lines()
+        .filter(|line| line.contains("\"reason\":\"build-script-executed\""))
+        .filter(|line| line.contains(&format!("/{name}#")) || line.contains(&name))
+        .find_map(|line| {
+            let rest = &line[line.find("\"out_dir\":\"")? + 11..];
+            Some(PathBuf::from(&rest[..rest.find('"')?]))
+        })
+        .expect("cargo reported the build script's OUT_DIR");
+    sasskit_core::out_dir::folder(&out_dir)
+}
+
+#[test]
+fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
+    let Some(nvcc) = require_or_skip("static_library: build and link", Tool::Nvcc) else {
+        return;
+    };
+    let krate = library_crate(
+        "library_links",
+        &nvcc,
+        &[("kernels/scale.cu", SCALE), ("src/main.rs", MAIN_RS)],
+    );
+    let build = krate.build_ok(CUDARC);
+    let out = outputs(&krate, &build);
+
+    let compiles: Vec<String> = krate
+        .nvcc_calls()
+        .into_iter()
+        .filter(|call| call.starts_with("-c "))
+        .collect();
+    assert_eq!(compiles.len(), 1, "one object: {compiles:?}");
+    let compile = &compiles[0];
+    for part in [
+        "-gencode arch=compute_90,code=sm_90",
+        "-gencode arch=compute_100,code=sm_100",
+        "-Xcompiler -fPIC",
+    ] {
+        assert!(compile.contains(part), "`{part}` in {compile}");
+    }
+    assert!(!compile.contains("-arch"), "{compile}");
+    assert!(
+        krate
+            .nvcc_calls()
+            .iter()
+            .any(|call| call.contains("-U__CUDA_ARCH__")),
+        "a host-pass preprocessing run"
+    );
+
+    let manifest = LibraryManifest::from_toml(
+        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest.library.targets, ["sm_90", "sm_100"]);
+    let images: Vec<String> = manifest
+        .images
+        .iter()
+        .map(|image| format!("{} {}", image.kind, image.arch))
+        .collect();
+    assert_eq!(images, ["sass sm_90", "sass sm_100"]);
+    let names: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["launch_scale_f32", "library_answer"]);
+    assert!(out.join("libscale.a").is_file());
+
+    // The program links the archive and the static runtime, and runs without a GPU.
+    let mut run = krate.cargo(&["run", "--quiet"]);
+    run.envs(CUDARC.iter().copied());
+    let ran = output(&mut run);
+    assert!(ran.status.success(), "{}", failure(&run, &ran));
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "answer 42", "{stdout}");
+    assert_eq!(lines[1], "targets [\"sm_90\", \"sm_100\"]", "{stdout}");
+    assert!(
+        lines[2].starts_with(
+            "sasskit: loaded scale (static library) on device 0 \"NVIDIA H100 80GB HBM3\" \
+             (cc 9.0): sass sm_90 (exact); embedded [sass sm_90, sass sm_100]; nvcc "
+        ),
+        "{stdout}"
+    );
+    if let Some(line) = lines.get(3) {
+        assert!(line.starts_with("no driver: "), "{stdout}");
+    }
+
+    // The executable carries the object's fat binary, SASS for both targets, and needs no
+    // libcudart.so.
+    let binary = krate.target_dir().join("debug").join("library_links");
+    let bytes = std::fs::read(&binary).unwrap();
+    let held: Vec<String> = find_fat_binaries(&bytes)
+        .into_iter()
+        .filter_map(|found| found.result.ok())
+        .flat_map(|fatbin| {
+            fatbin
+                .images()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for image in ["sass sm_90", "sass sm_100"] {
+        assert!(held.iter().any(|held| held == image), "{image} in {held:?}");
+    }
+    let ldd = output(command("ldd").arg(&binary));
+    if ldd.status.success() {
+        let needed = String::from_utf8_lossy(&ldd.stdout);
+        assert!(!needed.contains("libcudart"), "{needed}");
+    }
+
+    // A second build reuses the object: no nvcc -c.
+    let calls_before = krate.nvcc_calls().len();
+    std::fs::write(krate.dir().join("build.rs"), format!("{BUILD_RS}\n")).unwrap();
+    krate.build_ok(CUDARC);
+    let again: Vec<String> = krate.nvcc_calls()[calls_before..]
+        .iter()
+        .filter(|call| call.starts_with("-c "))
+        .cloned()
+        .collect();
+    assert!(
+        again.is_empty(),
+        "the unchanged object is reused: {again:?}"
+    );
+}
+
+#[test]
+fn library_errors_name_the_fix() {
+    let Some(nvcc) = require_or_skip("static_library: errors", Tool::Nvcc) else {
+        return;
+    };
+    let krate = library_crate(
+        "library_errors",
+        &nvcc,
+        &[("kernels/scale.cu", SCALE), ("kernels/broken.cu", BROKEN)],
+    );
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/broken.cu\").static_library(\"broken\").compile();\n}\n",
+    );
+    let failed = krate.build(CUDARC);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("broken.cu:2"), "file:line: {stderr}");
+
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"scale\").host_pointer(\"launch_scale_f32\", \"nope\").compile();\n}\n",
+    );
+    let failed = krate.build(CUDARC);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("has no pointer parameter `nope`")
+            && stderr.contains("the pointer parameters are [y, x]"),
+        "{stderr}"
+    );
+
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"2fast\").compile();\n}\n",
+    );
+    let failed = krate.build(CUDARC);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("cannot name a static library"), "{stderr}");
+}
