@@ -277,7 +277,7 @@ mod tests {
     fn device(major: u32, minor: u32) -> DeviceInfo {
         DeviceInfo {
             index: 0,
-            name: format!("a described cc {major}.{minor} device"),
+            name: format!("a described cc {major}.{minor} device").into(),
             compute_capability: ComputeCapability::new(major, minor),
         }
     }
