@@ -84,6 +84,7 @@ mod verify;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::Manifest;
@@ -782,25 +783,38 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
         let position = failures.iter().position(|(i, _)| *i == index).unwrap_or(0);
         return Err(failures.swap_remove(position).1);
     }
-    // Verifying, checking and writing take milliseconds: no need for more threads.
-    prepared
-        .into_iter()
-        .zip(outputs)
-        .map(|(file, mut parts)| {
-            let job = file.job;
-            let units = (!parts.is_empty()).then(|| {
-                // Target order, as one nvcc run would have laid the images out.
-                parts.sort_by_key(|(target, _)| {
-                    job.targets
-                        .iter()
-                        .position(|t| t == *target)
-                        .unwrap_or(usize::MAX)
+    // Each file in parallel: a cold build reads its kernels from megabytes of translation
+    // units here, and every build decompresses and checks every cubin.
+    let finishing: Vec<Mutex<Option<(compile::Prepared<'_>, Option<Vec<compile::Unit>>)>>> =
+        prepared
+            .into_iter()
+            .zip(outputs)
+            .map(|(file, mut parts)| {
+                let job = file.job;
+                let units = (!parts.is_empty()).then(|| {
+                    // Target order, as one nvcc run would have laid the images out.
+                    parts.sort_by_key(|(target, _)| {
+                        job.targets
+                            .iter()
+                            .position(|t| t == *target)
+                            .unwrap_or(usize::MAX)
+                    });
+                    parts.into_iter().map(|(_, unit)| unit).collect()
                 });
-                parts.into_iter().map(|(_, unit)| unit).collect()
-            });
-            session.finish(file, units)
-        })
-        .collect()
+                Mutex::new(Some((file, units)))
+            })
+            .collect();
+    parallel::run_all(&finishing, |slot| {
+        let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match taken {
+            Some((file, units)) => session.finish(file, units),
+            None => Err(Error::new(error::ErrorKind::Verify(
+                "a file was finished twice; this is a sasskit bug, please report it".to_owned(),
+            ))),
+        }
+    })
+    .into_iter()
+    .collect()
 }
 
 impl Output {
