@@ -745,6 +745,9 @@ struct NvccBuild<'a> {
     refresh: bool,
 }
 
+/// A file waiting for [`Session::finish`]: what `prepare` found, and the parts nvcc compiled.
+type ToFinish<'j> = (compile::Prepared<'j>, Option<Vec<compile::Unit>>);
+
 /// Compiles every job in three steps, each in parallel within cargo's jobserver: prepare each
 /// file (preprocessing, signatures, key, previous output or cache), compile what is missing one
 /// file and target at a time, the largest translation units first so that the long ones start
@@ -785,25 +788,24 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
     }
     // Each file in parallel: a cold build reads its kernels from megabytes of translation
     // units here, and every build decompresses and checks every cubin.
-    let finishing: Vec<Mutex<Option<(compile::Prepared<'_>, Option<Vec<compile::Unit>>)>>> =
-        prepared
-            .into_iter()
-            .zip(outputs)
-            .map(|(file, mut parts)| {
-                let job = file.job;
-                let units = (!parts.is_empty()).then(|| {
-                    // Target order, as one nvcc run would have laid the images out.
-                    parts.sort_by_key(|(target, _)| {
-                        job.targets
-                            .iter()
-                            .position(|t| t == *target)
-                            .unwrap_or(usize::MAX)
-                    });
-                    parts.into_iter().map(|(_, unit)| unit).collect()
+    let finishing: Vec<Mutex<Option<ToFinish<'_>>>> = prepared
+        .into_iter()
+        .zip(outputs)
+        .map(|(file, mut parts)| {
+            let job = file.job;
+            let units = (!parts.is_empty()).then(|| {
+                // Target order, as one nvcc run would have laid the images out.
+                parts.sort_by_key(|(target, _)| {
+                    job.targets
+                        .iter()
+                        .position(|t| t == *target)
+                        .unwrap_or(usize::MAX)
                 });
-                Mutex::new(Some((file, units)))
-            })
-            .collect();
+                parts.into_iter().map(|(_, unit)| unit).collect()
+            });
+            Mutex::new(Some((file, units)))
+        })
+        .collect();
     parallel::run_all(&finishing, |slot| {
         let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         match taken {
