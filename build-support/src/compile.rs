@@ -1,6 +1,7 @@
 //! Compiling one `.cu` file: preprocess, extract signatures, build the fat binary, verify it,
 //! write it and its manifest.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -527,10 +528,11 @@ fn kept_translation_unit(dir: &Path) -> Result<String, Error> {
 
 /// The source and every file it includes, over all preprocessing passes, each once.
 fn included_files(preprocessed: &[(Vec<String>, String)]) -> Vec<PathBuf> {
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for (_, text) in preprocessed {
         for file in deps::included_files(text) {
-            if !files.contains(&file) {
+            if seen.insert(file.clone()) {
                 files.push(file);
             }
         }

@@ -5,13 +5,18 @@
 //! that the build needs anyway gives the same list as a `-MD` dependency file without asking
 //! nvcc for one, also when the fat binary comes from a cache and nvcc does not compile at all.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::signature::line_marker;
 
 /// Every existing file named by a line marker, in order of first appearance; pseudo-files such
 /// as `<built-in>` and `<command-line>` are left out.
+///
+/// A translation unit has thousands of markers naming a few hundred files, so each name is
+/// looked at (and the file system asked about it) once.
 pub(crate) fn included_files(preprocessed: &str) -> Vec<PathBuf> {
+    let mut seen: HashSet<String> = HashSet::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for line in preprocessed.lines() {
         let line = line.trim_start();
@@ -21,8 +26,12 @@ pub(crate) fn included_files(preprocessed: &str) -> Vec<PathBuf> {
         let Some((_, Some(name))) = line_marker(line) else {
             continue;
         };
-        let path = PathBuf::from(name);
-        if !files.contains(&path) && path.is_file() {
+        if seen.contains(&name) {
+            continue;
+        }
+        let path = PathBuf::from(&name);
+        seen.insert(name);
+        if path.is_file() {
             files.push(path);
         }
     }

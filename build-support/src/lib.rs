@@ -745,19 +745,34 @@ struct NvccBuild<'a> {
     refresh: bool,
 }
 
-/// A file waiting for [`Session::finish`]: what `prepare` found, and the parts nvcc compiled.
-type ToFinish<'j> = (compile::Prepared<'j>, Option<Vec<compile::Unit>>);
+/// One file on its way through [`compile_all`]: what `prepare` found, the parts nvcc compiled so
+/// far, and how many are still being compiled.
+struct InFlight<'j> {
+    file: Option<compile::Prepared<'j>>,
+    parts: Vec<(Target, compile::Unit)>,
+    failed: Option<Error>,
+    remaining: usize,
+}
 
-/// Compiles every job in three steps, each in parallel within cargo's jobserver: prepare each
-/// file (preprocessing, signatures, key, previous output or cache), compile what is missing one
-/// file and target at a time, the largest translation units first so that the long ones start
-/// early; then verify, check and write each file. The error is the first failing file's, in job
-/// order.
+/// What a worker of [`compile_all`] does: compile one part of a file, or finish a file that
+/// needs no compile.
+enum Work {
+    Compile(usize, Vec<Target>),
+    Finish(usize),
+}
+
+/// Compiles every job, in parallel within cargo's jobserver: prepare each file (preprocessing,
+/// signatures, key, previous output or cache), then compile what is missing one file and target
+/// at a time, the largest translation units first so that the long ones start early. The worker
+/// that compiles a file's last part goes on to verify, check and write that file, so finishing
+/// a file (in a cold build, reading its kernels from megabytes of translation units) overlaps
+/// the compiles still running instead of waiting for the last of them. The error is the first
+/// failing file's, in job order.
 fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>, Error> {
     let prepared = parallel::run_all(jobs, |job| session.prepare(job))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let mut units: Vec<(usize, Vec<Target>)> = prepared
+    let mut work: Vec<(usize, Vec<Target>)> = prepared
         .iter()
         .enumerate()
         .filter(|(_, file)| file.needs_compile())
@@ -768,55 +783,112 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
                 .map(move |unit| (index, unit))
         })
         .collect();
-    units.sort_by_key(|(index, unit)| std::cmp::Reverse(prepared[*index].cost(unit)));
-    let mut outputs: Vec<Vec<(Target, compile::Unit)>> =
-        prepared.iter().map(|_| Vec::new()).collect();
-    let compiled = parallel::run_all(&units, |(index, unit)| {
-        let file = &prepared[*index];
-        session.compile_unit(file.job, unit, file.keeps_translation_units())
-    });
-    let mut failures: Vec<(usize, Error)> = Vec::new();
-    for ((index, unit), result) in units.iter().zip(compiled) {
-        match result {
-            Ok(output) => outputs[*index].push((unit[0], output)),
-            Err(error) => failures.push((*index, error)),
-        }
-    }
-    if let Some(index) = failures.iter().map(|(index, _)| *index).min() {
-        let position = failures.iter().position(|(i, _)| *i == index).unwrap_or(0);
-        return Err(failures.swap_remove(position).1);
-    }
-    // Each file in parallel: a cold build reads its kernels from megabytes of translation
-    // units here, and every build decompresses and checks every cubin.
-    let finishing: Vec<Mutex<Option<ToFinish<'_>>>> = prepared
+    work.sort_by_key(|(index, unit)| std::cmp::Reverse(prepared[*index].cost(unit)));
+    let in_flight: Vec<Mutex<InFlight<'_>>> = prepared
         .into_iter()
-        .zip(outputs)
-        .map(|(file, mut parts)| {
-            let job = file.job;
-            let units = (!parts.is_empty()).then(|| {
-                // Target order, as one nvcc run would have laid the images out.
-                parts.sort_by_key(|(target, _)| {
-                    job.targets
-                        .iter()
-                        .position(|t| t == *target)
-                        .unwrap_or(usize::MAX)
-                });
-                parts.into_iter().map(|(_, unit)| unit).collect()
-            });
-            Mutex::new(Some((file, units)))
+        .enumerate()
+        .map(|(index, file)| {
+            Mutex::new(InFlight {
+                file: Some(file),
+                parts: Vec::new(),
+                failed: None,
+                remaining: work.iter().filter(|(i, _)| *i == index).count(),
+            })
         })
         .collect();
-    parallel::run_all(&finishing, |slot| {
-        let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-        match taken {
-            Some((file, units)) => session.finish(file, units),
-            None => Err(Error::new(error::ErrorKind::Verify(
+    let work: Vec<Work> = work
+        .into_iter()
+        .map(|(index, unit)| Work::Compile(index, unit))
+        .chain(
+            in_flight
+                .iter()
+                .enumerate()
+                .filter(|(_, file)| lock(file).remaining == 0)
+                .map(|(index, _)| Work::Finish(index)),
+        )
+        .collect();
+    let results: Vec<Mutex<Option<Result<compile::Compiled, Error>>>> =
+        in_flight.iter().map(|_| Mutex::new(None)).collect();
+    parallel::run_all(&work, |item| {
+        let index = match item {
+            Work::Finish(index) => *index,
+            Work::Compile(index, unit) => {
+                let job = lock(&in_flight[*index])
+                    .file
+                    .as_ref()
+                    .map(|file| (file.job, file.keeps_translation_units()));
+                let Some((job, keep)) = job else { return };
+                let output = session.compile_unit(job, unit, keep);
+                let mut file = lock(&in_flight[*index]);
+                match output {
+                    Ok(output) => file.parts.push((unit[0], output)),
+                    Err(error) => {
+                        file.failed.get_or_insert(error);
+                    }
+                }
+                file.remaining -= 1;
+                if file.remaining > 0 {
+                    return;
+                }
+                *index
+            }
+        };
+        let (file, parts, failed) = {
+            let mut file = lock(&in_flight[index]);
+            (
+                file.file.take(),
+                std::mem::take(&mut file.parts),
+                file.failed.take(),
+            )
+        };
+        let result = match (file, failed) {
+            (_, Some(error)) => Err(error),
+            (Some(file), None) => {
+                let units = in_target_order(file.job, parts);
+                session.finish(file, units)
+            }
+            (None, None) => Err(Error::new(error::ErrorKind::Verify(
                 "a file was finished twice; this is a sasskit bug, please report it".to_owned(),
             ))),
-        }
-    })
-    .into_iter()
-    .collect()
+        };
+        *lock(&results[index]) = Some(result);
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| {
+                    Err(Error::new(error::ErrorKind::Verify(
+                        "a file was never finished; this is a sasskit bug, please report it"
+                            .to_owned(),
+                    )))
+                })
+        })
+        .collect()
+}
+
+/// The parts nvcc compiled for `job`, in target order, as one nvcc run would have laid the
+/// images out; `None` when nothing was compiled.
+fn in_target_order(
+    job: &Job,
+    mut parts: Vec<(Target, compile::Unit)>,
+) -> Option<Vec<compile::Unit>> {
+    if parts.is_empty() {
+        return None;
+    }
+    parts.sort_by_key(|(target, _)| {
+        job.targets
+            .iter()
+            .position(|t| t == *target)
+            .unwrap_or(usize::MAX)
+    });
+    Some(parts.into_iter().map(|(_, unit)| unit).collect())
+}
+
+/// The value behind a mutex, also after a worker panicked holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Output {

@@ -99,7 +99,7 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
     let mut statement_start = 0;
     let mut i = 0;
     while i < tokens.len() {
-        match tokens[i].text.as_str() {
+        match tokens[i].text {
             "{" => {
                 let extern_c_block =
                     i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
@@ -128,7 +128,7 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
                 let name_token = &tokens[decl.name];
                 let file = unit.files[name_token.file].clone();
                 let line = name_token.line;
-                let name = name_token.text.clone();
+                let name = name_token.text.to_owned();
                 if is_template || !extern_c {
                     out.warnings
                         .push(not_extern_c_warning(&name, &file, line, is_template));
@@ -182,9 +182,11 @@ fn not_extern_c_warning(name: &str, file: &str, line: u32, is_template: bool) ->
 
 /// If `tokens[i..]` starts `__attribute__((global))` (or a literal `__global__`), the index
 /// after it.
-fn global_attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
-    if tokens[i].text == "__global__" {
-        return Some(i + 1);
+fn global_attribute_end(tokens: &[Token<'_>], i: usize) -> Option<usize> {
+    match tokens[i].text {
+        "__global__" => return Some(i + 1),
+        "__attribute__" => {}
+        _ => return None,
     }
     let pattern = ["__attribute__", "(", "(", "global", ")", ")"];
     let window = tokens.get(i..i + pattern.len())?;
@@ -204,10 +206,10 @@ struct Declaration {
     has_body: bool,
 }
 
-fn declaration(tokens: &[Token], mut i: usize) -> Option<Declaration> {
+fn declaration(tokens: &[Token<'_>], mut i: usize) -> Option<Declaration> {
     loop {
         let token = tokens.get(i)?;
-        match token.text.as_str() {
+        match token.text {
             ";" | "{" | "}" => return None,
             "(" => {
                 let name = i.checked_sub(1)?;
@@ -217,7 +219,7 @@ fn declaration(tokens: &[Token], mut i: usize) -> Option<Declaration> {
                 let close = matching_paren(tokens, i)?;
                 let mut j = close + 1;
                 while let Some(next) = tokens.get(j) {
-                    match next.text.as_str() {
+                    match next.text {
                         "{" => {
                             return Some(Declaration {
                                 name,
@@ -251,10 +253,10 @@ fn declaration(tokens: &[Token], mut i: usize) -> Option<Declaration> {
     }
 }
 
-pub(crate) fn matching_paren(tokens: &[Token], open: usize) -> Option<usize> {
+pub(crate) fn matching_paren(tokens: &[Token<'_>], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (offset, token) in tokens.get(open..)?.iter().enumerate() {
-        match token.text.as_str() {
+        match token.text {
             "(" => depth += 1,
             ")" => {
                 depth -= 1;

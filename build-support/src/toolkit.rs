@@ -79,14 +79,30 @@ impl Nvcc {
             }
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         };
-        let version = parse_version(&run("--version")?).ok_or_else(|| {
+        // Three process start-ups of nvcc's driver at the start of every build script run: run
+        // at once, not one after the other.
+        let (version, real, virtual_) = std::thread::scope(|scope| {
+            let real = scope.spawn(|| run("--list-gpu-code"));
+            let virtual_ = scope.spawn(|| run("--list-gpu-arch"));
+            let version = run("--version");
+            let joined = |handle: std::thread::ScopedJoinHandle<'_, Result<String, Error>>| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(Error::new(ErrorKind::NvccNotFound(
+                        "querying nvcc panicked; this is a sasskit bug, please report it"
+                            .to_owned(),
+                    )))
+                })
+            };
+            (version, joined(real), joined(virtual_))
+        });
+        let version = parse_version(&version?).ok_or_else(|| {
             Error::new(ErrorKind::NvccNotFound(format!(
                 "`{} --version` did not print a version such as `V13.0.88`",
                 tool.path().display()
             )))
         })?;
-        let real = parse_arch_list(&run("--list-gpu-code")?, "sm_");
-        let virtual_ = parse_arch_list(&run("--list-gpu-arch")?, "compute_");
+        let real = parse_arch_list(&real?, "sm_");
+        let virtual_ = parse_arch_list(&virtual_?, "compute_");
         Ok(Nvcc {
             tool,
             found_via,

@@ -78,7 +78,7 @@ pub(crate) fn extract_host_functions(
     let mut statement_start = 0;
     let mut i = 0;
     while i < tokens.len() {
-        match tokens[i].text.as_str() {
+        match tokens[i].text {
             "{" => {
                 let extern_c_block =
                     i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
@@ -158,9 +158,9 @@ pub(crate) fn extract_host_functions(
 
 /// The index of the `{` that opens a function body after a parameter list, if the declarator
 /// is a definition (skipping `noexcept`, `const`, attributes and a trailing return type).
-fn body_start(tokens: &[Token], mut j: usize) -> Option<usize> {
+fn body_start(tokens: &[Token<'_>], mut j: usize) -> Option<usize> {
     while let Some(token) = tokens.get(j) {
-        match token.text.as_str() {
+        match token.text {
             "{" => return Some(j),
             ";" | "," | "=" | ")" | "}" => return None,
             "(" => j = matching_paren(tokens, j)? + 1,
@@ -174,16 +174,16 @@ fn body_start(tokens: &[Token], mut j: usize) -> Option<usize> {
 /// before the name exports a host function: `extern "C"`, attributes other than `global` and
 /// `device`, and `__host__` removed. `None` for kernels, device functions, `static` and
 /// `inline` functions, templates and anything that is not a plain function declarator.
-fn exported_return_type(prefix: &[Token]) -> Option<Vec<String>> {
+fn exported_return_type(prefix: &[Token<'_>]) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut k = 0;
     while k < prefix.len() {
-        let text = prefix[k].text.as_str();
+        let text = prefix[k].text;
         if text == "__attribute__" {
             let close = matching_paren(prefix, k + 1)?;
             let inner: Vec<&str> = prefix[k + 1..close]
                 .iter()
-                .map(|token| token.text.as_str())
+                .map(|token| token.text)
                 .collect();
             if inner.contains(&"global") || inner.contains(&"device") {
                 return None;
@@ -206,10 +206,10 @@ fn exported_return_type(prefix: &[Token]) -> Option<Vec<String>> {
 
 #[allow(clippy::too_many_arguments)] // The pieces of one declaration, each from another place.
 fn host_function(
-    name: &Token,
+    name: &Token<'_>,
     file: &str,
     return_words: &[String],
-    param_tokens: &[Token],
+    param_tokens: &[Token<'_>],
     aliases: &TypeAliases,
     shared: &Registry,
     files: &[String],
@@ -241,7 +241,7 @@ fn host_function(
         params.clear();
     }
     HostFunction {
-        name: name.text.clone(),
+        name: name.text.to_owned(),
         file: file.to_owned(),
         line: name.line,
         c_return,
@@ -253,7 +253,7 @@ fn host_function(
 
 fn host_param(
     function: &str,
-    group: &[Token],
+    group: &[Token<'_>],
     index: usize,
     aliases: &TypeAliases,
     shared: &Registry,
@@ -310,10 +310,10 @@ fn host_param(
 }
 
 /// `cudaStream_t stream`, `const CUstream s`: a stream handle by value.
-fn stream_param(group: &[Token], index: usize) -> Option<HostParam> {
+fn stream_param(group: &[Token<'_>], index: usize) -> Option<HostParam> {
     let words: Vec<&str> = group
         .iter()
-        .map(|token| token.text.as_str())
+        .map(|token| token.text)
         .filter(|text| *text != "const")
         .collect();
     let (ty, name) = match words.as_slice() {

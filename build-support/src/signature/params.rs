@@ -44,19 +44,19 @@ enum Resolved {
 }
 
 impl TypeAliases {
-    pub(crate) fn collect(tokens: &[Token]) -> TypeAliases {
+    pub(crate) fn collect(tokens: &[Token<'_>]) -> TypeAliases {
         let mut aliases = HashMap::new();
         let records = collect_records(tokens);
         let mut i = 0;
         while i < tokens.len() {
-            let text = tokens[i].text.as_str();
+            let text = tokens[i].text;
             if text == "typedef" || text == "using" {
                 let end = tokens[i..]
                     .iter()
                     .position(|token| token.text == ";")
                     .map_or(tokens.len(), |n| i + n);
                 let body = &tokens[i + 1..end];
-                let words: Vec<&str> = body.iter().map(|token| token.text.as_str()).collect();
+                let words: Vec<&str> = body.iter().map(|token| token.text).collect();
                 if text == "typedef" && words.len() >= 2 && body.iter().all(Token::is_ident) {
                     let (name, target) = words.split_last().unwrap_or((&"", &[]));
                     aliases.insert(
@@ -116,7 +116,7 @@ impl TypeAliases {
 
 /// `struct Name {`, `enum class Name : int {` and `typedef struct {…} Name;`: each record
 /// name with the index of its file and its kind.
-fn collect_records(tokens: &[Token]) -> HashMap<String, (usize, &'static str)> {
+fn collect_records(tokens: &[Token<'_>]) -> HashMap<String, (usize, &'static str)> {
     let mut records = HashMap::new();
     for (i, token) in tokens.iter().enumerate() {
         let Some(kind) = TAGS.iter().find(|tag| **tag == token.text) else {
@@ -130,14 +130,14 @@ fn collect_records(tokens: &[Token]) -> HashMap<String, (usize, &'static str)> {
         let name = tokens.get(j).filter(|name| name.is_ident());
         let body = tokens[j..]
             .iter()
-            .position(|next| matches!(next.text.as_str(), "{" | ";" | "(" | ")" | ","))
+            .position(|next| matches!(next.text, "{" | ";" | "(" | ")" | ","))
             .map(|n| j + n)
             .filter(|&n| tokens[n].text == "{");
         let Some(open) = body else {
             continue;
         };
         if let Some(name) = name {
-            records.insert(name.text.clone(), (name.file, kind));
+            records.insert(name.text.to_owned(), (name.file, kind));
         }
         // `typedef struct {…} Name;` and `typedef struct Tag {…} Name;`
         let typedef = i
@@ -147,16 +147,16 @@ fn collect_records(tokens: &[Token]) -> HashMap<String, (usize, &'static str)> {
             && let Some(close) = matching_brace(tokens, open)
             && let Some(alias) = tokens.get(close + 1).filter(|alias| alias.is_ident())
         {
-            records.insert(alias.text.clone(), (alias.file, kind));
+            records.insert(alias.text.to_owned(), (alias.file, kind));
         }
     }
     records
 }
 
-pub(super) fn matching_brace(tokens: &[Token], open: usize) -> Option<usize> {
+pub(super) fn matching_brace(tokens: &[Token<'_>], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (offset, token) in tokens.get(open..)?.iter().enumerate() {
-        match token.text.as_str() {
+        match token.text {
             "{" => depth += 1,
             "}" => {
                 depth -= 1;
@@ -172,7 +172,7 @@ pub(super) fn matching_brace(tokens: &[Token], open: usize) -> Option<usize> {
 
 /// Parses the tokens between a kernel's parentheses; on failure, one message per bad parameter.
 pub(crate) fn parse_params(
-    tokens: &[Token],
+    tokens: &[Token<'_>],
     aliases: &TypeAliases,
     shared: &Registry,
     files: &[String],
@@ -198,7 +198,7 @@ pub(crate) fn parse_params(
     }
 }
 
-pub(super) fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
+pub(super) fn split_top_level<'t, 'a>(tokens: &'t [Token<'a>]) -> Vec<&'t [Token<'a>]> {
     if tokens.is_empty() {
         return Vec::new();
     }
@@ -206,7 +206,7 @@ pub(super) fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     let mut depth = 0i32;
     let mut start = 0;
     for (i, token) in tokens.iter().enumerate() {
-        match token.text.as_str() {
+        match token.text {
             "(" | "<" | "[" => depth += 1,
             ")" | ">" | "]" => depth -= 1,
             "," if depth == 0 => {
@@ -221,7 +221,7 @@ pub(super) fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
 }
 
 pub(super) fn parse_param(
-    group: &[Token],
+    group: &[Token<'_>],
     index: usize,
     aliases: &TypeAliases,
     shared: &Registry,
@@ -232,7 +232,7 @@ pub(super) fn parse_param(
         .iter()
         .position(|token| token.text == "=")
         .unwrap_or(group.len());
-    let mut tokens: Vec<&Token> = Vec::new();
+    let mut tokens: Vec<&Token<'_>> = Vec::new();
     let mut i = 0;
     while i < end {
         if group[i].text == "__attribute__" {
@@ -242,7 +242,7 @@ pub(super) fn parse_param(
         tokens.push(&group[i]);
         i += 1;
     }
-    let c_type_of = |tokens: &[&Token]| render(tokens);
+    let c_type_of = |tokens: &[&Token<'_>]| render(tokens);
     let full = c_type_of(&tokens);
     // An array parameter `T x[]` is a pointer.
     let mut pointers = tokens.iter().filter(|token| token.text == "*").count();
@@ -256,14 +256,14 @@ pub(super) fn parse_param(
             index + 1
         ));
     }
-    let is_type_word = |token: &&Token| {
-        token.is_ident() && token.text != "const" && !IGNORED.contains(&token.text.as_str())
+    let is_type_word = |token: &&Token<'_>| {
+        token.is_ident() && token.text != "const" && !IGNORED.contains(&token.text)
     };
-    let words: Vec<&Token> = tokens
+    let words: Vec<&Token<'_>> = tokens
         .iter()
         .copied()
         .filter(is_type_word)
-        .filter(|token| !TAGS.contains(&token.text.as_str()))
+        .filter(|token| !TAGS.contains(&token.text))
         .collect();
     let last_is_name = tokens
         .last()
@@ -271,7 +271,7 @@ pub(super) fn parse_param(
         && words.len() >= 2;
     let (name, type_tokens) = if last_is_name {
         (
-            tokens[tokens.len() - 1].text.clone(),
+            tokens[tokens.len() - 1].text.to_owned(),
             &tokens[..tokens.len() - 1],
         )
     } else {
@@ -288,8 +288,8 @@ pub(super) fn parse_param(
     let base: Vec<String> = type_tokens[..first_star]
         .iter()
         .filter(|token| is_type_word(token))
-        .filter(|token| token.text != "std" && !TAGS.contains(&token.text.as_str()))
-        .map(|token| token.text.clone())
+        .filter(|token| token.text != "std" && !TAGS.contains(&token.text))
+        .map(|token| token.text.to_owned())
         .collect();
     let unsupported =
         |why: &str| format!("parameter `{name}` has the type `{c_type}`, {why}; {SUPPORTED}");
@@ -360,12 +360,12 @@ fn is_type_keyword(word: &str) -> bool {
     )
 }
 
-fn skip_parens(tokens: &[Token], open: usize) -> usize {
+fn skip_parens(tokens: &[Token<'_>], open: usize) -> usize {
     super::matching_paren(tokens, open).map_or(tokens.len(), |close| close + 1)
 }
 
 /// `const float* __restrict__`: words separated by spaces, `*` attached to the word before.
-fn render(tokens: &[&Token]) -> String {
+fn render(tokens: &[&Token<'_>]) -> String {
     let mut out = String::new();
     for token in tokens {
         if token.text == "*" || token.text == "::" || out.ends_with("::") || out.is_empty() {
