@@ -3,6 +3,8 @@
 mod apt;
 mod bench_build;
 mod bench_candle;
+mod bench_candle_library;
+mod bench_common;
 mod candle;
 mod ci;
 mod cmd;
@@ -45,6 +47,12 @@ tasks:
   bench-build candle    the same on candle-kernels' 11 PTX-set files: every hand-written
                         baseline, sasskit cold, the single front end, where the time goes,
                         one .cu and one shared header changed (long: about an hour on 2 cores)
+  bench-build candle-library
+                        candle-kernels' 15 static-library files into libmoe.a: one nvcc -c
+                        per file, with and without --threads 3, then ar, against sasskit cold
+                        (long: about 30 minutes a round on 2 cores); SASSKIT_BENCH_ROUNDS=N
+                        sets the rounds (default 1); SASSKIT_BENCH_FILES=moe/moe_gguf.cu,...
+                        builds only those files, for quick checks of the benchmark itself
   sccache               build the example's kernels from two checkouts at different paths
                         with nvcc behind sccache and a Redis server started here (apt-get
                         install redis-server if missing); print PTX and CUBIN hits and
@@ -84,7 +92,10 @@ fn run(args: &[String]) -> Result<()> {
         "bench-build" => match rest {
             [] => bench_build::run(),
             [set] if set == "candle" => bench_candle::run(),
-            _ => bail!("`bench-build` takes nothing or `candle` (see `cargo xtask help`)"),
+            [set] if set == "candle-library" => bench_candle_library::run(),
+            _ => bail!(
+                "`bench-build` takes nothing, `candle` or `candle-library` (see `cargo xtask help`)"
+            ),
         },
         "sccache" => no_args(task, rest).and_then(|()| sccache::run()),
         "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
