@@ -10,51 +10,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "corpus.rs"]
+mod corpus;
+
+use corpus::{ARCHS, FLAGS, PTX_FILES, STATIC_FILES};
+
 /// Where the sources are.
 const SOURCES_ENV: &str = "SASSKIT_CANDLE_KERNELS";
-
-/// candle's PTX set: every `src/*.cu` but the statically linked `moe_*`, `mmvq_gguf` and
-/// `mmq_*` files, which candle excludes from its PTX build.
-const FILES: [&str; 11] = [
-    "affine",
-    "binary",
-    "cast",
-    "conv",
-    "fill",
-    "indexing",
-    "quantized",
-    "reduce",
-    "sort",
-    "ternary",
-    "unary",
-];
-
-/// candle's static-library set, from its build.rs (without the `cutile` feature's
-/// `moe/moe_align.cu`).
-const STATIC_FILES: [&str; 15] = [
-    "moe/moe_gguf.cu",
-    "moe/moe_wmma.cu",
-    "moe/moe_wmma_gguf.cu",
-    "mmvq_gguf.cu",
-    "mmq_gguf/mmq_quantize.cu",
-    "mmq_gguf/mmq_instance_q4_0.cu",
-    "mmq_gguf/mmq_instance_q4_1.cu",
-    "mmq_gguf/mmq_instance_q5_0.cu",
-    "mmq_gguf/mmq_instance_q5_1.cu",
-    "mmq_gguf/mmq_instance_q8_0.cu",
-    "mmq_gguf/mmq_instance_q2_k.cu",
-    "mmq_gguf/mmq_instance_q3_k.cu",
-    "mmq_gguf/mmq_instance_q4_k.cu",
-    "mmq_gguf/mmq_instance_q5_k.cu",
-    "mmq_gguf/mmq_instance_q6_k.cu",
-];
-
-/// candle's flags for its PTX build, from its build.rs.
-const FLAGS: [&str; 3] = ["--expt-relaxed-constexpr", "-std=c++17", "-O3"];
-
-/// Hopper, Blackwell B200/GB200 and GB10, whatever `SASSKIT_ARCHS` says: the corpus test
-/// checks these.
-const ARCHS: &str = "sm_90,sm_100,sm_121";
 
 fn main() -> ExitCode {
     let sources = match sources() {
@@ -66,8 +28,9 @@ fn main() -> ExitCode {
     };
     let mut build = sasskit_build::Build::new();
     build
-        .files(FILES.map(|file| sources.join(format!("{file}.cu"))))
-        .archs(ARCHS)
+        .files(PTX_FILES.map(|file| sources.join(format!("{file}.cu"))))
+        // Whatever `SASSKIT_ARCHS` says: the corpus test checks these.
+        .archs(ARCHS.join(","))
         // Exactly candle's flags in every profile (no `-lineinfo` in dev), so that a dev build
         // (clippy, tests) finds the release build's fat binaries in the build cache.
         .debug(false)
@@ -86,7 +49,7 @@ fn main() -> ExitCode {
     let mut library = sasskit_build::Build::new();
     library
         .files(STATIC_FILES.map(|file| sources.join(file)))
-        .archs(ARCHS)
+        .archs(ARCHS.join(","))
         .debug(false);
     for flag in FLAGS {
         library.flag(flag);
@@ -110,7 +73,7 @@ fn sources() -> Result<PathBuf, String> {
         ));
     };
     let dir = PathBuf::from(dir);
-    let missing: Vec<String> = FILES
+    let missing: Vec<String> = PTX_FILES
         .iter()
         .map(|file| format!("{file}.cu"))
         .chain(STATIC_FILES.iter().map(|file| (*file).to_owned()))

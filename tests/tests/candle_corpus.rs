@@ -23,27 +23,11 @@ use sasskit_tests::toolchain::{
     REQUIRE_ENV, Tool, require_or_skip, toolchain_required, workspace_root,
 };
 
-/// candle's PTX set: its build.rs compiles every `src/*.cu` to PTX but `moe_*`, `mmvq_gguf` and
-/// `mmq_*`.
-const FILES: [&str; 11] = [
-    "affine",
-    "binary",
-    "cast",
-    "conv",
-    "fill",
-    "indexing",
-    "quantized",
-    "reduce",
-    "sort",
-    "ternary",
-    "unary",
-];
+#[path = "../candle/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
 
-/// candle's nvcc flags for that set.
-const CANDLE_FLAGS: [&str; 3] = ["--expt-relaxed-constexpr", "-std=c++17", "-O3"];
-
-/// The targets every module must hold SASS for.
-const TARGETS: [&str; 3] = ["sm_90", "sm_100", "sm_121"];
+use corpus::{ARCHS, FLAGS, PTX_FILES};
 
 const SOURCES_ENV: &str = "SASSKIT_CANDLE_KERNELS";
 const PACKAGE: &str = "sasskit-candle";
@@ -65,8 +49,8 @@ fn every_ptx_entry_of_candles_kernels_has_a_typed_wrapper() {
         "candle corpus: {} built for {} with {} in {:.1} s (cargo build --release in \
          tests/candle); PTX entries in {:.1} s, alongside\n{:<10} {:>11} {:>9} {:>8}\n",
         sources.display(),
-        TARGETS.join(", "),
-        CANDLE_FLAGS.join(" "),
+        ARCHS.join(", "),
+        FLAGS.join(" "),
         corpus.build_secs,
         corpus.ptx_secs,
         "file",
@@ -76,7 +60,7 @@ fn every_ptx_entry_of_candles_kernels_has_a_typed_wrapper() {
     );
     let mut problems = Vec::new();
     let mut totals = [0; 3];
-    for (file, entries) in FILES.iter().zip(&corpus.ptx) {
+    for (file, entries) in PTX_FILES.iter().zip(&corpus.ptx) {
         let manifest = manifest(&corpus.out_dir, file);
         let row = [
             entries.len(),
@@ -221,15 +205,15 @@ fn check_file(manifest: &Manifest, entries: &[String]) -> Vec<String> {
     if !untyped.is_empty() {
         problems.push(format!("untyped: {}", untyped.join("; ")));
     }
-    if manifest.module.targets != TARGETS {
+    if manifest.module.targets != ARCHS {
         problems.push(format!(
-            "built for {:?}, not {TARGETS:?}",
+            "built for {:?}, not {ARCHS:?}",
             manifest.module.targets
         ));
     }
-    if manifest.toolkit.flags != CANDLE_FLAGS {
+    if manifest.toolkit.flags != FLAGS {
         problems.push(format!(
-            "built with the flags {:?}, not candle's {CANDLE_FLAGS:?}",
+            "built with the flags {:?}, not candle's {FLAGS:?}",
             manifest.toolkit.flags
         ));
     }
@@ -273,16 +257,16 @@ fn out_dir(messages: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("cargo reported no OUT_DIR for {PACKAGE}:\n{messages}"))
 }
 
-/// The `.visible .entry` names of each file's PTX, in `FILES` order, compiled on as many threads
+/// The `.visible .entry` names of each file's PTX, in `PTX_FILES` order, compiled on as many threads
 /// as the machine has, or read from `ptx_dir` when an earlier run compiled the same inputs.
 fn ptx_entries(nvcc: &Path, sources: &Path, ptx_dir: &Path) -> Vec<Vec<String>> {
     std::fs::create_dir_all(ptx_dir).unwrap();
     let key = ptx_key(nvcc, sources);
     let next = Mutex::new(0);
-    let results: Mutex<Vec<Option<Vec<String>>>> = Mutex::new(vec![None; FILES.len()]);
+    let results: Mutex<Vec<Option<Vec<String>>>> = Mutex::new(vec![None; PTX_FILES.len()]);
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(FILES.len()) {
+        for _ in 0..threads.min(PTX_FILES.len()) {
             scope.spawn(|| {
                 loop {
                     let index = {
@@ -291,7 +275,9 @@ fn ptx_entries(nvcc: &Path, sources: &Path, ptx_dir: &Path) -> Vec<Vec<String>> 
                         *next += 1;
                         index
                     };
-                    let Some(file) = FILES.get(index) else { break };
+                    let Some(file) = PTX_FILES.get(index) else {
+                        break;
+                    };
                     let ptx = ptx_dir.join(format!("{file}-{key:016x}.ptx"));
                     if !ptx.is_file() {
                         compile_ptx(nvcc, &sources.join(format!("{file}.cu")), &ptx);
@@ -316,7 +302,7 @@ fn compile_ptx(nvcc: &Path, source: &Path, ptx: &Path) {
     let partial = ptx.with_extension(format!("partial-{}", std::process::id()));
     let mut nvcc = command(nvcc);
     nvcc.arg("--ptx")
-        .args(CANDLE_FLAGS)
+        .args(FLAGS)
         .arg("-arch=compute_90")
         .arg("-o")
         .arg(&partial)
@@ -331,7 +317,7 @@ fn ptx_key(nvcc: &Path, sources: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
     nvcc.hash(&mut hasher);
     run(command(nvcc).arg("--version")).hash(&mut hasher);
-    CANDLE_FLAGS.hash(&mut hasher);
+    FLAGS.hash(&mut hasher);
     let mut files: Vec<PathBuf> = std::fs::read_dir(sources)
         .unwrap()
         .map(|entry| entry.unwrap().path())

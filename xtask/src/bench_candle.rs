@@ -15,24 +15,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 
+use crate::bench_common::corpus::PTX_FILES;
 use crate::bench_common::{ARCHS, CandleCrate, Envs, FLAGS, Job, list, median, queue};
 use crate::cmd::Cmd;
 use crate::{candle, project_root, toolchain};
 
-/// candle's PTX set, as `tests/candle` builds it.
-const FILES: [&str; 11] = [
-    "affine",
-    "binary",
-    "cast",
-    "conv",
-    "fill",
-    "indexing",
-    "quantized",
-    "reduce",
-    "sort",
-    "ternary",
-    "unary",
-];
 /// The `.cu` file the one-file rebuild changes.
 const ONE_FILE: &str = "unary.cu";
 /// The header the one-header rebuild changes: included (through `binary_op_macros.cuh` and
@@ -55,7 +42,7 @@ pub(crate) fn run() -> Result<()> {
         &build_rs(),
         "src/main.rs",
     )?;
-    let all: Vec<String> = FILES.iter().map(|file| format!("{file}.cu")).collect();
+    let all: Vec<String> = PTX_FILES.iter().map(|file| format!("{file}.cu")).collect();
     let envs = toolchain.envs();
     eprintln!("bench-build candle: building the crate's dependencies, and sm_90 once (untimed)");
     let first = krate.build(&envs, &[("SASSKIT_ARCHS", "sm_90")])?;
@@ -176,7 +163,7 @@ fn cold_table(
 
 /// The build script: the PTX set with candle's flags, the targets from `SASSKIT_ARCHS`.
 fn build_rs() -> String {
-    let files: Vec<String> = FILES
+    let files: Vec<String> = PTX_FILES
         .iter()
         .map(|file| format!("\"kernels/{file}.cu\""))
         .collect();
@@ -201,7 +188,7 @@ fn fatbin_job(source: &Path, archs: &[&str], out: &Path) -> Job {
 
 /// The files, largest first (what a careful hand-written script would start with).
 fn largest_first(krate: &CandleCrate) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<(u64, PathBuf)> = FILES
+    let mut files: Vec<(u64, PathBuf)> = PTX_FILES
         .iter()
         .map(|file| {
             let path = krate.kernels.join(format!("{file}.cu"));

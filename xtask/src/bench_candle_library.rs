@@ -21,31 +21,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::bench_common::corpus::STATIC_FILES;
 use crate::bench_common::{
     ARCHS, CandleCrate, Envs, FLAGS, Job, children_cpu, list, median, queue,
 };
 use crate::cmd::{Cmd, env_var};
 use crate::{candle, project_root, toolchain};
 
-/// candle's static-library set, as `tests/candle/build.rs` lists it (candle's build.rs without
-/// the `cutile` feature's `moe/moe_align.cu`).
-const STATIC_FILES: [&str; 15] = [
-    "moe/moe_gguf.cu",
-    "moe/moe_wmma.cu",
-    "moe/moe_wmma_gguf.cu",
-    "mmvq_gguf.cu",
-    "mmq_gguf/mmq_quantize.cu",
-    "mmq_gguf/mmq_instance_q4_0.cu",
-    "mmq_gguf/mmq_instance_q4_1.cu",
-    "mmq_gguf/mmq_instance_q5_0.cu",
-    "mmq_gguf/mmq_instance_q5_1.cu",
-    "mmq_gguf/mmq_instance_q8_0.cu",
-    "mmq_gguf/mmq_instance_q2_k.cu",
-    "mmq_gguf/mmq_instance_q3_k.cu",
-    "mmq_gguf/mmq_instance_q4_k.cu",
-    "mmq_gguf/mmq_instance_q5_k.cu",
-    "mmq_gguf/mmq_instance_q6_k.cu",
-];
 /// The library's name: `libmoe.a`, as candle links it.
 const LIBRARY: &str = "moe";
 /// The throwaway crate's package name.

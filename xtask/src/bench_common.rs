@@ -14,10 +14,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::cmd::Cmd;
 use crate::project_root;
 
-/// candle's nvcc flags, from its build.rs (the same for both sets).
-pub(crate) const FLAGS: [&str; 3] = ["--expt-relaxed-constexpr", "-std=c++17", "-O3"];
-/// Hopper, Blackwell B200/GB200 and GB10: what the corpus test checks.
-pub(crate) const ARCHS: [&str; 3] = ["sm_90", "sm_100", "sm_121"];
+/// candle's files, flags and targets: the list `tests/candle` builds.
+#[path = "../../tests/candle/corpus.rs"]
+pub(crate) mod corpus;
+
+pub(crate) use corpus::{ARCHS, FLAGS};
 
 /// The environment in one `(name, value)` list, as [`crate::toolchain::Toolchain::envs`] gives it.
 pub(crate) type Envs = [(&'static str, OsString)];

@@ -21,7 +21,7 @@ use sasskit_core::library::LibraryManifest;
 use sasskit_tests::process::{command, describe, output};
 use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
 
-use super::{SOURCES_ENV, TARGETS, candle_sources, out_dir};
+use super::{ARCHS, SOURCES_ENV, candle_sources, out_dir};
 
 /// The objects of candle's static library.
 const OBJECTS: usize = 15;
@@ -108,7 +108,7 @@ fn candles_static_library_set_builds_declares_every_function_and_verifies() {
         "candle static library: {OBJECTS} files of {} built into libmoe.a for {} in {build_secs:.1} s \
          (cargo build --release in tests/candle, with the PTX set)",
         sources.display(),
-        TARGETS.join(", ")
+        ARCHS.join(", ")
     );
     let _ = writeln!(
         table,
@@ -172,7 +172,7 @@ fn build(nvcc: &Path, sources: &Path) -> (String, f64) {
 /// The library's targets, its number of objects, and each object's SASS.
 fn object_problems(manifest: &LibraryManifest) -> Vec<String> {
     let mut problems = Vec::new();
-    if manifest.library.targets != TARGETS {
+    if manifest.library.targets != ARCHS {
         problems.push(format!("targets {:?}", manifest.library.targets));
     }
     if manifest.objects.len() != OBJECTS {
@@ -185,7 +185,7 @@ fn object_problems(manifest: &LibraryManifest) -> Vec<String> {
             .filter(|image| image.kind == "sass")
             .map(|image| image.arch.as_str())
             .collect();
-        if TARGETS.iter().any(|target| !sass.contains(target)) {
+        if ARCHS.iter().any(|target| !sass.contains(target)) {
             problems.push(format!("{}: SASS only for {sass:?}", object.source));
         }
     }
@@ -198,7 +198,7 @@ fn verify(root: &Path, program: &Path) -> (std::process::Command, std::process::
     verify
         .args(["run", "--quiet", "-p", "xtask", "--", "verify"])
         .arg(program)
-        .args(["--require", &TARGETS.join(",")])
+        .args(["--require", &ARCHS.join(",")])
         .current_dir(root);
     let verified = output(&mut verify);
     (verify, verified)
