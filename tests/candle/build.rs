@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     build
         .files(PTX_FILES.map(|file| sources.join(format!("{file}.cu"))))
         // Whatever `SASSKIT_ARCHS` says: the corpus test checks these.
-        .archs(ARCHS.join(","))
+        .archs(&ARCHS.join(","))
         // Exactly candle's flags in every profile (no `-lineinfo` in dev), so that a dev build
         // (clippy, tests) finds the release build's fat binaries in the build cache.
         .debug(false)
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     let mut library = sasskit_build::Build::new();
     library
         .files(STATIC_FILES.map(|file| sources.join(file)))
-        .archs(ARCHS.join(","))
+        .archs(&ARCHS.join(","))
         .debug(false);
     for flag in FLAGS {
         library.flag(flag);

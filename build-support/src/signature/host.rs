@@ -230,7 +230,7 @@ fn host_function(
     let mut params = Vec::new();
     if !no_params {
         for (index, group) in groups.iter().enumerate() {
-            match host_param(&name.text, group, index, aliases, shared, files, marks) {
+            match host_param(name.text, group, index, aliases, shared, files, marks) {
                 Ok(param) => params.push(param),
                 Err(why) => problems.push(why),
             }

@@ -267,7 +267,7 @@ pub(super) fn parse_param(
         .collect();
     let last_is_name = tokens
         .last()
-        .is_some_and(|last| is_type_word(last) && !is_type_keyword(&last.text))
+        .is_some_and(|last| is_type_word(last) && !is_type_keyword(last.text))
         && words.len() >= 2;
     let (name, type_tokens) = if last_is_name {
         (
@@ -369,10 +369,10 @@ fn render(tokens: &[&Token<'_>]) -> String {
     let mut out = String::new();
     for token in tokens {
         if token.text == "*" || token.text == "::" || out.ends_with("::") || out.is_empty() {
-            out.push_str(&token.text);
+            out.push_str(token.text);
         } else {
             out.push(' ');
-            out.push_str(&token.text);
+            out.push_str(token.text);
         }
     }
     out

@@ -128,7 +128,7 @@ fn lex_line<'a>(
             text: token,
             file,
             line,
-        })
+        });
     };
     while i < bytes.len() {
         match &open {
