@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::bench_common::gencode;
 use crate::cmd::Cmd;
 use crate::{project_root, toolchain};
 
@@ -117,19 +118,6 @@ fn kernel_sources(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(sources)
 }
 
-fn gencode_args() -> Vec<String> {
-    ARCHS
-        .iter()
-        .flat_map(|arch| {
-            let sm = arch.trim_start_matches("sm_");
-            [
-                "-gencode".to_owned(),
-                format!("arch=compute_{sm},code=sm_{sm}"),
-            ]
-        })
-        .collect()
-}
-
 /// Compiles every file with `jobs` nvcc processes at a time, as a careful Makefile would.
 fn hand_written(
     nvcc: &Path,
@@ -159,7 +147,7 @@ fn hand_written(
                             .unwrap_or_default()
                             .to_string_lossy()
                             .into_owned();
-                        let mut cmd = Cmd::new(nvcc).arg("--fatbin").args(gencode_args());
+                        let mut cmd = Cmd::new(nvcc).arg("--fatbin").args(gencode(&ARCHS));
                         if threads {
                             cmd = cmd.args(["--threads", "3"]);
                         }

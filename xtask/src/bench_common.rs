@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, make_executable};
 use crate::project_root;
 
 /// candle's files, flags and targets: the list `tests/candle` builds.
@@ -147,6 +147,9 @@ impl CandleCrate {
         };
         fs::write(dir.join(root), empty)?;
         let log = work.join("nvcc.log");
+        if cfg!(not(unix)) {
+            bail!("the benchmark's logging nvcc is a shell script: Unix only");
+        }
         let nvcc = work.join("nvcc-logging");
         fs::write(
             &nvcc,
@@ -399,18 +402,6 @@ fn clock_ticks() -> u64 {
             .filter(|ticks| *ticks > 0)
             .unwrap_or(100)
     })
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
-        .with_context(|| format!("making {} executable", path.display()))
-}
-
-#[cfg(not(unix))]
-fn make_executable(_: &Path) -> Result<()> {
-    bail!("the benchmark's logging nvcc is a shell script: Unix only")
 }
 
 #[cfg(test)]

@@ -177,6 +177,20 @@ fn quote(word: &OsStr) -> String {
     }
 }
 
+/// Sets the executable bits of a script or program written here (a no-op where files have none).
+#[cfg(unix)]
+pub(crate) fn make_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("making {} executable", path.display()))
+}
+
+/// Sets the executable bits of a script or program written here (a no-op where files have none).
+#[cfg(not(unix))]
+pub(crate) fn make_executable(_: &Path) -> Result<()> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::Cmd;

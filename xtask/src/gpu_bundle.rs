@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::candle;
 use crate::ci::EXAMPLE;
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, make_executable};
 use crate::{project_root, release_binary, toolchain};
 
 const TESTS: &str = "sasskit-tests";
@@ -262,18 +262,6 @@ fn copy_executable(from: &Path, to: &Path) -> Result<()> {
     fs::copy(from, to)
         .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     make_executable(to)
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
-        .with_context(|| format!("making {} executable", path.display()))
-}
-
-#[cfg(not(unix))]
-fn make_executable(_: &Path) -> Result<()> {
-    Ok(())
 }
 
 fn folder_size(dir: &Path) -> Result<u64> {
