@@ -23,7 +23,7 @@ use crate::toolchain::Toolchain;
 
 /// The candle-kernels release whose sources are the corpus; pinned, so that the wrapper counts
 /// the corpus test checks cannot change under it.
-const CANDLE_KERNELS_VERSION: &str = "0.11.1";
+pub(crate) const CANDLE_KERNELS_VERSION: &str = "0.11.1";
 
 /// The variable through which `tests/candle/build.rs` and the corpus test find the sources.
 pub(crate) const SOURCES_ENV: &str = "SASSKIT_CANDLE_KERNELS";
@@ -42,39 +42,7 @@ pub(crate) fn print_sources() -> Result<()> {
 /// Fetches candle-kernels' crate from crates.io (a no-op when cargo already has it) and returns
 /// its `src` folder, which holds the `.cu` and `.cuh` files.
 pub(crate) fn sources() -> Result<PathBuf> {
-    let dir = project_root().join("target").join("candle").join("fetch");
-    let manifest = dir.join("Cargo.toml");
-    // The empty `[workspace]` keeps cargo from taking it for a member of sasskit's workspace,
-    // whose folder it is in.
-    let cargo_toml = format!(
-        "[package]\nname = \"candle-sources\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
-         publish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n\
-         candle-kernels = \"={CANDLE_KERNELS_VERSION}\"\n\n[workspace]\n"
-    );
-    write_if_changed(&manifest, &cargo_toml)?;
-    write_if_changed(&dir.join("lib.rs"), "")?;
-    Cmd::cargo()
-        .args(["fetch", "--quiet", "--manifest-path"])
-        .arg(&manifest)
-        .run()
-        .context("fetching candle-kernels from crates.io")?;
-    let metadata = Cmd::cargo()
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--offline",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .read()?;
-    let package_dir = package_dir(&metadata, "candle-kernels", CANDLE_KERNELS_VERSION)
-        .with_context(|| {
-            format!(
-                "`cargo metadata` of {} does not list candle-kernels {CANDLE_KERNELS_VERSION}",
-                manifest.display()
-            )
-        })?;
+    let package_dir = fetched_package("candle-kernels")?;
     let sources = package_dir.join("src");
     if !sources.join(PROBE_FILE).is_file() {
         bail!(
@@ -87,6 +55,66 @@ pub(crate) fn sources() -> Result<PathBuf> {
         sources.display()
     );
     Ok(sources)
+}
+
+/// The folder of candle-core 0.11.1 in cargo's registry (fetched like candle-kernels), whose
+/// tests and sources `cargo xtask candle-port` builds.
+pub(crate) fn candle_core_source() -> Result<PathBuf> {
+    fetched_package("candle-core")
+}
+
+/// Fetches candle-kernels and candle-core at the pinned release from crates.io (a no-op when
+/// cargo already has them) and returns the registry folder of `name`.
+fn fetched_package(name: &str) -> Result<PathBuf> {
+    let dir = project_root().join("target").join("candle").join("fetch");
+    let manifest = dir.join("Cargo.toml");
+    // The empty `[workspace]` keeps cargo from taking it for a member of sasskit's workspace,
+    // whose folder it is in.
+    let cargo_toml = format!(
+        "[package]\nname = \"candle-sources\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+         publish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n\
+         candle-kernels = \"={CANDLE_KERNELS_VERSION}\"\n\
+         candle-core = \"={CANDLE_KERNELS_VERSION}\"\n\n[workspace]\n"
+    );
+    write_if_changed(&manifest, &cargo_toml)?;
+    write_if_changed(&dir.join("lib.rs"), "")?;
+    Cmd::cargo()
+        .args(["fetch", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .run()
+        .context("fetching candle-kernels and candle-core from crates.io")?;
+    let metadata = Cmd::cargo()
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .read()?;
+    package_dir(&metadata, name, CANDLE_KERNELS_VERSION).with_context(|| {
+        format!(
+            "`cargo metadata` of {} does not list {name} {CANDLE_KERNELS_VERSION}",
+            manifest.display()
+        )
+    })
+}
+
+/// The sasskit build cache of candle's builds: `SASSKIT_CACHE_DIR` when set (`cargo xtask ci`
+/// sets a per-user folder, so that later runs on a machine hit), else the one
+/// `tests/candle/.cargo/config.toml` names, so that the corpus test, `gpu-bundle` and
+/// `candle-port` compile candle's static library once between them.
+pub(crate) fn cache_dir() -> PathBuf {
+    crate::cmd::env_var("SASSKIT_CACHE_DIR").map_or_else(
+        || {
+            project_root()
+                .join("target")
+                .join("candle")
+                .join("sasskit-cache")
+        },
+        PathBuf::from,
+    )
 }
 
 /// `cargo <args>` in `tests/candle`, with the toolchain and the sources: running in that folder

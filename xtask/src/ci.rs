@@ -13,6 +13,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use sasskit_core::TargetList;
 
 use crate::candle;
+use crate::candle_port;
 use crate::cmd::Cmd;
 use crate::toolchain;
 use crate::{project_root, release_binary, verify};
@@ -26,6 +27,12 @@ pub(crate) fn run() -> Result<()> {
     let toolchain = steps.run("setup", toolchain::ensure)?;
     let candle_sources = steps.run("candle sources", candle::sources)?;
     let root = project_root();
+    let cache = user_cache_dir()?;
+    eprintln!(
+        "ci: sasskit build cache {} (SASSKIT_CACHE_DIR for candle's corpus, its lint and the \
+         port; empty on a fresh machine, warm on later runs)",
+        cache.display()
+    );
     // Every cargo child gets the toolchain: build scripts under clippy and test need nvcc as
     // much as the release build does.
     let cargo = |args: &[&str]| Cmd::cargo().args(args).dir(&root).envs(toolchain.envs());
@@ -54,16 +61,25 @@ pub(crate) fn run() -> Result<()> {
         cargo(&["test", "--workspace"])
             .env("SASSKIT_REQUIRE_TOOLCHAIN", "1")
             .env(candle::SOURCES_ENV, &candle_sources)
+            .env("SASSKIT_CACHE_DIR", &cache)
             .run()
     })?;
     // After `test`, whose candle corpus test filled the crate's build cache: its build script
     // runs again under clippy (another profile) but finds every fat binary there.
     steps.run("candle crate lint", || {
-        let candle = |args: &[&str]| candle::cargo_in_crate(&toolchain, &candle_sources, args);
+        let candle = |args: &[&str]| {
+            candle::cargo_in_crate(&toolchain, &candle_sources, args)
+                .env("SASSKIT_CACHE_DIR", &cache)
+        };
         candle(&["fmt", "--check"])
             .run()
             .context("run `cargo fmt` in tests/candle to fix it")?;
         candle(&["clippy", "--all-targets", "--", "-D", "warnings"]).run()
+    })?;
+    // After `test`, whose corpus test put candle's static library in the cache: the port's
+    // modules come from its prebuilt folder, the library from the cache.
+    steps.run("candle port", || {
+        candle_port::check_port(&toolchain, &cache)
     })?;
     steps.run("example's prebuilt folder is current", || {
         let mut check = cargo_sasskit::prebuild::Prebuild::new()
@@ -87,6 +103,32 @@ pub(crate) fn run() -> Result<()> {
     steps.run("sccache", crate::sccache::run)?;
     steps.summary(None);
     Ok(())
+}
+
+/// The per-user folder of sasskit's build cache for CI's candle builds: `SASSKIT_CI_CACHE_DIR`,
+/// else `$XDG_CACHE_HOME/sasskit/ci`, else `~/.cache/sasskit/ci`. Outside the clone, so that a
+/// second run on a machine finds candle's fat binaries and static library there instead of
+/// compiling them again for 15 minutes; each entry is keyed by everything that changes its
+/// output, so a stale one is never used.
+fn user_cache_dir() -> Result<std::path::PathBuf> {
+    use crate::cmd::env_var;
+    let dir = env_var("SASSKIT_CI_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            env_var("XDG_CACHE_HOME")
+                .map(|dir| std::path::PathBuf::from(dir).join("sasskit").join("ci"))
+        })
+        .or_else(|| {
+            env_var("HOME").map(|home| {
+                std::path::PathBuf::from(home)
+                    .join(".cache")
+                    .join("sasskit")
+                    .join("ci")
+            })
+        })
+        .context("no folder for the build cache: set SASSKIT_CI_CACHE_DIR or HOME")?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
 }
 
 /// Builds a fat binary without sm_121 and checks that `verify` refuses it, naming sm_121: the

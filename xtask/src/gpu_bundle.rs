@@ -232,7 +232,7 @@ fn bundle_candle_ptx(root: &Path, bundle: &Path) -> Result<()> {
 }
 
 /// The `executable` of the compiler-artifact message for the test target `name`.
-fn test_executable(messages: &str, name: &str) -> Option<PathBuf> {
+pub(crate) fn test_executable(messages: &str, name: &str) -> Option<PathBuf> {
     executable(
         messages,
         &format!("\"kind\":[\"test\"],\"crate_types\":[\"bin\"],\"name\":\"{name}\""),

@@ -6,12 +6,14 @@ mod bench_candle;
 mod bench_candle_library;
 mod bench_common;
 mod candle;
+mod candle_port;
 mod ci;
 mod cmd;
 mod demo;
 mod gpu_bundle;
 mod libclang;
 mod sccache;
+mod test;
 mod toolchain;
 mod verify;
 
@@ -38,6 +40,19 @@ tasks:
                         or sm_XYf SASS, compute_XY by PTX)
   candle-sources        fetch candle-kernels 0.11.1 from crates.io (never built) and print its
                         source folder, for SASSKIT_CANDLE_KERNELS (tests/candle, the corpus test)
+  candle-port sources   copy candle-kernels 0.11.1's .cu/.cuh files into
+                        ports/candle/candle-kernels/src (git-ignored), print the folder
+  candle-port build     build candle-core 0.11.1 with ports/candle/candle-core.patch and the
+                        port's candle-kernels (--features cuda, against stub CUDA libraries)
+  candle-port refresh   rewrite ports/candle/candle-kernels/prebuilt with nvcc
+  candle-port bundle    build candle-core's CUDA tests and the start-up program in release,
+                        stock (PTX, cudaforge, CUDA_COMPUTE_CAP=90) and on sasskit, into
+                        target/candle-port/bundle with a run.sh for a GPU machine
+  test --fast           the developer's tier: every crate's unit tests and the integration
+                        tests that build no crate (build_errors, fatbin_golden,
+                        runtime_dependencies); minutes less than `test`
+  test                  every test, with the candle sources and the toolchain required, as
+                        `ci` runs them
   ci                    setup, fmt, clippy, doc, test (with SASSKIT_REQUIRE_TOOLCHAIN=1 and the
                         candle sources), fmt and clippy of tests/candle, release build of
                         example-app, verify it
@@ -87,7 +102,9 @@ fn run(args: &[String]) -> Result<()> {
             verify::run(&path, &required)
         }
         "candle-sources" => no_args(task, rest).and_then(|()| candle::print_sources()),
+        "candle-port" => candle_port::run(rest),
         "ci" => no_args(task, rest).and_then(|()| ci::run()),
+        "test" => test::run(rest),
         "demo" => no_args(task, rest).and_then(|()| demo::run()),
         "bench-build" => match rest {
             [] => bench_build::run(),
