@@ -1,0 +1,1 @@
+//! Mutated real inputs under the same bounds.
