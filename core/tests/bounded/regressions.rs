@@ -284,3 +284,18 @@ fn a_manifest_under_the_limit_costs_a_bounded_multiple_of_its_size() {
     );
     assert_eq!(parsed, Ok(2000));
 }
+
+#[test]
+fn a_container_of_empty_entries_costs_a_bounded_multiple_of_its_size() {
+    let entries: Vec<Vec<u8>> = (0..16_384).map(|_| craft::entry(2, 90, 0, &[])).collect();
+    let input = craft::container(&entries);
+    let len = input.len();
+    let found = bounded(
+        "parse, 16k empty entries",
+        len,
+        LINEAR,
+        4 * len + 64 * KIB,
+        move || find_fat_binaries(&input).len(),
+    );
+    assert_eq!(found, 1);
+}
