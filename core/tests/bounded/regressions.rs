@@ -299,3 +299,18 @@ fn a_container_of_empty_entries_costs_a_bounded_multiple_of_its_size() {
     );
     assert_eq!(found, 1);
 }
+
+#[test]
+fn cubin_caps_parameters_per_kernel() {
+    let at_limit = read_cubin(
+        "cubin, one kernel of 32 764 parameters",
+        repeated_info_section(1, cubin::MAX_PARAMS),
+    );
+    assert_eq!(at_limit, Ok(1));
+    let error = read_cubin(
+        "cubin, one kernel of 32 765 parameters",
+        repeated_info_section(1, cubin::MAX_PARAMS + 1),
+    );
+    let error = error.unwrap_err();
+    assert!(error.contains("32764 parameters"), "{error}");
+}
