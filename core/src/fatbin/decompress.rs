@@ -58,23 +58,23 @@ pub(super) fn zstd(frame: &[u8], size: usize) -> Result<Vec<u8>, String> {
             "the zstd frame records {declared} decompressed bytes, but the entry header {size}"
         ));
     }
-    let mut out = zeroed(size)?;
-    let mut filled = 0;
-    while filled < size {
-        match decoder.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(format!("the zstd frame does not decompress: {error}")),
-        }
-    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(size)
+        .map_err(|error| format!("cannot reserve {size} bytes for it: {error}"))?;
+    // Never past `size`, which is reserved: `read_to_end` fills the reservation and stops
+    // without growing it.
+    let mut limited = decoder.take(size as u64);
+    limited
+        .read_to_end(&mut out)
+        .map_err(|error| format!("the zstd frame does not decompress: {error}"))?;
     let mut probe = [0u8; 1];
-    let more = filled == size && decoder.read(&mut probe).is_ok_and(|n| n > 0);
-    if filled == size && !more {
+    let more = out.len() == size && limited.into_inner().read(&mut probe).is_ok_and(|n| n > 0);
+    if out.len() == size && !more {
         Ok(out)
     } else {
         Err(format!(
-            "it decompresses to {filled}{} bytes, but the header records {size}",
+            "it decompresses to {}{} bytes, but the header records {size}",
+            out.len(),
             if more { " or more" } else { "" }
         ))
     }
