@@ -48,7 +48,7 @@ pub(super) fn zstd(frame: &[u8], size: usize) -> Result<Vec<u8>, String> {
             frame.len()
         ));
     }
-    let mut decoder = ruzstd::decoding::StreamingDecoder::new(frame)
+    let decoder = ruzstd::decoding::StreamingDecoder::new(frame)
         .map_err(|error| format!("the zstd frame does not start: {error}"))?;
     // 0 when the frame does not record its size (or records 0, which the length check below
     // then judges).
