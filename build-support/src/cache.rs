@@ -39,9 +39,10 @@ impl Cache {
         self.dir.join(shard).join(format!("{key}.fatbin"))
     }
 
-    /// The entry's bytes, unverified, if it exists.
+    /// The entry's bytes, unverified, if it exists and is no larger than
+    /// [`fs::MAX_FATBIN_FILE`] (a larger one is rebuilt and replaced).
     pub(crate) fn lookup(&self, key: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.entry(key)).ok()
+        fs::read_at_most(&self.entry(key), fs::MAX_FATBIN_FILE).ok()
     }
 
     /// Stores verified bytes for `key`.

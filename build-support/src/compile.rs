@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use sasskit_core::kernel::{KernelSignature, LongSize};
+use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{
     CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, Origin, ToolkitInfo,
 };
@@ -39,8 +39,8 @@ pub(crate) struct Session {
     pub(crate) launcher: Option<Launcher>,
     /// Whether a kernel that cannot be typed fails the build instead of warning.
     pub(crate) require_typed: bool,
-    /// How wide C's `long` is on the target.
-    pub(crate) long_size: LongSize,
+    /// How the compiled code is read back: C's `long` on the target, the image ceiling.
+    pub(crate) reading: crosscheck::Reading,
     /// nvcc's own environment variables that are set, `NAME=value`, for the build key.
     pub(crate) nvcc_environment: Vec<String>,
     /// The folders the build key names paths relative to.
@@ -247,7 +247,7 @@ impl Session {
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
             store.store(&build_key, &bytes)?;
         }
-        crosscheck::check(&fatbin, &kernels, &self.shared, self.long_size, &what)?;
+        crosscheck::check(&fatbin, &kernels, &self.shared, self.reading, &what)?;
         let types = used_shared_types(&kernels, &self.shared);
         let manifest = Manifest {
             format: FORMAT,

@@ -19,13 +19,22 @@ use sasskit_core::{FatBinary, ImageKind};
 use crate::error::{Error, ErrorKind};
 use crate::shared::Registry;
 
-/// Compares `kernels` with every SASS image of `fatbin`. `long` is the width of C's `long`
-/// on the target; `what` names the source for messages.
+/// How the cross-check reads compiled code, resolved once per build.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reading {
+    /// The width of C's `long` on the target.
+    pub(crate) long: LongSize,
+    /// The largest image decompressed, in bytes ([`MAX_IMAGE_SIZE_ENV`](crate::MAX_IMAGE_SIZE_ENV)).
+    pub(crate) max_image_size: u64,
+}
+
+/// Compares `kernels` with every SASS image of `fatbin`, read as `reading` says; `what` names
+/// the source for messages.
 pub(crate) fn check(
     fatbin: &FatBinary<'_>,
     kernels: &[KernelSignature],
     shared: &Registry,
-    long: LongSize,
+    reading: Reading,
     what: &str,
 ) -> Result<(), Error> {
     if kernels.is_empty() {
@@ -40,13 +49,15 @@ pub(crate) fn check(
         let Some(target) = image.target() else {
             continue;
         };
-        let elf = fatbin.contents(image).map_err(|error| {
-            Error::new(ErrorKind::Verify(format!(
-                "cannot read the {} cubin nvcc produced for {what} to check the kernel \
+        let elf = fatbin
+            .contents_within(image, reading.max_image_size)
+            .map_err(|error| {
+                Error::new(ErrorKind::Verify(format!(
+                    "cannot read the {} cubin nvcc produced for {what} to check the kernel \
                  signatures: {error}",
-                image.arch
-            )))
-        })?;
+                    image.arch
+                )))
+            })?;
         let compiled = cubin::kernels(&elf).map_err(|error| {
             Error::new(ErrorKind::Verify(format!(
                 "cannot read the {} cubin nvcc produced for {what} to check the kernel \
@@ -59,7 +70,7 @@ pub(crate) fn check(
             .iter()
             .filter(|kernel| kernel.targets.contains(&target))
             .collect();
-        problems.extend(compare(&expected, &compiled, shared, long, &target));
+        problems.extend(compare(&expected, &compiled, shared, reading.long, &target));
     }
     if problems.is_empty() {
         Ok(())
@@ -365,6 +376,13 @@ mod tests {
     const COMPRESSED: &[u8] = include_bytes!("../tests/fixtures/scale_compressed_sm90.fatbin");
 
     fn check_compressed(kernels: &[KernelSignature]) -> Result<(), crate::error::Error> {
+        check_compressed_within(kernels, sasskit_core::fatbin::DEFAULT_MAX_IMAGE_SIZE)
+    }
+
+    fn check_compressed_within(
+        kernels: &[KernelSignature],
+        max_image_size: u64,
+    ) -> Result<(), crate::error::Error> {
         let fatbin = sasskit_core::FatBinary::parse(COMPRESSED).unwrap();
         assert!(
             fatbin
@@ -377,9 +395,21 @@ mod tests {
             &fatbin,
             kernels,
             &Registry::default(),
-            LongSize::LP64,
+            super::Reading {
+                long: LongSize::LP64,
+                max_image_size,
+            },
             "`scale.cu`",
         )
+    }
+
+    #[test]
+    fn an_image_above_the_ceiling_fails_naming_the_setting() {
+        let kernels = [signature("scale", &[])];
+        let error = check_compressed_within(&kernels, 1000)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("SASSKIT_MAX_IMAGE_SIZE"), "{error}");
     }
 
     #[test]

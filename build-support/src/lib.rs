@@ -106,6 +106,12 @@ pub const SINGLE_FRONT_END_ENV: &str = "SASSKIT_SINGLE_FRONT_END";
 /// [`Build::require_typed_kernels`] does; `0` turns it off again.
 pub const REQUIRE_TYPED_ENV: &str = "SASSKIT_REQUIRE_TYPED_KERNELS";
 
+/// The largest image, in bytes, that the build decompresses to check it (a prebuilt or
+/// `--compress-mode` fat binary's cubins):
+/// [`DEFAULT_MAX_IMAGE_SIZE`](sasskit_core::fatbin::DEFAULT_MAX_IMAGE_SIZE), 1 GiB, unless set.
+/// An image above it fails the build; raise it only for a genuine image that large.
+pub const MAX_IMAGE_SIZE_ENV: &str = "SASSKIT_MAX_IMAGE_SIZE";
+
 use crate::cache::Cache;
 use crate::cargo_output::CargoOutput;
 use crate::command::Tool;
@@ -398,7 +404,7 @@ impl Build {
             out_dir,
             jobs,
             shared,
-            long_size,
+            reading,
             single_front_end,
         } = setup;
         let (folder, mode) = self.prebuilt_folder(&metadata, manifest_dir.as_deref())?;
@@ -406,7 +412,7 @@ impl Build {
             .iter()
             .map(|job| {
                 let dir = manifest_dir.as_deref();
-                self.prebuilt_settings(job, &flags, long_size, single_front_end, dir)
+                self.prebuilt_settings(job, &flags, reading.long, single_front_end, dir)
             })
             .collect();
         let mut decisions = sources::decide(&jobs, &settings, folder.as_ref(), mode);
@@ -427,7 +433,7 @@ impl Build {
                     shared: &shared,
                     manifest_dir: manifest_dir.as_deref(),
                     out_dir: &out_dir,
-                    long_size,
+                    reading,
                     single_front_end,
                     refresh: mode == Mode::Refresh,
                 })?;
@@ -456,7 +462,7 @@ impl Build {
                 &mut built,
                 folder.as_ref(),
                 &shared,
-                long_size,
+                reading,
                 &out_dir,
             )?;
             for input in &compiled.inputs {
@@ -512,7 +518,10 @@ impl Build {
             out_dir,
             jobs,
             shared,
-            long_size: plan::long_size(),
+            reading: crosscheck::Reading {
+                long: plan::long_size(),
+                max_image_size: plan::max_image_size()?,
+            },
             single_front_end,
         })
     }
@@ -527,7 +536,7 @@ impl Build {
             out_dir,
             jobs,
             shared,
-            long_size,
+            reading,
             single_front_end,
             ..
         } = self.setup()?;
@@ -543,7 +552,7 @@ impl Build {
             shared: &shared,
             manifest_dir: manifest_dir.as_deref(),
             out_dir: &out_dir,
-            long_size,
+            reading,
             single_front_end,
             refresh: false,
         })?;
@@ -668,7 +677,7 @@ impl Build {
             shared,
             manifest_dir,
             out_dir,
-            long_size,
+            reading,
             single_front_end,
             refresh,
         } = build;
@@ -698,7 +707,7 @@ impl Build {
             require_typed: self
                 .require_typed
                 .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,
-            long_size,
+            reading,
             nvcc_environment: toolkit::nvcc_environment(),
             roots,
             single_front_end,
@@ -727,7 +736,7 @@ struct Setup {
     out_dir: PathBuf,
     jobs: Vec<Job>,
     shared: shared::Registry,
-    long_size: sasskit_core::kernel::LongSize,
+    reading: crosscheck::Reading,
     single_front_end: bool,
 }
 
@@ -739,7 +748,7 @@ struct NvccBuild<'a> {
     shared: &'a shared::Registry,
     manifest_dir: Option<&'a Path>,
     out_dir: &'a Path,
-    long_size: sasskit_core::kernel::LongSize,
+    reading: crosscheck::Reading,
     single_front_end: bool,
     /// Building for the prebuilt folder: compressed, no line info from the profile.
     refresh: bool,

@@ -209,6 +209,25 @@ pub(crate) fn switch_from_env(name: &str) -> Result<bool, Error> {
     }
 }
 
+/// The largest image the build decompresses: `SASSKIT_MAX_IMAGE_SIZE` in bytes, else
+/// [`DEFAULT_MAX_IMAGE_SIZE`](sasskit_core::fatbin::DEFAULT_MAX_IMAGE_SIZE).
+pub(crate) fn max_image_size() -> Result<u64, Error> {
+    let Some(value) = env::tracked(crate::MAX_IMAGE_SIZE_ENV) else {
+        return Ok(sasskit_core::fatbin::DEFAULT_MAX_IMAGE_SIZE);
+    };
+    value
+        .to_str()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            Error::config(format!(
+                "`{}={}` is not a number of bytes (the default is {}, 1 GiB)",
+                crate::MAX_IMAGE_SIZE_ENV,
+                value.to_string_lossy(),
+                sasskit_core::fatbin::DEFAULT_MAX_IMAGE_SIZE
+            ))
+        })
+}
+
 /// The width of C's `long` on the target being built, which nvcc gives device code too.
 pub(crate) fn long_size() -> LongSize {
     let os = env::cargo("CARGO_CFG_TARGET_OS").and_then(|os| os.into_string().ok());

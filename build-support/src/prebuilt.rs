@@ -22,7 +22,7 @@
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
-use sasskit_core::manifest::{Manifest, Origin, PrebuiltInput, PrebuiltInputs};
+use sasskit_core::manifest::{MAX_MANIFEST_SIZE, Manifest, Origin, PrebuiltInput, PrebuiltInputs};
 use sasskit_core::out_dir;
 use sha2::{Digest, Sha256};
 
@@ -183,14 +183,29 @@ impl Folder {
     /// What the folder holds for `job`, built with `settings`.
     pub(crate) fn lookup(&self, job: &Job, settings: &[String]) -> Lookup {
         let manifest_path = self.dir.join(out_dir::manifest_file(&job.module));
-        let Ok(text) = std::fs::read_to_string(&manifest_path) else {
-            return Lookup::Missing;
-        };
-        crate::cargo_output::rerun_if_changed(&manifest_path);
         let stale = |reason: String, manifest: Option<Manifest>| Lookup::Stale {
             reason,
             manifest: manifest.map(Box::new),
         };
+        // Checked before reading: a corrupt or crafted manifest never reaches the TOML parser.
+        let text = match fs::read_at_most(&manifest_path, MAX_MANIFEST_SIZE as u64) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => return Lookup::Missing,
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::FileTooLarge => {
+                crate::cargo_output::rerun_if_changed(&manifest_path);
+                return stale(
+                    format!(
+                        "its manifest `{}` cannot be read: {error}",
+                        manifest_path.display()
+                    ),
+                    None,
+                );
+            }
+            Err(_) => return Lookup::Missing,
+        };
+        crate::cargo_output::rerun_if_changed(&manifest_path);
         let manifest = match Manifest::from_toml(&text) {
             Ok(manifest) => manifest,
             Err(error) => {
@@ -237,7 +252,7 @@ impl Folder {
         }
         let fatbin_path = self.dir.join(&manifest.module.fatbin);
         crate::cargo_output::rerun_if_changed(&fatbin_path);
-        match std::fs::read(&fatbin_path) {
+        match fs::read_at_most(&fatbin_path, fs::MAX_FATBIN_FILE) {
             Ok(fatbin) => Lookup::Current(Box::new(Found {
                 manifest,
                 fatbin,
@@ -260,7 +275,7 @@ impl Folder {
         job: &Job,
         found: Found,
         shared: &Registry,
-        long: sasskit_core::kernel::LongSize,
+        reading: crosscheck::Reading,
         out: &Path,
     ) -> Result<Compiled, Error> {
         let Found {
@@ -275,7 +290,7 @@ impl Folder {
         );
         let parsed = verify::verify(&fatbin, &job.targets, &what)
             .map_err(|error| Error::new(ErrorKind::Verify(format!("{error}; {REFRESH_HINT}"))))?;
-        crosscheck::check(&parsed, &manifest.kernels, shared, long, &what)?;
+        crosscheck::check(&parsed, &manifest.kernels, shared, reading, &what)?;
         self.rebase(&mut manifest);
         manifest.module.source = job.source.display().to_string();
         manifest.module.origin = Origin::Prebuilt;

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use sasskit_core::kernel::LongSize;
 use sasskit_core::manifest::Manifest;
 
 use crate::cargo_output::CargoOutput;
 use crate::compile::{Compiled, Job};
+use crate::crosscheck::Reading;
 use crate::error::{Error, ErrorKind};
 use crate::prebuilt::{Folder, Found, Lookup, METADATA_ONLY_ENV, Mode, REFRESH_HINT};
 use crate::shared::Registry;
@@ -124,12 +124,12 @@ pub(crate) fn output(
     built: &mut impl Iterator<Item = Compiled>,
     folder: Option<&Folder>,
     shared: &Registry,
-    long_size: LongSize,
+    reading: Reading,
     out_dir: &Path,
 ) -> Result<Compiled, Error> {
     match (decision, folder) {
         (Decision::Prebuilt(found), Some(folder)) => {
-            folder.install(job, *found, shared, long_size, out_dir)
+            folder.install(job, *found, shared, reading, out_dir)
         }
         (Decision::Unavailable { stale, reason }, _) => Folder::unavailable(
             folder,

@@ -23,8 +23,13 @@
 //! Every read is bounds-checked: corrupt or truncated input gives a [`CubinError`], never a
 //! panic. Only uncompressed cubins are read; the caller decompresses or skips the rest.
 
-use std::fmt;
+mod error;
+mod names;
 
+use std::collections::HashSet;
+
+pub use self::error::{CubinError, CubinErrorKind};
+use self::names::Names;
 use crate::le::{u16_at, u32_at, u64_at};
 
 const ELF_MAGIC: &[u8] = b"\x7fELF";
@@ -71,158 +76,20 @@ pub struct ParamSlot {
     pub size: u16,
 }
 
-/// A cubin that is not a 64-bit little-endian ELF, or whose tables or records are corrupt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CubinError {
-    offset: usize,
-    kind: CubinErrorKind,
-}
-
-/// What was wrong, with the values that were found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CubinErrorKind {
-    /// Fewer bytes than a header, table or record needs.
-    Truncated {
-        /// What was being read.
-        what: &'static str,
-        /// Bytes needed from the offset.
-        needed: u64,
-        /// Bytes available from the offset.
-        available: u64,
-    },
-    /// The first four bytes are not `7f 45 4c 46`.
-    NotElf,
-    /// An ELF file that is not 64-bit little-endian.
-    UnsupportedClass {
-        /// `EI_CLASS`.
-        class: u8,
-        /// `EI_DATA`.
-        data: u8,
-    },
-    /// A section header entry size smaller than an ELF64 section header.
-    BadSectionHeaderSize {
-        /// The size found.
-        found: u16,
-    },
-    /// The section name string table index is not a section.
-    BadStringTable {
-        /// The index found.
-        index: u16,
-    },
-    /// A section name that does not end inside the string table.
-    BadSectionName {
-        /// The section index.
-        section: usize,
-    },
-    /// A symbol table whose string table index is not a section.
-    BadSymbolStringTable {
-        /// The index found.
-        index: u32,
-    },
-    /// A symbol name that does not end inside its string table.
-    BadSymbolName {
-        /// The symbol index.
-        symbol: usize,
-    },
-    /// An EIATTR record of a format this reader does not know.
-    UnknownRecordFormat {
-        /// The format byte.
-        format: u8,
-        /// The attribute byte.
-        attribute: u8,
-    },
-    /// A parameter record whose payload is not the expected size.
-    BadRecordSize {
-        /// The attribute byte.
-        attribute: u8,
-        /// The payload size expected.
-        expected: usize,
-        /// The payload size found.
-        found: usize,
-    },
-}
-
-impl CubinError {
-    fn new(offset: usize, kind: CubinErrorKind) -> CubinError {
-        CubinError { offset, kind }
-    }
-
-    /// The byte offset in the cubin where the problem was found.
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// What was wrong.
-    pub fn kind(&self) -> &CubinErrorKind {
-        &self.kind
-    }
-}
-
-impl fmt::Display for CubinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = self.offset;
-        match &self.kind {
-            CubinErrorKind::Truncated {
-                what,
-                needed,
-                available,
-            } => write!(
-                f,
-                "truncated cubin: {what} at offset {at:#x} needs {needed} bytes, {available} left"
-            ),
-            CubinErrorKind::NotElf => write!(f, "not an ELF cubin (offset {at:#x})"),
-            CubinErrorKind::UnsupportedClass { class, data } => write!(
-                f,
-                "unsupported ELF class {class} / data encoding {data}: cubins are 64-bit \
-                 little-endian"
-            ),
-            CubinErrorKind::BadSectionHeaderSize { found } => write!(
-                f,
-                "section header entries of {found} bytes at offset {at:#x}: ELF64 needs 64"
-            ),
-            CubinErrorKind::BadStringTable { index } => write!(
-                f,
-                "section name string table index {index} is not a section (offset {at:#x})"
-            ),
-            CubinErrorKind::BadSectionName { section } => write!(
-                f,
-                "the name of section {section} is outside its string table (offset {at:#x})"
-            ),
-            CubinErrorKind::BadSymbolStringTable { index } => write!(
-                f,
-                "symbol table at offset {at:#x} names string table {index}, which is not a \
-                 section"
-            ),
-            CubinErrorKind::BadSymbolName { symbol } => write!(
-                f,
-                "the name of symbol {symbol} is outside its string table (offset {at:#x})"
-            ),
-            CubinErrorKind::UnknownRecordFormat { format, attribute } => write!(
-                f,
-                "EIATTR record of unknown format {format:#04x} (attribute {attribute:#04x}) at \
-                 offset {at:#x}"
-            ),
-            CubinErrorKind::BadRecordSize {
-                attribute,
-                expected,
-                found,
-            } => write!(
-                f,
-                "EIATTR record {attribute:#04x} at offset {at:#x} has {found} bytes of payload, \
-                 expected {expected}"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CubinError {}
+/// The most parameters a kernel has: its parameter buffer holds at most 32 764 bytes (CUDA
+/// 12.1 and later on Volta and newer; 4 096 before), and a parameter takes at least one.
+pub const MAX_PARAMS: usize = 32_764;
 
 /// The kernels of an uncompressed cubin, in section order, with their parameter layouts.
 ///
 /// A kernel is a `.nv.info.<kernel>` section whose name is a function symbol marked as an entry
 /// point (`st_other & 0x10`): device functions that were not inlined (`-G`) have such a section
 /// too, but are not entry points. The cubin-wide `.nv.info` section is skipped.
+///
+/// Time and memory are linear in `elf.len()`: one symbol table, one info section per kernel,
+/// info sections that do not overlap, names read within a budget of a few times the file
+/// (`names`), at most [`MAX_PARAMS`] parameters per kernel; kernels number at most the section
+/// count, a `u16`.
 pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
     if elf.get(..4).is_some_and(|magic| magic != ELF_MAGIC) {
         return Err(CubinError::new(0, CubinErrorKind::NotElf));
@@ -237,34 +104,11 @@ pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
             },
         ));
     }
-    let shoff = u64_at(header, 0x28);
-    let shentsize = u16_at(header, 0x3a);
-    let shnum = usize::from(u16_at(header, 0x3c));
     let shstrndx = u16_at(header, 0x3e);
-    if shnum == 0 {
+    let headers = section_headers(elf, header)?;
+    if headers.is_empty() {
         return Ok(Vec::new());
     }
-    if usize::from(shentsize) < SECTION_HEADER_SIZE {
-        return Err(CubinError::new(
-            0x3a,
-            CubinErrorKind::BadSectionHeaderSize { found: shentsize },
-        ));
-    }
-    let table_len = (shnum as u64) * u64::from(shentsize);
-    let table = range(elf, shoff, table_len, "section header table")?;
-    let table_start = to_usize(shoff);
-    let headers: Vec<SectionHeader> = table
-        .chunks_exact(usize::from(shentsize))
-        .enumerate()
-        .map(|(index, raw)| SectionHeader {
-            at: table_start + index * usize::from(shentsize),
-            name: u32_at(raw, 0),
-            kind: u32_at(raw, 4),
-            link: u32_at(raw, 0x28),
-            offset: u64_at(raw, 0x18),
-            size: u64_at(raw, 0x20),
-        })
-        .collect();
     let Some(strtab_header) = headers.get(usize::from(shstrndx)) else {
         return Err(CubinError::new(
             0x3e,
@@ -277,28 +121,54 @@ pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
         strtab_header.size,
         "section name string table",
     )?;
-    let entries = entry_points(elf, &headers)?;
-    let mut kernels = Vec::new();
+    let mut names = Names::for_file(elf.len());
+    let entries = entry_points(elf, &headers, &mut names)?;
+    let mut seen: HashSet<&[u8]> = HashSet::new();
+    let mut infos = Vec::new();
     for (index, section) in headers.iter().enumerate() {
-        let name = c_string(strtab, section.name).ok_or_else(|| {
-            CubinError::new(
-                section.at,
-                CubinErrorKind::BadSectionName { section: index },
-            )
-        })?;
+        let name = names
+            .read(strtab, section.name, section.at)?
+            .ok_or_else(|| {
+                CubinError::new(
+                    section.at,
+                    CubinErrorKind::BadSectionName { section: index },
+                )
+            })?;
         let Some(kernel) = name.strip_prefix(INFO_PREFIX) else {
             continue;
         };
-        if !entries.contains(&kernel) {
+        if !entries.contains(kernel) {
             continue;
         }
+        if !seen.insert(kernel) {
+            return Err(CubinError::new(
+                section.at,
+                CubinErrorKind::DuplicateKernel {
+                    kernel: String::from_utf8_lossy(kernel).into_owned(),
+                    section: index,
+                },
+            ));
+        }
         let data = range(elf, section.offset, section.size, "kernel info section")?;
+        infos.push(Info {
+            section: index,
+            kernel,
+            data,
+        });
+    }
+    check_disjoint(&headers, &infos)?;
+    let mut kernels = Vec::with_capacity(infos.len());
+    for info in infos {
         let mut params = KernelParams {
-            name: String::from_utf8_lossy(kernel).into_owned(),
+            name: String::from_utf8_lossy(info.kernel).into_owned(),
             params: Vec::new(),
             buffer_size: None,
         };
-        read_records(data, to_usize(section.offset), &mut params)?;
+        read_records(
+            info.data,
+            to_usize(headers[info.section].offset),
+            &mut params,
+        )?;
         params
             .params
             .sort_by_key(|slot| (slot.ordinal, slot.offset));
@@ -307,38 +177,127 @@ pub fn kernels(elf: &[u8]) -> Result<Vec<KernelParams>, CubinError> {
     Ok(kernels)
 }
 
-/// The names of the entry-point function symbols of every symbol table.
-fn entry_points<'a>(elf: &'a [u8], headers: &[SectionHeader]) -> Result<Vec<&'a [u8]>, CubinError> {
-    let mut entries = Vec::new();
-    for symtab in headers.iter().filter(|header| header.kind == SHT_SYMTAB) {
-        let symbols = range(elf, symtab.offset, symtab.size, "symbol table")?;
-        let Some(strings) = headers.get(to_usize(u64::from(symtab.link))) else {
-            return Err(CubinError::new(
-                symtab.at,
-                CubinErrorKind::BadSymbolStringTable { index: symtab.link },
-            ));
-        };
-        let strings = range(elf, strings.offset, strings.size, "symbol string table")?;
-        for (index, symbol) in symbols.chunks_exact(SYMBOL_SIZE).enumerate() {
-            if symbol[4] & 0xf != STT_FUNC || symbol[5] & STO_CUDA_ENTRY == 0 {
-                continue;
-            }
-            let name = c_string(strings, u32_at(symbol, 0)).ok_or_else(|| {
-                CubinError::new(
-                    to_usize(symtab.offset).saturating_add(index * SYMBOL_SIZE),
-                    CubinErrorKind::BadSymbolName { symbol: index },
-                )
-            })?;
-            entries.push(name);
-        }
-    }
-    Ok(entries)
+/// A kernel's info section, found and not yet read.
+struct Info<'a> {
+    section: usize,
+    kernel: &'a [u8],
+    data: &'a [u8],
 }
 
-/// The NUL-terminated string at `start` of a string table.
-fn c_string(table: &[u8], start: u32) -> Option<&[u8]> {
-    let rest = table.get(to_usize(u64::from(start))..)?;
-    rest.iter().position(|&b| b == 0).map(|end| &rest[..end])
+/// The section header table, bounds-checked against the file and reserved fallibly.
+fn section_headers(elf: &[u8], header: &[u8]) -> Result<Vec<SectionHeader>, CubinError> {
+    let shoff = u64_at(header, 0x28);
+    let shentsize = u16_at(header, 0x3a);
+    let shnum = usize::from(u16_at(header, 0x3c));
+    if shnum == 0 {
+        return Ok(Vec::new());
+    }
+    if usize::from(shentsize) < SECTION_HEADER_SIZE {
+        return Err(CubinError::new(
+            0x3a,
+            CubinErrorKind::BadSectionHeaderSize { found: shentsize },
+        ));
+    }
+    let table_len = (shnum as u64) * u64::from(shentsize);
+    let table = range(elf, shoff, table_len, "section header table")?;
+    let table_start = to_usize(shoff);
+    let mut headers = Vec::new();
+    headers.try_reserve_exact(shnum).map_err(|_| {
+        CubinError::new(
+            table_start,
+            CubinErrorKind::OutOfMemory {
+                what: "section header table",
+                count: shnum,
+            },
+        )
+    })?;
+    headers.extend(
+        table
+            .chunks_exact(usize::from(shentsize))
+            .enumerate()
+            .map(|(index, raw)| SectionHeader {
+                at: table_start + index * usize::from(shentsize),
+                name: u32_at(raw, 0),
+                kind: u32_at(raw, 4),
+                link: u32_at(raw, 0x28),
+                offset: u64_at(raw, 0x18),
+                size: u64_at(raw, 0x20),
+            }),
+    );
+    Ok(headers)
+}
+
+/// Refuses kernels' info sections that share bytes: each would read the shared records again.
+fn check_disjoint(headers: &[SectionHeader], infos: &[Info<'_>]) -> Result<(), CubinError> {
+    let mut spans: Vec<(u64, u64, usize)> = infos
+        .iter()
+        .filter(|info| !info.data.is_empty())
+        .map(|info| {
+            let start = headers[info.section].offset;
+            (start, start + info.data.len() as u64, info.section)
+        })
+        .collect();
+    spans.sort_unstable();
+    for pair in spans.windows(2) {
+        let ((_, first_end, first), (second_start, _, second)) = (pair[0], pair[1]);
+        if second_start < first_end {
+            return Err(CubinError::new(
+                headers[second].at,
+                CubinErrorKind::OverlappingSections { first, second },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The names of the entry-point function symbols of the symbol table, of which there is one.
+fn entry_points<'a>(
+    elf: &'a [u8],
+    headers: &[SectionHeader],
+    names: &mut Names,
+) -> Result<HashSet<&'a [u8]>, CubinError> {
+    let mut tables = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, header)| header.kind == SHT_SYMTAB);
+    let mut entries = HashSet::new();
+    let Some((_, symtab)) = tables.next() else {
+        return Ok(entries);
+    };
+    if let Some((section, second)) = tables.next() {
+        return Err(CubinError::new(
+            second.at,
+            CubinErrorKind::SecondSymbolTable { section },
+        ));
+    }
+    let symbols = range(elf, symtab.offset, symtab.size, "symbol table")?;
+    let Some(strings) = headers.get(to_usize(u64::from(symtab.link))) else {
+        return Err(CubinError::new(
+            symtab.at,
+            CubinErrorKind::BadSymbolStringTable { index: symtab.link },
+        ));
+    };
+    let strings = range(elf, strings.offset, strings.size, "symbol string table")?;
+    for (index, symbol) in symbols.chunks_exact(SYMBOL_SIZE).enumerate() {
+        if symbol[4] & 0xf != STT_FUNC || symbol[5] & STO_CUDA_ENTRY == 0 {
+            continue;
+        }
+        let at = to_usize(symtab.offset).saturating_add(index * SYMBOL_SIZE);
+        let name = names
+            .read(strings, u32_at(symbol, 0), at)?
+            .ok_or_else(|| CubinError::new(at, CubinErrorKind::BadSymbolName { symbol: index }))?;
+        entries.try_reserve(1).map_err(|_| {
+            CubinError::new(
+                at,
+                CubinErrorKind::OutOfMemory {
+                    what: "symbol table",
+                    count: symbols.len() / SYMBOL_SIZE,
+                },
+            )
+        })?;
+        entries.insert(name);
+    }
+    Ok(entries)
 }
 
 struct SectionHeader {
@@ -367,6 +326,15 @@ fn read_records(data: &[u8], base: usize, out: &mut KernelParams) -> Result<(), 
                 match attribute {
                     EIATTR_KPARAM_INFO => {
                         check_size(payload, KPARAM_INFO_SIZE, attribute, record_at)?;
+                        if out.params.len() == MAX_PARAMS {
+                            return Err(CubinError::new(
+                                record_at,
+                                CubinErrorKind::TooManyParams {
+                                    kernel: out.name.clone(),
+                                    limit: MAX_PARAMS,
+                                },
+                            ));
+                        }
                         let word = u32_at(payload, 8);
                         out.params.push(ParamSlot {
                             ordinal: u16_at(payload, 4),
@@ -405,13 +373,6 @@ fn check_size(payload: &[u8], expected: usize, attribute: u8, at: usize) -> Resu
                 found: payload.len(),
             },
         ))
-    }
-}
-
-impl CubinError {
-    fn rebase(mut self, base: usize) -> CubinError {
-        self.offset = self.offset.saturating_add(base);
-        self
     }
 }
 

@@ -26,11 +26,13 @@
 //! Every read is bounds-checked: bad input gives a [`FatbinError`], never a panic.
 
 mod contents;
+mod decompress;
 mod error;
 mod image;
 mod parse;
 mod scan;
 
+pub use contents::DEFAULT_MAX_IMAGE_SIZE;
 pub use error::{FatbinError, FatbinErrorKind};
 pub use image::{Compression, Image, ImageKind};
 pub use parse::{CONTAINER_HEADER_SIZE, FatBinary, MAGIC};

@@ -6,6 +6,11 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The largest handoff file read, checked before parsing: 4 MiB, some 25 000 kernels or host
+/// functions, where the largest real manifests are under 100 KiB. TOML parsing takes about 48
+/// times the text in memory, so this bounds a corrupt or crafted manifest to some 200 MiB.
+pub const MAX_MANIFEST_SIZE: usize = 4 << 20;
+
 /// A manifest that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestError {
@@ -20,6 +25,20 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
+impl ManifestError {
+    /// The error for a `what` ("build manifest") of `len` bytes, over [`MAX_MANIFEST_SIZE`]:
+    /// for readers that check a file's size before reading it.
+    pub fn too_large(what: &str, len: u64) -> ManifestError {
+        ManifestError {
+            message: format!(
+                "the sasskit {what} is {len} bytes, more than the {MAX_MANIFEST_SIZE} sasskit \
+                 reads: it is corrupt or not sasskit's; rebuild it (for a prebuilt folder, \
+                 `SASSKIT_PREBUILD=refresh`)"
+            ),
+        }
+    }
+}
+
 /// A handoff file with a format version.
 pub(crate) trait Versioned: DeserializeOwned + Serialize {
     /// What the file is, for messages: "build manifest".
@@ -30,8 +49,12 @@ pub(crate) trait Versioned: DeserializeOwned + Serialize {
     fn format(&self) -> u32;
 }
 
-/// Parses `text`, refusing another format version with the fix (same sasskit versions).
+/// Parses `text`, refusing a text over [`MAX_MANIFEST_SIZE`] before parsing, and another
+/// format version with the fix (same sasskit versions).
 pub(crate) fn read<T: Versioned>(text: &str) -> Result<T, ManifestError> {
+    if text.len() > MAX_MANIFEST_SIZE {
+        return Err(ManifestError::too_large(T::WHAT, text.len() as u64));
+    }
     let value: T = toml::from_str(text).map_err(|error| ManifestError {
         message: format!("the sasskit {} is not valid: {error}", T::WHAT),
     })?;

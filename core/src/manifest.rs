@@ -61,8 +61,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::handoff::ManifestError;
 use crate::handoff::{self, Versioned};
+pub use crate::handoff::{MAX_MANIFEST_SIZE, ManifestError};
 use crate::kernel::KernelSignature;
 use crate::shared::SharedType;
 

@@ -1,27 +1,43 @@
 //! The contents of an entry as the driver sees them: stored raw, or decompressed from an LZ4
 //! block or a zstd frame (`--compress-mode`, `-Xfatbin -compress-all`).
 //!
-//! The entry header records the decompressed size; decompression never produces more than that,
-//! and anything else than exactly that many bytes is a corrupt entry.
+//! The entry header records the decompressed size. Nothing is allocated for it before it is
+//! checked against the ceiling ([`DEFAULT_MAX_IMAGE_SIZE`] or the caller's) and against what
+//! the compressed bytes can hold (see `decompress`); anything else than exactly that many bytes
+//! is a corrupt entry.
 
 use std::borrow::Cow;
-use std::io::Read;
 
+use super::decompress;
 use super::error::{FatbinError, FatbinErrorKind};
 use super::image::{Compression, Image};
 use super::parse::FatBinary;
 
-/// The largest decompressed size accepted, far above any cubin (the largest seen are a few
-/// hundred MiB): a corrupt size field must not make the reader allocate without bound.
-const MAX_UNCOMPRESSED: u64 = 4 << 30;
+/// The largest decompressed image sasskit reads unless told otherwise: 1 GiB, several times the
+/// largest cubin seen (a few hundred MiB). The build takes another from
+/// `SASSKIT_MAX_IMAGE_SIZE`; [`FatBinary::contents_within`] takes any.
+pub const DEFAULT_MAX_IMAGE_SIZE: u64 = 1 << 30;
 
 impl<'a> FatBinary<'a> {
+    /// The payload of `image` (one of this container's) after decompression, as
+    /// [`contents_within`](FatBinary::contents_within) with [`DEFAULT_MAX_IMAGE_SIZE`].
+    pub fn contents(&self, image: &Image) -> Result<Cow<'a, [u8]>, FatbinError> {
+        self.contents_within(image, DEFAULT_MAX_IMAGE_SIZE)
+    }
+
     /// The payload of `image` (one of this container's) after decompression: borrowed when it is
     /// stored raw, decompressed (LZ4 or zstd) into a new buffer otherwise.
     ///
-    /// A payload that does not decompress to exactly the size its header records is a
-    /// [`FatbinErrorKind::Decompress`] error at the entry's offset.
-    pub fn contents(&self, image: &Image) -> Result<Cow<'a, [u8]>, FatbinError> {
+    /// An image whose header records more than `max_size` decompressed bytes is a
+    /// [`FatbinErrorKind::TooLarge`] error, before anything is allocated. A payload that does
+    /// not decompress to exactly the size its header records, or records more than its
+    /// compressed bytes can hold, is a [`FatbinErrorKind::Decompress`] error at the entry's
+    /// offset.
+    pub fn contents_within(
+        &self,
+        image: &Image,
+        max_size: u64,
+    ) -> Result<Cow<'a, [u8]>, FatbinError> {
         let stored = self.payload(image).ok_or_else(|| {
             FatbinError::new(
                 image.offset,
@@ -35,7 +51,17 @@ impl<'a> FatBinary<'a> {
         if image.compression == Compression::None {
             return Ok(Cow::Borrowed(stored));
         }
-        decompress(image, stored).map(Cow::Owned).map_err(|detail| {
+        let size = image.uncompressed_size.unwrap_or(0);
+        if size > max_size {
+            return Err(FatbinError::new(
+                image.offset,
+                FatbinErrorKind::TooLarge {
+                    size,
+                    limit: max_size,
+                },
+            ));
+        }
+        let fail = |detail| {
             FatbinError::new(
                 image.offset,
                 FatbinErrorKind::Decompress {
@@ -43,58 +69,25 @@ impl<'a> FatBinary<'a> {
                     detail,
                 },
             )
-        })
-    }
-}
-
-fn decompress(image: &Image, stored: &[u8]) -> Result<Vec<u8>, String> {
-    let expected = image.uncompressed_size.unwrap_or(0);
-    if expected > MAX_UNCOMPRESSED {
-        return Err(format!(
-            "the header claims {expected} decompressed bytes, more than the {MAX_UNCOMPRESSED} \
-             this reader accepts"
-        ));
-    }
-    // Bounded by MAX_UNCOMPRESSED above, which fits in usize on 64-bit hosts.
-    let expected = usize::try_from(expected).map_err(|_| "size does not fit".to_owned())?;
-    let compressed = match image.compressed_size {
-        Some(size) if size > 0 && size <= stored.len() => &stored[..size],
-        Some(size) => {
-            return Err(format!(
-                "the header's compressed size {size} does not fit the {}-byte payload",
-                stored.len()
-            ));
+        };
+        // At most `max_size`, which the caller can hold in memory, so it fits in usize.
+        let size = usize::try_from(size)
+            .map_err(|_| fail(format!("{size} bytes do not fit in this host's memory")))?;
+        let compressed = match image.compressed_size {
+            Some(len) if len > 0 && len <= stored.len() => &stored[..len],
+            Some(len) => {
+                return Err(fail(format!(
+                    "the header's compressed size {len} does not fit the {}-byte payload",
+                    stored.len()
+                )));
+            }
+            None => stored,
+        };
+        match image.compression {
+            Compression::None => Ok(Cow::Borrowed(compressed)),
+            Compression::Lz4 => decompress::lz4(compressed, size).map(Cow::Owned),
+            Compression::Zstd => decompress::zstd(compressed, size).map(Cow::Owned),
         }
-        None => stored,
-    };
-    let out = match image.compression {
-        Compression::None => compressed.to_vec(),
-        Compression::Lz4 => {
-            let mut out = vec![0; expected];
-            let written = lz4_flex::block::decompress_into(compressed, &mut out)
-                .map_err(|error| format!("the LZ4 block does not decompress: {error}"))?;
-            out.truncate(written);
-            out
-        }
-        Compression::Zstd => {
-            let decoder = ruzstd::decoding::StreamingDecoder::new(compressed)
-                .map_err(|error| format!("the zstd frame does not start: {error}"))?;
-            let mut out = Vec::new();
-            // One byte more than expected, to tell an oversized frame from an exact one.
-            decoder
-                .take(expected as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|error| format!("the zstd frame does not decompress: {error}"))?;
-            out
-        }
-    };
-    if out.len() == expected {
-        Ok(out)
-    } else {
-        Err(format!(
-            "it decompresses to {}{} bytes, but the header records {expected}",
-            out.len(),
-            if out.len() > expected { " or more" } else { "" }
-        ))
+        .map_err(fail)
     }
 }

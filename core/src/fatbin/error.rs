@@ -60,6 +60,14 @@ pub enum FatbinErrorKind {
         /// How many bytes follow the last entry.
         len: u64,
     },
+    /// A compressed image whose header records a decompressed size above the ceiling
+    /// ([`DEFAULT_MAX_IMAGE_SIZE`](super::DEFAULT_MAX_IMAGE_SIZE) unless set otherwise).
+    TooLarge {
+        /// The decompressed size the header records.
+        size: u64,
+        /// The ceiling.
+        limit: u64,
+    },
     /// A compressed payload that does not decompress to the size its header records.
     Decompress {
         /// How the payload is compressed.
@@ -122,6 +130,14 @@ impl fmt::Display for FatbinError {
             }
             FatbinErrorKind::TrailingData { len } => {
                 write!(f, "{len} unexpected bytes after the last entry")
+            }
+            FatbinErrorKind::TooLarge { size, limit } => {
+                return write!(
+                    f,
+                    "the entry decompresses to {size} bytes, more than the {limit} sasskit \
+                     decompresses; set SASSKIT_MAX_IMAGE_SIZE (bytes) above {size} if the \
+                     image is genuine"
+                );
             }
             FatbinErrorKind::Decompress {
                 compression,

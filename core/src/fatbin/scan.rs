@@ -6,6 +6,11 @@
 //! entry header whose format field reads `0x0101`. A candidate that passes this test but fails
 //! to parse is reported as corrupt; eight bytes that merely look like a magic number, as in the
 //! machine code of a parser, are not candidates.
+//!
+//! The scan is linear in the file: a container that parses is skipped whole, and a candidate
+//! that does not resumes the scan where its parse failed, not one byte after its start, so that
+//! no entry chain is walked twice (containers hidden inside the entries of a corrupt candidate
+//! are not looked for; the corrupt candidate is reported).
 
 use super::error::FatbinError;
 use super::parse::{CONTAINER_HEADER_SIZE, FatBinary, MAGIC};
@@ -35,7 +40,8 @@ pub fn find_fat_binaries(data: &[u8]) -> Vec<Found<'_>> {
         let result = FatBinary::parse_prefix(&data[start..], start);
         offset = match &result {
             Ok(fatbin) => start + fatbin.as_bytes().len(),
-            Err(_) => start + 1,
+            // Error offsets count from the start of `data`, and are past `start`.
+            Err(error) => error.offset().max(start + 1),
         };
         found.push(Found {
             offset: start,

@@ -350,8 +350,9 @@ fn a_wrong_recorded_size_or_a_corrupt_frame_is_an_error() {
         ),
         compressed_entry(FLAG_LZ4, &lz4, lz4.len() as u32, original.len() as u64 + 1),
         compressed_entry(FLAG_ZSTD, b"not a zstd frame", 16, 100),
-        compressed_entry(FLAG_ZSTD, &zstd, zstd.len() as u32, 1 << 40),
         compressed_entry(FLAG_LZ4, &lz4, 1 << 20, original.len() as u64),
+        // More than 255 bytes per byte of the block, far under the ceiling.
+        compressed_entry(FLAG_LZ4, &lz4, lz4.len() as u32, 255 * lz4.len() as u64 + 1),
     ];
     for (index, case) in cases.iter().enumerate() {
         let data = container(std::slice::from_ref(case));
@@ -367,4 +368,58 @@ fn a_wrong_recorded_size_or_a_corrupt_frame_is_an_error() {
             "case {index}: {message}"
         );
     }
+}
+
+#[test]
+fn an_image_above_the_ceiling_is_refused_before_decompressing() {
+    let original = cubin_like();
+    let zstd = ruzstd::encoding::compress_to_vec(
+        original.as_slice(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let size = original.len() as u64;
+    let data = container(&[compressed_entry(FLAG_ZSTD, &zstd, zstd.len() as u32, size)]);
+    let fatbin = FatBinary::parse(&data).unwrap();
+    let image = &fatbin.images()[0];
+    assert_eq!(
+        fatbin.contents_within(image, size).unwrap().len(),
+        original.len()
+    );
+    let error = fatbin.contents_within(image, size - 1).unwrap_err();
+    assert_eq!(
+        error.kind(),
+        &FatbinErrorKind::TooLarge {
+            size,
+            limit: size - 1
+        }
+    );
+    assert!(
+        error.to_string().contains("SASSKIT_MAX_IMAGE_SIZE"),
+        "{error}"
+    );
+    let huge = container(&[compressed_entry(
+        FLAG_ZSTD,
+        &zstd,
+        zstd.len() as u32,
+        1 << 40,
+    )]);
+    let fatbin = FatBinary::parse(&huge).unwrap();
+    let error = fatbin.contents(&fatbin.images()[0]).unwrap_err();
+    assert!(
+        matches!(error.kind(), FatbinErrorKind::TooLarge { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn scan_resumes_after_a_corrupt_candidate() {
+    let mut corrupt = sample();
+    corrupt[16 + 8..16 + 16].copy_from_slice(&u64::MAX.to_le_bytes());
+    let mut data = corrupt.clone();
+    data.extend_from_slice(&sample());
+    let found = find_fat_binaries(&data);
+    assert_eq!(found.len(), 2);
+    assert!(found[0].result.is_err());
+    assert_eq!(found[1].offset, corrupt.len());
+    assert!(found[1].result.is_ok());
 }
