@@ -29,7 +29,7 @@ pub(crate) fn declaration(function: &HostFunction) -> TokenStream {
     );
     let params = function.params.iter().map(|param| {
         let arg = ident(&param.name);
-        let ty = c_type(&param.ty);
+        let ty = declared_type(param);
         quote!(#arg: #ty)
     });
     let returns = return_type(function);
@@ -72,9 +72,10 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
         let arg = ident(&param.name);
         let guard = format_ident!("__sasskit_guard_{}", param.name);
         let (ty, value) = match &param.ty {
+            // The handle converted to the declared C type (`cudaStream_t` or `void*`).
             HostParamType::Stream => (
                 quote!(&#private::cudarc::driver::CudaStream),
-                quote!(#arg.cu_stream()),
+                quote!(#arg.cu_stream() as _),
             ),
             HostParamType::Host(_) => (c_type(&param.ty), quote!(#arg)),
             HostParamType::Device(ParamType::Value(value)) => (value_type(value), quote!(#arg)),
@@ -146,6 +147,16 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
             ::core::result::Result::Ok(returned)
         }
     }
+}
+
+/// The Rust type the declaration in `ffi` gives `param`: its C type exactly, also for a stream
+/// passed as `void*` (marked with `StaticLibrary::stream_parameter`), so that callers who cast
+/// `ffi`'s functions to their own `unsafe extern "C" fn` types keep the C signature.
+fn declared_type(param: &sasskit_core::library::HostParam) -> TokenStream {
+    if param.ty == HostParamType::Stream && param.c_type.contains('*') {
+        return quote!(*mut ::core::ffi::c_void);
+    }
+    c_type(&param.ty)
 }
 
 /// The Rust type of the C parameter, exactly: what the declaration in `ffi` takes.
