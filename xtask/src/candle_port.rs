@@ -16,6 +16,7 @@
 //!   bundle/            `bundle`'s output: both sides' test executables and run.sh
 //! ```
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -133,38 +134,53 @@ fn copy_cuda_files(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Lays out the workspace of `side` under `target/candle-port/<side>`: a fresh copy of
-/// candle-core 0.11.1 from cargo's registry (patched for the port), the startup program, a
-/// `Cargo.toml` and candle-core's own `Cargo.lock`. Returns the workspace folder.
+/// Lays out the workspace of `side` under `target/candle-port/<side>`: a copy of candle-core
+/// 0.11.1 from cargo's registry (patched for the port), the startup program, a `Cargo.toml` and
+/// candle-core's own `Cargo.lock`. Returns the workspace folder.
 fn workspace(side: Side) -> Result<PathBuf> {
     let candle_core = candle::candle_core_source()?;
     let dir = work_dir().join(side.name());
     let core_copy = dir.join("candle-core");
-    let _ = fs::remove_dir_all(&core_copy);
-    copy_tree(&candle_core, &core_copy)?;
-    if side == Side::Port {
-        let patch = port_dir().join("candle-core.patch");
-        Cmd::new("git")
-            .args(["apply", "--verbose"])
-            .arg(&patch)
-            .dir(&core_copy)
-            .run()
-            .with_context(|| format!("applying {} to candle-core 0.11.1", patch.display()))?;
+    // The copy is laid anew only when the patch changed: a fresh copy has new modification
+    // times, and cargo would rebuild candle-core in every profile.
+    let patch = port_dir().join("candle-core.patch");
+    let stamp = core_copy.join(".sasskit-copy-of");
+    let wanted = match side {
+        Side::Stock => "candle-core 0.11.1\n".to_owned(),
+        Side::Port => format!(
+            "candle-core 0.11.1 with\n{}",
+            fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?
+        ),
+    };
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let _ = fs::remove_dir_all(&core_copy);
+        copy_tree(&candle_core, &core_copy)?;
+        if side == Side::Port {
+            Cmd::new("git")
+                .args(["apply", "--verbose"])
+                .arg(&patch)
+                .dir(&core_copy)
+                .run()
+                .with_context(|| format!("applying {} to candle-core 0.11.1", patch.display()))?;
+        }
+        fs::write(&stamp, wanted).with_context(|| format!("writing {}", stamp.display()))?;
     }
-    let startup = dir.join("startup");
-    let _ = fs::remove_dir_all(&startup);
-    copy_tree(&port_dir().join("startup"), &startup)?;
+    copy_tree(&port_dir().join("startup"), &dir.join("startup"))?;
     let mut manifest = String::from(
         "# Written by `cargo xtask candle-port`.\n[workspace]\nresolver = \"2\"\n\
          members = [\"candle-core\", \"startup\"]\n",
     );
     if side == Side::Port {
-        manifest.push_str(&format!(
+        let _ = write!(
+            manifest,
             "\n[patch.crates-io]\ncandle-kernels = {{ path = \"{}\" }}\n",
             kernel_crate().display()
-        ));
+        );
     }
-    fs::write(dir.join("Cargo.toml"), manifest)?;
+    let cargo_toml = dir.join("Cargo.toml");
+    if fs::read_to_string(&cargo_toml).ok() != Some(manifest.clone()) {
+        fs::write(&cargo_toml, manifest)?;
+    }
     // candle-core's published lock file, so that both sides build the same dependencies (and
     // share them in one target folder); the port's adds sasskit's.
     let lock = dir.join("Cargo.lock");
@@ -183,8 +199,13 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         if entry.file_type()?.is_dir() {
             copy_tree(&entry.path(), &target)?;
         } else if entry.file_name() != ".cargo-ok" {
-            fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
+            let bytes = fs::read(entry.path())
+                .with_context(|| format!("reading {}", entry.path().display()))?;
+            // Unchanged files keep their modification time, so cargo rebuilds nothing.
+            if fs::read(&target).is_ok_and(|old| old == bytes) {
+                continue;
+            }
+            fs::write(&target, bytes).with_context(|| format!("writing {}", target.display()))?;
         }
     }
     Ok(())
@@ -202,7 +223,7 @@ fn cargo(toolchain: &Toolchain, side: Side, stubs: &Path, args: &[&str]) -> Resu
         .context("nvcc's path has no folder")?;
     let path = std::env::join_paths(
         std::iter::once(nvcc_bin.to_owned()).chain(
-            std::env::var_os("PATH")
+            crate::cmd::env_var("PATH")
                 .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
                 .unwrap_or_default(),
         ),
@@ -357,9 +378,9 @@ fn bundle() -> Result<()> {
         .map(|metadata| metadata.len())
         .sum();
     eprintln!(
-        "candle-port: bundle in {} ({:.1} MiB)",
+        "candle-port: bundle in {} ({} KiB)",
         bundle.display(),
-        size as f64 / f64::from(1 << 20)
+        size >> 10
     );
     Ok(())
 }
@@ -387,38 +408,48 @@ fn compress(bundle: &Path) -> Result<()> {
     for side in [Side::Stock, Side::Port] {
         fs::remove_dir_all(bundle.join(side.name()))?;
     }
+    // The GPU machine may have no zstd command (Ubuntu's minimal images): this one travels
+    // along (it needs only libc, zlib, liblzma and liblz4).
+    let zstd = which::which("zstd").context("no zstd command on PATH: apt-get install zstd")?;
+    fs::copy(&zstd, bundle.join("zstd")).with_context(|| format!("copying {}", zstd.display()))?;
     Ok(())
 }
 
 const RUN_SH: &str = r#"#!/usr/bin/env bash
 # candle-core 0.11.1's CUDA tests, stock (PTX JIT-compiled by the driver) and on sasskit (SASS);
 # built by `cargo xtask candle-port bundle`. Needs an NVIDIA driver and the CUDA 13 libraries in
-# /usr/local/cuda/lib64, not Rust.
+# /usr/local/cuda/lib64, not Rust. Each test's output goes to $OUT/candle-port-logs (or ./logs).
 cd "$(dirname "$0")"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+logs="${OUT:-.}/candle-port-logs"
+mkdir -p "$logs"
 nvidia-smi --query-gpu=index,name,compute_cap,driver_version --format=csv,noheader || true
-zstd -dc --long=31 executables.tar.zst | tar -xf - || exit 1
-mkdir -p logs
+ZSTD=$(command -v zstd || echo ./zstd)
+"$ZSTD" -dc --long=31 --memory=2048MB executables.tar.zst | tar -xf - || exit 1
+echo "==> candle-core's CUDA tests: side, file, exit status, wall time, libtest's summary"
 for test in TESTS; do
     for side in stock port; do
-        "./$side/$test" > "logs/$side-$test.log" 2>&1
-        echo "$side $test exit $? $(grep -E '^test result:' "logs/$side-$test.log" | tail -1)"
+        start=$(date +%s%N)
+        "./$side/$test" > "$logs/$side-$test.log" 2>&1
+        status=$?
+        ms=$(( ($(date +%s%N) - start) / 1000000 ))
+        echo "$side $test exit $status ${ms}ms $(grep -E '^test result:' "$logs/$side-$test.log" | tail -1)"
     done
 done
-echo; echo "==> tests failing on one side only or on both"
+echo; echo "==> failing tests (side file: test)"
 for test in TESTS; do
     for side in stock port; do
-        grep -E '^test .* FAILED$' "logs/$side-$test.log" | sed "s/^/$side $test: /"
+        grep -E '^test .* FAILED$' "$logs/$side-$test.log" | sed "s/^/$side $test: /"
     done
 done
-echo; echo "==> start-up: first op of each kind in a fresh process"
+echo; echo "==> start-up: the first op of each kind in a fresh process, ms"
 for round in 1 2 3; do
-    echo "-- round $round: stock, JIT cache disabled"
+    echo "-- round $round: stock, JIT cache disabled (CUDA_CACHE_DISABLE=1)"
     CUDA_CACHE_DISABLE=1 ./stock/startup
     echo "-- round $round: stock, warm driver JIT cache"
     ./stock/startup > /dev/null 2>&1
     ./stock/startup
-    echo "-- round $round: port"
-    ./port/startup
+    echo "-- round $round: port (CUDA_CACHE_DISABLE=1)"
+    CUDA_CACHE_DISABLE=1 ./port/startup
 done
 "#;
