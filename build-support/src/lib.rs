@@ -136,6 +136,8 @@ pub struct Build {
     prebuilt: Option<PathBuf>,
     cargo_output: CargoOutput,
     debug: Option<bool>,
+    kernel_families: Option<bool>,
+    declared_families: Vec<(String, String)>,
 }
 
 /// What a successful build produced.
@@ -288,6 +290,33 @@ impl Build {
     /// for crates that want every kernel typed.
     pub fn require_typed_kernels(&mut self, required: bool) -> &mut Build {
         self.require_typed = Some(required);
+        self
+    }
+
+    /// Whether `kernels!` groups kernels whose names differ only in element-type tokens
+    /// (`affine_f32`, `affine_bf16`, …; `cast_f32_bf16`, …) into families, each with one
+    /// generic method (`module.affine::<T>(…)`, `module.cast::<T1, T2>(…)`) besides the
+    /// per-type methods. On by default; `false` turns the automatic rule off, and only the
+    /// families declared with [`Build::kernel_family`] remain. The setting is recorded in each
+    /// module's manifest, where the macro reads it.
+    pub fn kernel_families(&mut self, detect: bool) -> &mut Build {
+        self.kernel_families = Some(detect);
+        self
+    }
+
+    /// Declares a kernel family by hand: the generic method `name` over the kernels whose names
+    /// match `pattern`, a kernel name with `{}` where each element-type token stands
+    /// (`"cast_{}_{}"`). For what the automatic rule cannot see or names badly: tokens not
+    /// between `_` (`"saxpy{}"` for `saxpyf32`, `saxpyf64`), a family whose automatic name is
+    /// taken (`kernel_family("affine_any", "affine_{}")` next to a kernel `affine`), or a
+    /// name that reads better (`kernel_family("select", "where_{}_{}")`).
+    ///
+    /// It applies to every file of the `Build`; a kernel belongs to the first declared family
+    /// whose pattern matches it, before the automatic rule runs. A name or pattern that is not
+    /// valid fails the build.
+    pub fn kernel_family(&mut self, name: &str, pattern: &str) -> &mut Build {
+        self.declared_families
+            .push((name.to_owned(), pattern.to_owned()));
         self
     }
 

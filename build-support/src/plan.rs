@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sasskit_core::family::{DeclaredFamily, FamilySettings};
 use sasskit_core::kernel::LongSize;
 
 use crate::compile::{Job, module_name};
@@ -34,6 +35,7 @@ impl Build {
             // The builder wins over the metadata: it goes first.
             per_file.insert(0, (resolve(file), own));
         }
+        let families = self.family_settings()?;
         let mut jobs: Vec<Job> = Vec::new();
         for file in &self.files {
             let source = resolve(file);
@@ -58,9 +60,34 @@ impl Build {
                 source,
                 module,
                 targets,
+                families: families.clone(),
             });
         }
         Ok(jobs)
+    }
+
+    /// `Build::kernel_families` and `Build::kernel_family`, checked, as every manifest records
+    /// them.
+    fn family_settings(&self) -> Result<FamilySettings, Error> {
+        let mut declared = Vec::with_capacity(self.declared_families.len());
+        for (name, pattern) in &self.declared_families {
+            let family = DeclaredFamily::new(name, pattern)
+                .map_err(|error| Error::config(format!("`Build::kernel_family`: {error}")))?;
+            if declared
+                .iter()
+                .any(|other: &DeclaredFamily| other.name == family.name)
+            {
+                return Err(Error::config(format!(
+                    "`Build::kernel_family` declares the family `{name}` twice; give each \
+                     pattern its own name"
+                )));
+            }
+            declared.push(family);
+        }
+        Ok(FamilySettings {
+            detect: self.kernel_families.unwrap_or(true),
+            declared,
+        })
     }
 
     pub(crate) fn headers(
