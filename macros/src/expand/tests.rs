@@ -38,6 +38,7 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
             kernels,
             types: vec![],
             prebuilt: None,
+            families: Default::default(),
         },
         manifest_path: PathBuf::from("/out/sasskit/saxpy.toml"),
         fatbin_path: PathBuf::from("/out/sasskit/saxpy.fatbin"),
