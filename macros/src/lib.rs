@@ -25,6 +25,14 @@ use proc_macro::TokenStream;
 /// generated module public. Kernels that take types of a shared header `params.h` refer to
 /// them as `super::params::Name`, where `shared_types!(params)` next to `kernels!` puts them;
 /// `kernels!(saxpy, params = crate::gpu::params)` says where they are instead.
+///
+/// Kernels whose names differ only in element-type tokens (`affine_f32`, `affine_bf16`;
+/// `cast_f32_bf16`, `cast_u8_f16`) also get one generic method per family
+/// (`module.affine::<T>(…)`, `module.cast::<T1, T2>(…)`) whose types are bound by a sealed trait
+/// (`affine::AffineTypes`) implemented for the types the module has kernels for only; the
+/// rules for members, names, collisions and partial families are in the `families` module's
+/// documentation and the README, and `sasskit_build::Build::kernel_families` /
+/// `kernel_family` change them.
 #[proc_macro]
 pub fn kernels(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as input::KernelsInput);

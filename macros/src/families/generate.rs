@@ -56,9 +56,13 @@ fn family_trait(family: &Family<'_>, module: &str) -> TokenStream {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let what = if family.slots == 1 { "type" } else { "types" };
+    let what = if family.slots == 1 {
+        "this type"
+    } else {
+        "these types"
+    };
     let message = format!("the kernel family `{name}` of `{module}` has no kernel for `{{Self}}`");
-    let label = format!("no `{name}` kernel for these {what}");
+    let label = format!("no `{name}` kernel for {what}");
     let note = format!("`{name}` has kernels for: {}", type_list.join(", "));
     let impls = family.members.iter().enumerate().map(|(index, member)| {
         let types: Vec<TokenStream> = member.types.iter().map(|ty| scalar_type(*ty)).collect();
@@ -76,10 +80,13 @@ fn family_trait(family: &Family<'_>, module: &str) -> TokenStream {
             }
         }
     });
+    // One type is a kernel argument's type: generic code then needs no bound but the trait.
+    let private = quote!(::sasskit::__private);
+    let repr = (family.slots == 1).then(|| quote!(+ #private::cudarc::driver::DeviceRepr));
     quote! {
         #[doc = #doc]
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-        pub trait #trait_ident: sealed::#trait_ident {
+        pub trait #trait_ident: sealed::#trait_ident #repr {
             /// The member's place in the family's table.
             #[doc(hidden)]
             const INDEX: usize;
@@ -119,7 +126,11 @@ pub(crate) fn generic_method(family: &Family<'_>, types: &TypePaths) -> TokenStr
         let element = match param.slot {
             Some(slot) => {
                 let ty = &type_params[slot];
-                if matches!(param.first, ParamType::Value(_)) && !by_value.contains(&slot) {
+                // A one-type family's trait has `DeviceRepr` as a supertrait.
+                if family.slots > 1
+                    && matches!(param.first, ParamType::Value(_))
+                    && !by_value.contains(&slot)
+                {
                     by_value.push(slot);
                 }
                 quote!(#ty)
