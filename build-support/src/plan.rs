@@ -247,3 +247,47 @@ pub(crate) fn long_size() -> LongSize {
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_settings_default_to_detection_and_keep_the_declared_order() {
+        assert_eq!(
+            Build::new().family_settings().unwrap(),
+            FamilySettings::default()
+        );
+        let settings = Build::new()
+            .kernel_families(false)
+            .kernel_family("select", "where_{}_{}")
+            .kernel_family("saxpy", "saxpy{}")
+            .family_settings()
+            .unwrap();
+        assert!(!settings.detect);
+        let declared: Vec<String> = settings
+            .declared
+            .iter()
+            .map(|family| format!("{}={}", family.name, family.pattern))
+            .collect();
+        assert_eq!(declared, ["select=where_{}_{}", "saxpy=saxpy{}"]);
+    }
+
+    #[test]
+    fn bad_declared_families_fail_naming_the_setting() {
+        let error = Build::new()
+            .kernel_family("affine", "affine")
+            .family_settings()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`Build::kernel_family`"), "{error}");
+        assert!(error.contains("has no `{}`"), "{error}");
+        let error = Build::new()
+            .kernel_family("a", "a_{}")
+            .kernel_family("a", "b_{}")
+            .family_settings()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("declares the family `a` twice"), "{error}");
+    }
+}

@@ -53,23 +53,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
         .iter()
         .map(|kernel| &cells.of_kernel[kernel.name.as_str()])
         .collect();
-    let mut methods: Vec<TokenStream> = typed_kernels
-        .iter()
-        .map(|kernel| {
-            wrapper(
-                kernel,
-                &cells.of_kernel[kernel.name.as_str()],
-                &manifest.module.targets,
-                &types,
-            )
-        })
-        .collect();
-    methods.extend(
-        families
-            .families
-            .iter()
-            .map(|family| families::generic_method(family, &types)),
-    );
+    let methods = methods(&typed_kernels, &cells, &families, manifest, &types);
     let family_traits = families::trait_items(&families.families, name);
     let module_doc = module_doc(manifest, &families);
     let private = quote!(::sasskit::__private);
@@ -192,6 +176,29 @@ fn build_facts(manifest: &Manifest) -> TokenStream {
             unavailable: #unavailable,
         }
     }
+}
+
+/// The launch methods: one per typed kernel, then one per family.
+fn methods(
+    kernels: &[&KernelSignature],
+    cells: &Cells<'_>,
+    families: &Families<'_>,
+    manifest: &Manifest,
+    types: &TypePaths,
+) -> Vec<TokenStream> {
+    let per_kernel = kernels.iter().map(|kernel| {
+        wrapper(
+            kernel,
+            &cells.of_kernel[kernel.name.as_str()],
+            &manifest.module.targets,
+            types,
+        )
+    });
+    let per_family = families
+        .families
+        .iter()
+        .map(|family| families::generic_method(family, types));
+    per_kernel.chain(per_family).collect()
 }
 
 /// Where each kernel's `CudaFunction` is kept: its own field, or its place in its family's

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use proc_macro2::Span;
+use sasskit_core::family::FamilySettings;
 use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar, ValueType};
 use sasskit_core::manifest::{CacheStatus, FORMAT, Manifest, ModuleInfo, Origin, ToolkitInfo};
 
@@ -38,7 +39,7 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
             kernels,
             types: vec![],
             prebuilt: None,
-            families: Default::default(),
+            families: FamilySettings::default(),
         },
         manifest_path: PathBuf::from("/out/sasskit/saxpy.toml"),
         fatbin_path: PathBuf::from("/out/sasskit/saxpy.fatbin"),

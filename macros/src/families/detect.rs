@@ -79,23 +79,21 @@ pub(crate) fn detect<'k>(
     for group in groups {
         let declared = group.declared.is_some();
         let pattern = group.pattern.to_string();
-        let name = match &group.declared {
-            Some(name) => name.clone(),
-            None => match group.pattern.family_name() {
-                Some(name) => name,
-                None => {
-                    result.left_out.push(LeftOut {
-                        kernels: names(&group.members),
-                        pattern,
-                        reason: "the name has nothing but element types, so the family has no \
-                                 name; name it with `Build::kernel_family`"
-                            .to_owned(),
-                    });
-                    continue;
-                }
-            },
+        let Some(name) = group
+            .declared
+            .clone()
+            .or_else(|| group.pattern.family_name())
+        else {
+            result.left_out.push(LeftOut {
+                kernels: names(&group.members),
+                pattern,
+                reason: "the name has nothing but element types, so the family has no name; \
+                         name it with `Build::kernel_family`"
+                    .to_owned(),
+            });
+            continue;
         };
-        match signature(group.pattern, name.clone(), declared, group.members) {
+        match signature(group.pattern, name.clone(), declared, &group.members) {
             Ok((family, left_out)) => {
                 result.left_out.extend(left_out);
                 result.families.push(family);
@@ -172,7 +170,7 @@ fn signature<'k>(
     pattern: Pattern,
     name: String,
     declared: bool,
-    members: Vec<Member<'k>>,
+    members: &[Member<'k>],
 ) -> Result<(Family<'k>, Vec<LeftOut>), LeftOut> {
     let pattern_text = pattern.to_string();
     let slots = pattern.slots();
@@ -191,7 +189,7 @@ fn signature<'k>(
         .max()
         .map(|(_, _, std::cmp::Reverse(index))| index);
     let no_family = |reason: &str| LeftOut {
-        kernels: names(&members),
+        kernels: names(members),
         pattern: pattern_text.clone(),
         reason: reason.to_owned(),
     };
@@ -208,16 +206,16 @@ fn signature<'k>(
     }
     let mut kept: Vec<Member<'k>> = Vec::new();
     let mut left_out = Vec::new();
-    for member in members.iter() {
-        let reason = if !fits(template, model, member) {
+    for member in members {
+        let reason = if fits(template, model, member) {
+            kept.iter()
+                .find(|other| other.types == member.types)
+                .map(|other| format!("the same types as `{}`", other.kernel.name))
+        } else {
             Some(format!(
                 "its parameters differ from the family's beyond the element types (`{}`)",
                 model.kernel.name
             ))
-        } else {
-            kept.iter()
-                .find(|other| other.types == member.types)
-                .map(|other| format!("the same types as `{}`", other.kernel.name))
         };
         match reason {
             Some(reason) => left_out.push(LeftOut {
