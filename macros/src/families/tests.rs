@@ -243,3 +243,34 @@ fn trait_names_keep_numbers_apart() {
     );
     assert_eq!(trait_name("where"), "WhereTypes");
 }
+
+/// The whole expansion of every candle file is valid Rust, with one generic method per family.
+#[test]
+fn candle_modules_expand_to_valid_rust() {
+    use std::path::PathBuf;
+
+    use crate::expand::generate;
+    use crate::input::KernelsInput;
+    use crate::manifest_file::Located;
+
+    for (module, _) in CANDLE {
+        let located = Located {
+            manifest: manifest(module),
+            manifest_path: PathBuf::from(format!("/out/sasskit/{module}.toml")),
+            fatbin_path: PathBuf::from(format!("/out/sasskit/{module}.fatbin")),
+        };
+        let input: KernelsInput = syn::parse_str(module).unwrap();
+        let tokens = generate(&input, &located).unwrap();
+        let file: syn::File = syn::parse2(tokens).expect("the expansion parses as Rust");
+        let text = prettyplease::unparse(&file);
+        if *module == "ternary" {
+            assert!(text.contains("pub unsafe fn r#where<T1, T2>("), "{module}");
+            assert!(
+                text.contains("impl WhereTypes for (i16, ::sasskit::__private::float8::F8E4M3)")
+            );
+        }
+        if *module == "affine" {
+            assert!(text.contains("pub unsafe fn affine<T>("), "{module}");
+        }
+    }
+}
