@@ -313,7 +313,7 @@ impl Build {
     ///
     /// It applies to every file of the `Build`; a kernel belongs to the first declared family
     /// whose pattern matches it, before the automatic rule runs. A name or pattern that is not
-    /// valid fails the build.
+    /// valid fails the build; a pattern that matches no kernel of any file is a warning.
     pub fn kernel_family(&mut self, name: &str, pattern: &str) -> &mut Build {
         self.declared_families
             .push((name.to_owned(), pattern.to_owned()));
@@ -500,6 +500,11 @@ impl Build {
                 manifest_path: compiled.manifest_path,
                 warnings: compiled.warnings,
             });
+        }
+        if let Some(job) = jobs.first() {
+            for warning in unmatched_families(&job.families, &modules) {
+                self.cargo_output.warning(&warning);
+            }
         }
         Ok(Output { modules })
     }
@@ -959,4 +964,39 @@ impl Module {
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
+}
+
+/// A warning for each family declared with `Build::kernel_family` whose pattern matches no
+/// kernel of any module: a typo, or a kernel that was renamed.
+fn unmatched_families(
+    settings: &sasskit_core::family::FamilySettings,
+    modules: &[Module],
+) -> Vec<String> {
+    // A metadata-only build may not know a module's kernels: no warning then.
+    if modules
+        .iter()
+        .any(|module| module.manifest.module.origin == sasskit_core::manifest::Origin::Unavailable)
+    {
+        return Vec::new();
+    }
+    settings
+        .declared
+        .iter()
+        .filter(|family| {
+            !modules.iter().any(|module| {
+                module
+                    .manifest
+                    .kernels
+                    .iter()
+                    .any(|kernel| family.pattern.match_name(&kernel.name).is_some())
+            })
+        })
+        .map(|family| {
+            format!(
+                "the kernel family `{}` (`Build::kernel_family`) matches no kernel: no kernel \
+                 name fits `{}`, where each `{{}}` stands for an element type such as `f32`",
+                family.name, family.pattern
+            )
+        })
+        .collect()
 }
