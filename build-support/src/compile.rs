@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use sasskit_core::family::FamilySettings;
 use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{
     CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, Origin, ToolkitInfo,
@@ -57,6 +58,8 @@ pub(crate) struct Job {
     pub(crate) source: PathBuf,
     pub(crate) module: String,
     pub(crate) targets: TargetList,
+    /// How `kernels!` groups the kernels into families; recorded in the manifest.
+    pub(crate) families: FamilySettings,
 }
 
 /// The result of compiling one file.
@@ -271,6 +274,7 @@ impl Session {
             kernels,
             types,
             prebuilt: None,
+            families: job.families.clone(),
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
         fs::write_atomic(&fatbin_path, &bytes)?;

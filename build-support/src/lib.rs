@@ -142,6 +142,8 @@ pub struct Build {
     prebuilt: Option<PathBuf>,
     cargo_output: CargoOutput,
     debug: Option<bool>,
+    kernel_families: Option<bool>,
+    declared_families: Vec<(String, String)>,
 }
 
 /// What a successful build produced.
@@ -294,6 +296,33 @@ impl Build {
     /// for crates that want every kernel typed.
     pub fn require_typed_kernels(&mut self, required: bool) -> &mut Build {
         self.require_typed = Some(required);
+        self
+    }
+
+    /// Whether `kernels!` groups kernels whose names differ only in element-type tokens
+    /// (`affine_f32`, `affine_bf16`, …; `cast_f32_bf16`, …) into families, each with one
+    /// generic method (`module.affine::<T>(…)`, `module.cast::<T1, T2>(…)`) besides the
+    /// per-type methods. On by default; `false` turns the automatic rule off, and only the
+    /// families declared with [`Build::kernel_family`] remain. The setting is recorded in each
+    /// module's manifest, where the macro reads it.
+    pub fn kernel_families(&mut self, detect: bool) -> &mut Build {
+        self.kernel_families = Some(detect);
+        self
+    }
+
+    /// Declares a kernel family by hand: the generic method `name` over the kernels whose names
+    /// match `pattern`, a kernel name with `{}` where each element-type token stands
+    /// (`"cast_{}_{}"`). For what the automatic rule cannot see or names badly: tokens not
+    /// between `_` (`"saxpy{}"` for `saxpyf32`, `saxpyf64`), a family whose automatic name is
+    /// taken (`kernel_family("affine_any", "affine_{}")` next to a kernel `affine`), or a
+    /// name that reads better (`kernel_family("select", "where_{}_{}")`).
+    ///
+    /// It applies to every file of the `Build`; a kernel belongs to the first declared family
+    /// whose pattern matches it, before the automatic rule runs. A name or pattern that is not
+    /// valid fails the build; a pattern that matches no kernel of any file is a warning.
+    pub fn kernel_family(&mut self, name: &str, pattern: &str) -> &mut Build {
+        self.declared_families
+            .push((name.to_owned(), pattern.to_owned()));
         self
     }
 
@@ -477,6 +506,11 @@ impl Build {
                 manifest_path: compiled.manifest_path,
                 warnings: compiled.warnings,
             });
+        }
+        if let Some(job) = jobs.first() {
+            for warning in unmatched_families(&job.families, &modules) {
+                self.cargo_output.warning(&warning);
+            }
         }
         Ok(Output { modules })
     }
@@ -939,4 +973,39 @@ impl Module {
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
+}
+
+/// A warning for each family declared with `Build::kernel_family` whose pattern matches no
+/// kernel of any module: a typo, or a kernel that was renamed.
+fn unmatched_families(
+    settings: &sasskit_core::family::FamilySettings,
+    modules: &[Module],
+) -> Vec<String> {
+    // A metadata-only build may not know a module's kernels: no warning then.
+    if modules
+        .iter()
+        .any(|module| module.manifest.module.origin == sasskit_core::manifest::Origin::Unavailable)
+    {
+        return Vec::new();
+    }
+    settings
+        .declared
+        .iter()
+        .filter(|family| {
+            !modules.iter().any(|module| {
+                module
+                    .manifest
+                    .kernels
+                    .iter()
+                    .any(|kernel| family.pattern.match_name(&kernel.name).is_some())
+            })
+        })
+        .map(|family| {
+            format!(
+                "the kernel family `{}` (`Build::kernel_family`) matches no kernel: no kernel \
+                 name fits `{}`, where each `{{}}` stands for an element type such as `f32`",
+                family.name, family.pattern
+            )
+        })
+        .collect()
 }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sasskit_core::family::{DeclaredFamily, FamilySettings};
 use sasskit_core::kernel::LongSize;
 
 use crate::compile::{Job, module_name};
@@ -34,6 +35,7 @@ impl Build {
             // The builder wins over the metadata: it goes first.
             per_file.insert(0, (resolve(file), own));
         }
+        let families = self.family_settings()?;
         let mut jobs: Vec<Job> = Vec::new();
         for file in &self.files {
             let source = resolve(file);
@@ -58,9 +60,34 @@ impl Build {
                 source,
                 module,
                 targets,
+                families: families.clone(),
             });
         }
         Ok(jobs)
+    }
+
+    /// `Build::kernel_families` and `Build::kernel_family`, checked, as every manifest records
+    /// them.
+    fn family_settings(&self) -> Result<FamilySettings, Error> {
+        let mut declared = Vec::with_capacity(self.declared_families.len());
+        for (name, pattern) in &self.declared_families {
+            let family = DeclaredFamily::new(name, pattern)
+                .map_err(|error| Error::config(format!("`Build::kernel_family`: {error}")))?;
+            if declared
+                .iter()
+                .any(|other: &DeclaredFamily| other.name == family.name)
+            {
+                return Err(Error::config(format!(
+                    "`Build::kernel_family` declares the family `{name}` twice; give each \
+                     pattern its own name"
+                )));
+            }
+            declared.push(family);
+        }
+        Ok(FamilySettings {
+            detect: self.kernel_families.unwrap_or(true),
+            declared,
+        })
     }
 
     pub(crate) fn headers(
@@ -238,4 +265,48 @@ pub(crate) fn long_size() -> LongSize {
 /// Whether two paths name the same file, also when one goes through `..` or a symlink.
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_settings_default_to_detection_and_keep_the_declared_order() {
+        assert_eq!(
+            Build::new().family_settings().unwrap(),
+            FamilySettings::default()
+        );
+        let settings = Build::new()
+            .kernel_families(false)
+            .kernel_family("select", "where_{}_{}")
+            .kernel_family("saxpy", "saxpy{}")
+            .family_settings()
+            .unwrap();
+        assert!(!settings.detect);
+        let declared: Vec<String> = settings
+            .declared
+            .iter()
+            .map(|family| format!("{}={}", family.name, family.pattern))
+            .collect();
+        assert_eq!(declared, ["select=where_{}_{}", "saxpy=saxpy{}"]);
+    }
+
+    #[test]
+    fn bad_declared_families_fail_naming_the_setting() {
+        let error = Build::new()
+            .kernel_family("affine", "affine")
+            .family_settings()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`Build::kernel_family`"), "{error}");
+        assert!(error.contains("has no `{}`"), "{error}");
+        let error = Build::new()
+            .kernel_family("a", "a_{}")
+            .kernel_family("a", "b_{}")
+            .family_settings()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("declares the family `a` twice"), "{error}");
+    }
 }

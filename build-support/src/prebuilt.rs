@@ -295,6 +295,7 @@ impl Folder {
         manifest.module.source = job.source.display().to_string();
         manifest.module.origin = Origin::Prebuilt;
         manifest.module.fatbin = out_dir::fatbin_file(&job.module);
+        manifest.families = job.families.clone();
         let fatbin_path = out.join(out_dir::fatbin_file(&job.module));
         let manifest_path = out.join(out_dir::manifest_file(&job.module));
         fs::write_atomic(&fatbin_path, &fatbin)?;
@@ -328,6 +329,7 @@ impl Folder {
         manifest.module.fatbin = out_dir::fatbin_file(&job.module);
         manifest.images.clear();
         manifest.prebuilt = None;
+        manifest.families = job.families.clone();
         let fatbin_path = out.join(out_dir::fatbin_file(&job.module));
         let manifest_path = out.join(out_dir::manifest_file(&job.module));
         fs::write_atomic(&fatbin_path, &[])?;
@@ -488,6 +490,7 @@ fn empty_manifest(job: &Job) -> Manifest {
         kernels: Vec::new(),
         types: Vec::new(),
         prebuilt: None,
+        families: job.families.clone(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! * [`library`]: what the static-library mode hands to `host_functions!`;
 //! * [`out_dir`]: the file names of that handoff under `OUT_DIR`;
 //! * [`kernel`]: kernel signatures and the C to Rust type mapping;
+//! * [`family`]: kernel families (`affine_f32`, `affine_bf16`, …), their patterns and settings;
 //! * [`shared`]: host/device types from shared C headers and their layouts;
 //! * [`cubin`]: the kernels of a cubin and their parameter buffer layouts, to cross-check
 //!   extracted signatures against what nvcc compiled.
@@ -15,6 +16,7 @@
 
 pub mod arch;
 pub mod cubin;
+pub mod family;
 pub mod fatbin;
 #[cfg(feature = "manifest")]
 mod handoff;

@@ -55,12 +55,17 @@
 //! header = "/home/me/crate/kernels/params.h"
 //! size = 24
 //! align = 8
+//!
+//! [families]           # only when the `Build` changed the defaults (detection on, none declared)
+//! detect = true
+//! declared = [{ name = "select", pattern = "where_{}_{}" }]
 //! ```
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::family::FamilySettings;
 use crate::handoff::{self, Versioned};
 pub use crate::handoff::{MAX_MANIFEST_SIZE, ManifestError};
 use crate::kernel::KernelSignature;
@@ -92,6 +97,10 @@ pub struct Manifest {
     /// without nvcc can tell whether it is still the crate's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prebuilt: Option<PrebuiltInputs>,
+    /// How the macro groups the kernels into families (`Build::kernel_families`,
+    /// `Build::kernel_family`).
+    #[serde(default, skip_serializing_if = "FamilySettings::is_default")]
+    pub families: FamilySettings,
 }
 
 /// What a prebuilt fat binary was built from: the build settings and the bytes of every file of
@@ -298,6 +307,7 @@ mod tests {
             }],
             types: Vec::new(),
             prebuilt: None,
+            families: FamilySettings::default(),
         }
     }
 
@@ -323,6 +333,18 @@ mod tests {
         });
         let text = manifest.to_toml();
         assert!(text.contains("origin = \"prebuilt\""), "{text}");
+        assert_eq!(Manifest::from_toml(&text), Ok(manifest));
+    }
+
+    #[test]
+    fn family_settings_round_trip_and_are_left_out_by_default() {
+        use crate::family::DeclaredFamily;
+        assert!(!sample().to_toml().contains("[families]"));
+        let mut manifest = sample();
+        manifest.families.detect = false;
+        manifest.families.declared = vec![DeclaredFamily::new("select", "where_{}_{}").unwrap()];
+        let text = manifest.to_toml();
+        assert!(text.contains("pattern = \"where_{}_{}\""), "{text}");
         assert_eq!(Manifest::from_toml(&text), Ok(manifest));
     }
 

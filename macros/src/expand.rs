@@ -1,11 +1,14 @@
 //! `kernels!(module)` → a module with the embedded fat binary, a `Module` type and its wrappers.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{Manifest, Origin};
 
+use crate::families::{self, Families, Family};
 use crate::input::KernelsInput;
 use crate::manifest_file::{Located, locate};
 use crate::names::{RESERVED_METHODS, ident};
@@ -28,31 +31,31 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     let name = &manifest.module.name;
     let fatbin_path = located.fatbin_path.display().to_string();
     let manifest_path = located.manifest_path.display().to_string();
-    let module_doc = module_doc(manifest);
     let typed_kernels: Vec<_> = manifest
         .kernels
         .iter()
         .filter(|kernel| kernel.untyped.is_none())
         .collect();
-    let fields: Vec<_> = typed_kernels
+    let families = families::detect(&typed_kernels, &manifest.families)
+        .map_err(|message| syn::Error::new(input.module.span(), message))?;
+    let cells = cells(&typed_kernels, &families.families);
+    let fields: Vec<TokenStream> = cells
+        .fields
         .iter()
-        .map(|kernel| format_ident!("{}", field_name(&kernel.name)))
+        .map(|(field, _)| field.clone())
         .collect();
+    let field_inits: Vec<TokenStream> = cells.fields.iter().map(|(_, init)| init.clone()).collect();
     let kernel_names: Vec<&str> = typed_kernels
         .iter()
         .map(|kernel| kernel.name.as_str())
         .collect();
-    let methods: Vec<TokenStream> = typed_kernels
+    let kernel_cells: Vec<&TokenStream> = typed_kernels
         .iter()
-        .map(|kernel| {
-            wrapper(
-                kernel,
-                &field_name(&kernel.name),
-                &manifest.module.targets,
-                &types,
-            )
-        })
+        .map(|kernel| &cells.of_kernel[kernel.name.as_str()])
         .collect();
+    let methods = methods(&typed_kernels, &cells, &families, manifest, &types);
+    let family_traits = families::trait_items(&families.families, name);
+    let module_doc = module_doc(manifest, &families);
     let private = quote!(::sasskit::__private);
     let build_facts = build_facts(manifest);
     Ok(quote! {
@@ -73,12 +76,14 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
 
             #layout_assertions
 
+            #family_traits
+
             /// The module loaded on one device, with a typed method per kernel. Each kernel is
             /// looked up the first time its method runs, as the driver loads kernels lazily.
             #[derive(Debug)]
             pub struct Module {
                 loaded: #private::LoadedModule,
-                #(#fields: #private::OnceLock<#private::cudarc::driver::CudaFunction>,)*
+                #(#fields,)*
             }
 
             impl Module {
@@ -102,7 +107,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
                 pub fn from_loaded(loaded: #private::LoadedModule) -> ::core::result::Result<Module, #private::LoadError> {
                     ::core::result::Result::Ok(Module {
                         loaded,
-                        #(#fields: #private::OnceLock::new(),)*
+                        #(#field_inits,)*
                     })
                 }
 
@@ -112,7 +117,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
                 pub fn resolve_all(&self) -> ::core::result::Result<(), #private::LaunchError> {
                     #(
                         if self.loaded.has_kernel(#kernel_names) {
-                            #private::resolve(&self.loaded, &self.#fields, #kernel_names)?;
+                            #private::resolve(&self.loaded, #kernel_cells, #kernel_names)?;
                         }
                     )*
                     ::core::result::Result::Ok(())
@@ -173,8 +178,72 @@ fn build_facts(manifest: &Manifest) -> TokenStream {
     }
 }
 
-fn field_name(kernel: &str) -> String {
-    format!("fn_{kernel}")
+/// The launch methods: one per typed kernel, then one per family.
+fn methods(
+    kernels: &[&KernelSignature],
+    cells: &Cells<'_>,
+    families: &Families<'_>,
+    manifest: &Manifest,
+    types: &TypePaths,
+) -> Vec<TokenStream> {
+    let per_kernel = kernels.iter().map(|kernel| {
+        wrapper(
+            kernel,
+            &cells.of_kernel[kernel.name.as_str()],
+            &manifest.module.targets,
+            types,
+        )
+    });
+    let per_family = families
+        .families
+        .iter()
+        .map(|family| families::generic_method(family, types));
+    per_kernel.chain(per_family).collect()
+}
+
+/// Where each kernel's `CudaFunction` is kept: its own field, or its place in its family's
+/// table.
+struct Cells<'k> {
+    /// Each field of `Module` that holds functions, with its initial value.
+    fields: Vec<(TokenStream, TokenStream)>,
+    /// The expression (`&self.fn_saxpy`, `&self.family_affine[2]`) for each kernel.
+    of_kernel: HashMap<&'k str, TokenStream>,
+}
+
+fn cells<'k>(kernels: &[&'k KernelSignature], families: &[Family<'k>]) -> Cells<'k> {
+    let private = quote!(::sasskit::__private);
+    let function = quote!(#private::cudarc::driver::CudaFunction);
+    let mut cells = Cells {
+        fields: Vec::new(),
+        of_kernel: HashMap::new(),
+    };
+    for family in families {
+        let field = families::family_field(family);
+        let count = family.members.len();
+        cells.fields.push((
+            quote!(#field: [#private::OnceLock<#function>; #count]),
+            quote!(#field: [const { #private::OnceLock::new() }; #count]),
+        ));
+        for (index, member) in family.members.iter().enumerate() {
+            cells
+                .of_kernel
+                .insert(member.kernel.name.as_str(), quote!(&self.#field[#index]));
+        }
+    }
+    for kernel in kernels {
+        if cells.of_kernel.contains_key(kernel.name.as_str()) {
+            continue;
+        }
+        let field = format_ident!("fn_{}", kernel.name);
+        cells.fields.push((
+            quote!(#field: #private::OnceLock<#function>),
+            quote!(#field: #private::OnceLock::new()),
+        ));
+        cells
+            .of_kernel
+            .insert(kernel.name.as_str(), quote!(&self.#field));
+    }
+    cells
 }
 
 fn check_names(input: &KernelsInput, manifest: &Manifest) -> syn::Result<()> {
@@ -210,7 +279,7 @@ fn check_names(input: &KernelsInput, manifest: &Manifest) -> syn::Result<()> {
     Ok(())
 }
 
-fn module_doc(manifest: &Manifest) -> String {
+fn module_doc(manifest: &Manifest, families: &Families<'_>) -> String {
     let kernels: Vec<String> = manifest
         .kernels
         .iter()
@@ -240,6 +309,7 @@ fn module_doc(manifest: &Manifest) -> String {
              here, and loading it returns `LoadError::NotBuilt`."
         );
     }
+    doc.push_str(&families_doc(families));
     let untyped: Vec<String> = manifest
         .kernels
         .iter()
@@ -263,3 +333,57 @@ fn module_doc(manifest: &Manifest) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// The module documentation's part on families: each family's method and types, and the
+/// kernels left out of families, with the reason.
+fn families_doc(families: &Families<'_>) -> String {
+    let mut doc = String::new();
+    if !families.families.is_empty() {
+        doc.push_str(
+            "\n\n Kernel families (one generic method each, besides the per-type methods):\n\n",
+        );
+        let lines: Vec<String> = families
+            .families
+            .iter()
+            .map(|family| {
+                let types: Vec<String> = family
+                    .members
+                    .iter()
+                    .map(|member| {
+                        let names: Vec<&str> =
+                            member.types.iter().map(|ty| ty.rust_name()).collect();
+                        if names.len() == 1 {
+                            names[0].to_owned()
+                        } else {
+                            format!("({})", names.join(", "))
+                        }
+                    })
+                    .collect();
+                format!(
+                    " * `{}` (`{}`): {}",
+                    family.name,
+                    family.pattern,
+                    types.join(", ")
+                )
+            })
+            .collect();
+        doc.push_str(&lines.join("\n"));
+    }
+    if !families.left_out.is_empty() {
+        doc.push_str("\n\n Kernels left out of families (they keep their own methods):\n\n");
+        let lines: Vec<String> = families
+            .left_out
+            .iter()
+            .map(|left| {
+                format!(
+                    " * `{}` (`{}`): {}",
+                    left.kernels.join("`, `"),
+                    left.pattern,
+                    left.reason
+                )
+            })
+            .collect();
+        doc.push_str(&lines.join("\n"));
+    }
+    doc
+}

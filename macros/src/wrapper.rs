@@ -1,6 +1,6 @@
 //! One typed, documented launch method per kernel.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use sasskit_core::kernel::{KernelSignature, ParamType, Scalar, ValueType};
 
@@ -8,61 +8,31 @@ use crate::names::{ident, param_ident};
 use crate::type_paths::TypePaths;
 
 /// The method that launches `kernel`, whose `CudaFunction` is looked up on first use and kept
-/// in the field `field`; `every_target` are the module's targets; shared types are named
-/// through `types`.
+/// in `cell` (an expression of type `&OnceLock<CudaFunction>`, `&self.fn_saxpy`);
+/// `every_target` are the module's targets; shared types are named through `types`.
 pub(crate) fn wrapper(
     kernel: &KernelSignature,
-    field: &str,
+    cell: &TokenStream,
     every_target: &[String],
     types: &TypePaths,
 ) -> TokenStream {
     let private = quote!(::sasskit::__private);
     let method = ident(&kernel.name);
-    let field = format_ident!("{}", field);
     let name = &kernel.name;
     let doc = doc(kernel, every_target);
     let mut params = Vec::new();
     let mut pushes = Vec::new();
     for param in &kernel.params {
         let arg = param_ident(&param.name);
-        let (ty, push) = match &param.ty {
-            ParamType::Value(ValueType::Void) => {
-                let message = format!(
-                    "sasskit: kernel `{name}` takes `void` by value; rebuild the crate with the \
-                     same sasskit-build version"
-                );
-                return quote!(::core::compile_error!(#message););
-            }
-            ParamType::Value(value) => {
-                let ty = value_type(value, types);
-                (
-                    quote!(#ty),
-                    quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#arg);),
-                )
-            }
-            ParamType::ConstPtr(ValueType::Void) => (
-                quote!(&impl #private::AnyDeviceBuffer),
-                quote!(#private::AnyDeviceBuffer::push_any(#arg, &mut args);),
-            ),
-            ParamType::MutPtr(ValueType::Void) => (
-                quote!(&mut impl #private::AnyDeviceBufferMut),
-                quote!(#private::AnyDeviceBufferMut::push_any_mut(#arg, &mut args);),
-            ),
-            ParamType::ConstPtr(value) => {
-                let ty = value_type(value, types);
-                (
-                    quote!(&impl #private::DeviceBuffer<#ty>),
-                    quote!(#private::DeviceBuffer::<#ty>::push_arg(#arg, &mut args);),
-                )
-            }
-            ParamType::MutPtr(value) => {
-                let ty = value_type(value, types);
-                (
-                    quote!(&mut impl #private::DeviceBufferMut<#ty>),
-                    quote!(#private::DeviceBufferMut::<#ty>::push_arg_mut(#arg, &mut args);),
-                )
-            }
-        };
+        if param.ty == ParamType::Value(ValueType::Void) {
+            let message = format!(
+                "sasskit: kernel `{name}` takes `void` by value; rebuild the crate with the \
+                 same sasskit-build version"
+            );
+            return quote!(::core::compile_error!(#message););
+        }
+        let element = value_type(param.ty.value_type(), types);
+        let (ty, push) = argument(&arg, &param.ty, &element);
         params.push(quote!(#arg: #ty));
         pushes.push(push);
     }
@@ -75,7 +45,7 @@ pub(crate) fn wrapper(
             config: #private::cudarc::driver::LaunchConfig,
             #(#params),*
         ) -> ::core::result::Result<(), #private::LaunchError> {
-            let function = #private::resolve(&self.loaded, &self.#field, #name)?;
+            let function = #private::resolve(&self.loaded, #cell, #name)?;
             let mut args = stream.launch_builder(function);
             #(#pushes)*
             // SAFETY: the caller upholds the kernel's contract (see `# Safety`); the argument
@@ -86,7 +56,39 @@ pub(crate) fn wrapper(
     }
 }
 
-fn value_type(value: &ValueType, types: &TypePaths) -> TokenStream {
+/// The Rust type of the argument `arg` for a parameter passed as `ty`, whose element type is
+/// `element` (not used for `void` pointers), and the statement that pushes it onto `args`.
+pub(crate) fn argument(
+    arg: &Ident,
+    ty: &ParamType,
+    element: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    let private = quote!(::sasskit::__private);
+    match ty {
+        ParamType::Value(_) => (
+            quote!(#element),
+            quote!(#private::cudarc::driver::PushKernelArg::arg(&mut args, &#arg);),
+        ),
+        ParamType::ConstPtr(ValueType::Void) => (
+            quote!(&impl #private::AnyDeviceBuffer),
+            quote!(#private::AnyDeviceBuffer::push_any(#arg, &mut args);),
+        ),
+        ParamType::MutPtr(ValueType::Void) => (
+            quote!(&mut impl #private::AnyDeviceBufferMut),
+            quote!(#private::AnyDeviceBufferMut::push_any_mut(#arg, &mut args);),
+        ),
+        ParamType::ConstPtr(_) => (
+            quote!(&impl #private::DeviceBuffer<#element>),
+            quote!(#private::DeviceBuffer::<#element>::push_arg(#arg, &mut args);),
+        ),
+        ParamType::MutPtr(_) => (
+            quote!(&mut impl #private::DeviceBufferMut<#element>),
+            quote!(#private::DeviceBufferMut::<#element>::push_arg_mut(#arg, &mut args);),
+        ),
+    }
+}
+
+pub(crate) fn value_type(value: &ValueType, types: &TypePaths) -> TokenStream {
     match value {
         ValueType::Scalar(scalar) => scalar_type(*scalar),
         ValueType::Vector(vector) => {
@@ -116,7 +118,7 @@ pub(crate) fn scalar_type(scalar: Scalar) -> TokenStream {
     }
 }
 
-fn doc(kernel: &KernelSignature, every_target: &[String]) -> String {
+pub(crate) fn doc(kernel: &KernelSignature, every_target: &[String]) -> String {
     let mut lines = vec![
         format!(" Launches the kernel `{}` ({}:{}):", kernel.name, kernel.file, kernel.line),
         String::new(),

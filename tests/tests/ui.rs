@@ -1,4 +1,5 @@
-//! Compile errors of the generated wrappers and of `kernels!` itself (trybuild).
+//! Compile errors of the generated wrappers and of `kernels!` itself (trybuild), and code a
+//! downstream crate writes against them (`ui/pass`).
 //!
 //! The UI crates have no build script, so they are pointed at this crate's `OUT_DIR`, where
 //! `tests/build.rs` put the GPU test modules. Regenerate the `.stderr` files with
@@ -12,6 +13,7 @@ fn wrapper_and_macro_errors() {
     unsafe { std::env::set_var("OUT_DIR", env!("OUT_DIR")) };
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/*.rs");
+    cases.pass("ui/pass/*.rs");
 }
 
 #[cfg(not(sasskit_gpu_modules))]

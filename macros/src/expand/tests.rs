@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use proc_macro2::Span;
+use sasskit_core::family::FamilySettings;
 use sasskit_core::kernel::{KernelSignature, Param, ParamType, Scalar, ValueType};
 use sasskit_core::manifest::{CacheStatus, FORMAT, Manifest, ModuleInfo, Origin, ToolkitInfo};
 
@@ -38,6 +39,7 @@ fn located(kernels: Vec<KernelSignature>) -> Located {
             kernels,
             types: vec![],
             prebuilt: None,
+            families: FamilySettings::default(),
         },
         manifest_path: PathBuf::from("/out/sasskit/saxpy.toml"),
         fatbin_path: PathBuf::from("/out/sasskit/saxpy.fatbin"),
@@ -282,4 +284,67 @@ fn shared_types_without_a_layout_are_refused() {
     let input: KernelsInput = syn::parse_str("saxpy").unwrap();
     let error = generate(&input, &located).unwrap_err().to_string();
     assert!(error.contains("no layout for `Mode`"), "{error}");
+}
+
+/// `affine_f32`/`affine_f16` (a type passed by value too) and `cast_f32_f16`/`cast_f16_f32`
+/// (two types): a generic method and a sealed trait each, the per-type methods sharing the
+/// family's table.
+#[test]
+fn kernel_families_expansion() {
+    let scalar = |s: Scalar| ValueType::Scalar(s);
+    let affine = |suffix: &str, c: &str, ty: Scalar, line: u32| KernelSignature {
+        name: format!("affine_{suffix}"),
+        file: "/src/affine.cu".into(),
+        line,
+        params: vec![
+            param(
+                "numel",
+                "const size_t",
+                ParamType::Value(scalar(Scalar::Usize)),
+            ),
+            param(
+                "inp",
+                &format!("const {c}*"),
+                ParamType::ConstPtr(scalar(ty)),
+            ),
+            param("out", &format!("{c}*"), ParamType::MutPtr(scalar(ty))),
+            param("mul", &format!("const {c}"), ParamType::Value(scalar(ty))),
+        ],
+        targets: every_target(),
+        untyped: None,
+    };
+    let cast = |from: (&str, &str, Scalar), to: (&str, &str, Scalar), line: u32| KernelSignature {
+        name: format!("cast_{}_{}", from.0, to.0),
+        file: "/src/cast.cu".into(),
+        line,
+        params: vec![
+            param(
+                "numel",
+                "const size_t",
+                ParamType::Value(scalar(Scalar::Usize)),
+            ),
+            param(
+                "inp",
+                &format!("const {}*", from.1),
+                ParamType::ConstPtr(scalar(from.2)),
+            ),
+            param(
+                "out",
+                &format!("{}*", to.1),
+                ParamType::MutPtr(scalar(to.2)),
+            ),
+        ],
+        targets: every_target(),
+        untyped: None,
+    };
+    let f32_ = ("f32", "float", Scalar::F32);
+    let f16_ = ("f16", "__half", Scalar::F16);
+    let kernels = vec![
+        affine("f32", "float", Scalar::F32, 10),
+        affine("f16", "__half", Scalar::F16, 11),
+        cast(f32_, f16_, 20),
+        cast(f16_, f32_, 21),
+        saxpy(),
+    ];
+    insta::assert_snapshot!(expand_to_string("saxpy", &located(kernels)));
 }
