@@ -38,6 +38,19 @@ pub enum LaunchError {
         /// The devices the library was checked for.
         checked: Vec<usize>,
     },
+    /// A host function of an optional static library was called with a stream of a device the
+    /// library has no code for (`StaticLibrary::optional`; `Library::is_available` says so
+    /// before a call). Nothing was called.
+    Unavailable {
+        /// The library name.
+        library: String,
+        /// The host function.
+        function: String,
+        /// The stream's device.
+        device: usize,
+        /// Why the library cannot run there: the start-up check's finding.
+        reason: String,
+    },
     /// A host function of a static library returned with the CUDA runtime reporting an error
     /// (`cudaGetLastError`), such as a launch it could not make.
     Runtime {
@@ -79,6 +92,17 @@ impl fmt::Display for LaunchError {
                  it first with `{library}::Library::check(&ctx)` for that device's context, or \
                  with `{library}::Library::check_every_device()`"
             ),
+            LaunchError::Unavailable {
+                library,
+                function,
+                device,
+                reason,
+            } => write!(
+                f,
+                "`{function}` of the optional static library `{library}` is unavailable on device \
+                 {device} ({reason}); ask `Library::is_available_on({device})` before calling, and \
+                 take another path there, or build the library for that device"
+            ),
             LaunchError::Runtime {
                 library,
                 function,
@@ -98,7 +122,9 @@ impl Error for LaunchError {
         match self {
             LaunchError::Lookup(error) => Some(error),
             LaunchError::Driver { error, .. } => Some(error),
-            LaunchError::UncheckedDevice { .. } | LaunchError::Runtime { .. } => None,
+            LaunchError::UncheckedDevice { .. }
+            | LaunchError::Unavailable { .. }
+            | LaunchError::Runtime { .. } => None,
         }
     }
 }

@@ -186,7 +186,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
     assert_eq!(lines[1], "targets [\"sm_90\", \"sm_100\"]", "{stdout}");
     assert!(
         lines[2].starts_with(
-            "sasskit: loaded scale (static library) on device 0 \"NVIDIA H100 80GB HBM3\" \
+            "sasskit: checked static library scale on device 0 \"NVIDIA H100 80GB HBM3\" \
              (cc 9.0): sass sm_90 (exact); embedded [sass sm_90, sass sm_100]; nvcc "
         ),
         "{stdout}"
