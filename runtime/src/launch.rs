@@ -38,6 +38,16 @@ pub enum LaunchError {
         /// The devices the library was checked for.
         checked: Vec<usize>,
     },
+    /// The context of the stream a static library's host function was called with could not
+    /// be made current on the calling thread (`cuCtxSetCurrent`). Nothing was called.
+    Context {
+        /// The library name.
+        library: String,
+        /// The host function.
+        function: String,
+        /// The driver's error code.
+        error: DriverError,
+    },
     /// A host function of an optional static library was called with a stream of a device the
     /// library has no code for (`StaticLibrary::optional`; `Library::is_available` says so
     /// before a call). Nothing was called.
@@ -92,6 +102,16 @@ impl fmt::Display for LaunchError {
                  it first with `{library}::Library::check(&ctx)` for that device's context, or \
                  with `{library}::Library::check_every_device()`"
             ),
+            LaunchError::Context {
+                library,
+                function,
+                error,
+            } => write!(
+                f,
+                "`{function}` of static library `{library}` was not called: making its stream's \
+                 context current on this thread (cuCtxSetCurrent) failed: {}",
+                crate::driver::describe(*error)
+            ),
             LaunchError::Unavailable {
                 library,
                 function,
@@ -121,7 +141,7 @@ impl Error for LaunchError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             LaunchError::Lookup(error) => Some(error),
-            LaunchError::Driver { error, .. } => Some(error),
+            LaunchError::Driver { error, .. } | LaunchError::Context { error, .. } => Some(error),
             LaunchError::UncheckedDevice { .. }
             | LaunchError::Unavailable { .. }
             | LaunchError::Runtime { .. } => None,

@@ -336,9 +336,9 @@ impl CheckedLibrary {
     pub fn enter(&self, function: &str, stream: &CudaStream) -> Result<(), LaunchError> {
         let ctx = stream.context();
         self.admit(function, ctx.ordinal())?;
-        ctx.bind_to_thread().map_err(|error| LaunchError::Driver {
-            module: self.name.to_owned(),
-            kernel: function.to_owned(),
+        ctx.bind_to_thread().map_err(|error| LaunchError::Context {
+            library: self.name.to_owned(),
+            function: function.to_owned(),
             error,
         })
     }

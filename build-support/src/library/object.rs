@@ -218,10 +218,14 @@ impl Context<'_> {
         };
         let _ = std::fs::remove_file(&tmp);
         let output = output?;
-        Ok((
-            bytes?,
-            diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)),
-        ))
+        // One run for every target: nvcc prints a device-side warning once per target.
+        let targets = job
+            .targets
+            .iter()
+            .map(|target| target.to_string())
+            .collect();
+        let lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
+        Ok((bytes?, diagnostics::once_per_file(&[(targets, lines)])))
     }
 
     /// `nvcc -E` for the device pass of `arch`, or, with `host`, for the host pass

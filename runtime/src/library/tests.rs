@@ -235,3 +235,24 @@ fn every_device_check_of_an_optional_library_splits_devices_instead_of_failing()
         "{error:?}"
     );
 }
+
+#[test]
+fn a_context_that_cannot_be_bound_names_the_library_and_function() {
+    use cudarc::driver::DriverError;
+    use cudarc::driver::sys::CUresult;
+
+    let error = LaunchError::Context {
+        library: "moe".into(),
+        function: "launch".into(),
+        error: DriverError(CUresult::CUDA_ERROR_INVALID_CONTEXT),
+    }
+    .to_string();
+    assert!(
+        error.starts_with(
+            "`launch` of static library `moe` was not called: making its stream's context current \
+             on this thread (cuCtxSetCurrent) failed: "
+        ),
+        "{error}"
+    );
+    assert!(!error.contains("module"), "{error}");
+}
