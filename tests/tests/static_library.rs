@@ -26,6 +26,11 @@ extern "C" void launch_scale_f32(float* y, const float* x, float a, int32_t n, c
 }
 
 extern "C" int library_answer(void) { return 42; }
+
+// A C API as LLM engines write them: the stream cast to an integer, an input left non-const.
+extern "C" void launch_scale_i64_stream(float* y, float* x, float a, int32_t n, int64_t stream) {
+    scale_kernel<<<(n + 255) / 256, 256, 0, (cudaStream_t)stream>>>(y, x, a, n);
+}
 "#;
 
 const BROKEN: &str = "extern \"C\" void broken(int n) {\n    undeclared_call(n);\n}\n";
@@ -34,6 +39,8 @@ const BUILD_RS: &str = r#"fn main() {
     sasskit_build::Build::new()
         .file("kernels/scale.cu")
         .static_library("scale")
+        .stream_parameter("*", "stream")
+        .read_only("launch_scale_i64_stream", "x")
         .compile();
 }
 "#;
@@ -47,6 +54,22 @@ use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, LoadPolicy};
 const _: unsafe extern "C" fn(*mut f32, *const f32, f32, i32, CUstream) =
     scale::ffi::launch_scale_f32;
 const _: unsafe extern "C" fn() -> i32 = scale::ffi::library_answer;
+// A stream passed as `int64_t` stays `i64`, a read-only `float*` stays `*mut f32`.
+const _: unsafe extern "C" fn(*mut f32, *mut f32, f32, i32, i64) =
+    scale::ffi::launch_scale_i64_stream;
+
+/// The wrapper takes the stream as `&CudaStream` and the read-only input as a shared buffer:
+/// this compiles only if it does. Never called.
+#[allow(dead_code)]
+fn wrapper_types(
+    library: &scale::Library,
+    y: &mut sasskit::cudarc::driver::CudaSlice<f32>,
+    x: &sasskit::cudarc::driver::CudaSlice<f32>,
+    stream: &sasskit::cudarc::driver::CudaStream,
+) {
+    // SAFETY: never called.
+    let _ = unsafe { library.launch_scale_i64_stream(y, x, 2.0, 1, stream) };
+}
 
 fn main() {
     // SAFETY: a host function without arguments that touches no GPU.
@@ -172,7 +195,29 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         .collect();
     assert_eq!(images, ["sass sm_90", "sass sm_100"]);
     let names: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["launch_scale_f32", "library_answer"]);
+    assert_eq!(
+        names,
+        [
+            "launch_scale_f32",
+            "library_answer",
+            "launch_scale_i64_stream"
+        ]
+    );
+    let marked: Vec<String> = manifest.functions[2]
+        .params
+        .iter()
+        .map(|param| param.ty.to_string())
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "*mut f32",
+            "readonly *mut f32",
+            "f32",
+            "i32",
+            "stream as i64"
+        ]
+    );
     assert!(out.join("libscale.a").is_file());
 
     // The program links the archive and the static runtime, and runs without a GPU.
@@ -259,10 +304,56 @@ fn library_errors_name_the_fix() {
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
-        stderr.contains("has no pointer parameter `nope`")
-            && stderr.contains("the pointer parameters are [y, x]"),
+        stderr.contains(
+            "`StaticLibrary::host_pointer(\"launch_scale_f32\", \"nope\")` matches nothing: \
+             `launch_scale_f32` ("
+        ) && stderr.contains(
+            "has no parameter `nope`; its parameters are [y, x, a, n, stream]; fix the \
+             parameter name, or remove the call"
+        ),
         "{stderr}"
     );
+
+    // A stream mark on a parameter of another type is an error, for one function as for `*`.
+    for function in ["launch_scale_f32", "*"] {
+        krate.set_build_rs(&format!(
+            "fn main() {{\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"scale\").stream_parameter({function:?}, \"n\").compile();\n}}\n"
+        ));
+        let failed = krate.build(CUDARC);
+        assert!(!failed.status.success());
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "`StaticLibrary::stream_parameter({function:?}, \"n\")` marks the parameter `n` \
+                 of `launch_scale_f32` ("
+            )) && stderr.contains(
+                "as a stream, but its type is `int32_t`; the mark takes `void*`, `int64_t`, \
+                 `uint64_t`, `intptr_t` or `uintptr_t` (`cudaStream_t` needs no mark): change the \
+                 C type, or remove the call"
+            ),
+            "{stderr}"
+        );
+    }
+
+    // The same file built as a fat binary: one warning that points to the static library.
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").compile();\n}\n",
+    );
+    let built = krate.build(CUDARC);
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("this file launches its kernels from host code"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains(
+            "its 1 kernel with C++ linkage gets no Rust wrapper; build it with \
+             `Build::static_library(\"<name>\")`"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("it has C++ linkage"), "{stderr}");
 
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"2fast\").compile();\n}\n",
