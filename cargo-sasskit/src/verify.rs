@@ -27,6 +27,15 @@ use sasskit_core::{Target, TargetList, Variant, cubin};
 
 use crate::Error;
 
+/// The most kernel names a container's line and a problem show; the rest are counted. A
+/// static library's object can hold thousands of template instances, whose mangled names made
+/// single lines of many kilobytes.
+pub const KERNELS_SHOWN: usize = 4;
+
+/// Names longer than this are cut, with `…`: mangled template instances run to hundreds of
+/// characters.
+pub const KERNEL_NAME_WIDTH: usize = 60;
+
 /// What one file holds and what is wrong with it.
 #[derive(Debug)]
 pub struct Report {
@@ -208,7 +217,7 @@ impl Report {
                 if parsed.kernels.is_empty() {
                     "?".to_owned()
                 } else {
-                    parsed.kernels.join(", ")
+                    Kernels(&parsed.kernels).to_string()
                 },
             );
             let _ = writeln!(
@@ -272,7 +281,7 @@ impl fmt::Display for Problem {
             } => {
                 write!(f, "container at {offset:#x}")?;
                 if !kernels.is_empty() {
-                    write!(f, " (kernels {})", kernels.join(", "))?;
+                    write!(f, " (kernels {})", Kernels(kernels))?;
                 }
                 let what = if target.is_ptx() { "PTX" } else { "SASS" };
                 write!(f, " has no {what} for {target}")?;
@@ -288,6 +297,30 @@ impl fmt::Display for Problem {
                 )
             }
         }
+    }
+}
+
+/// At most [`KERNELS_SHOWN`] kernel names, each cut to [`KERNEL_NAME_WIDTH`], then how many
+/// more: `a, b, c, d and 1250 more`.
+struct Kernels<'a>(&'a [String]);
+
+impl fmt::Display for Kernels<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, name) in self.0.iter().take(KERNELS_SHOWN).enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            if name.chars().count() > KERNEL_NAME_WIDTH {
+                let cut: String = name.chars().take(KERNEL_NAME_WIDTH - 1).collect();
+                write!(f, "{cut}…")?;
+            } else {
+                f.write_str(name)?;
+            }
+        }
+        if self.0.len() > KERNELS_SHOWN {
+            write!(f, " and {} more", self.0.len() - KERNELS_SHOWN)?;
+        }
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use sasskit_core::TargetList;
 
-use super::{Problem, check};
+use super::{KERNEL_NAME_WIDTH, Kernels, Problem, check};
 
 /// A real cubin (nvcc 13.0, sm_90) with the kernels `big`, `unused`, `empty` and `mix`.
 const CUBIN: &[u8] = include_bytes!("../../../core/tests/fixtures/params_sm90.cubin");
@@ -237,4 +237,21 @@ fn kernels_of_compressed_cubins_are_listed() {
         table.contains(&format!("kernels: {CUBIN_KERNELS}")),
         "{table}"
     );
+}
+
+#[test]
+fn long_kernel_lists_are_cut_to_a_few_names_and_a_count() {
+    let mut names: Vec<String> = (0..1250)
+        .map(|i| format!("_Z12mmq_instanceILi{i}ELb1EEvPKvS1_Pfiiiiiiiii"))
+        .collect();
+    names[0] = format!("_Z{}", "x".repeat(300));
+    let shown = Kernels(&names).to_string();
+    assert!(shown.len() < 300, "{} characters: {shown}", shown.len());
+    assert!(shown.ends_with(" and 1246 more"), "{shown}");
+    assert!(
+        shown.starts_with(&format!("_Z{}…, ", "x".repeat(KERNEL_NAME_WIDTH - 3))),
+        "{shown}"
+    );
+    let few = ["big".to_owned(), "mix".to_owned()];
+    assert_eq!(Kernels(&few).to_string(), "big, mix");
 }
