@@ -16,7 +16,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use sasskit_core::kernel::{ParamType, ValueType};
-use sasskit_core::library::{HostFunction, HostParamType};
+use sasskit_core::library::{HostFunction, HostParam, HostParamType};
 
 use crate::names::ident;
 use crate::wrapper::scalar_type;
@@ -76,83 +76,7 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
     };
     for param in &function.params {
         let arg = ident(&param.name);
-        let guard = format_ident!("__sasskit_guard_{}", param.name);
-        let (ty, value) = match &param.ty {
-            HostParamType::Stream(None) => (
-                quote!(&#private::cudarc::driver::CudaStream),
-                quote!(#arg.cu_stream()),
-            ),
-            // The handle as the C API declares it: a pointer, or the pointer's bits as an
-            // integer.
-            HostParamType::Stream(Some(ty)) => {
-                let c = c_type(&param.ty);
-                let value = if matches!(ty, ParamType::Value(_)) {
-                    quote!(#arg.cu_stream() as usize as #c)
-                } else {
-                    quote!(#arg.cu_stream() as #c)
-                };
-                (quote!(&#private::cudarc::driver::CudaStream), value)
-            }
-            HostParamType::Host(_) => (c_type(&param.ty), quote!(#arg)),
-            HostParamType::ReadOnly(ParamType::MutPtr(ValueType::Void)) => {
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
-                });
-                (
-                    quote!(&impl #private::AnyDeviceBuffer),
-                    quote!(#arg as usize as *mut ::core::ffi::c_void),
-                )
-            }
-            HostParamType::ReadOnly(ty) => {
-                let element = value_type(ty.value_type());
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
-                });
-                (
-                    quote!(&impl #private::DeviceBuffer<#element>),
-                    quote!(#arg as usize as *mut #element),
-                )
-            }
-            HostParamType::Device(ParamType::Value(value)) => (value_type(value), quote!(#arg)),
-            HostParamType::Device(ParamType::ConstPtr(ValueType::Void)) => {
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
-                });
-                (
-                    quote!(&impl #private::AnyDeviceBuffer),
-                    quote!(#arg as usize as *const ::core::ffi::c_void),
-                )
-            }
-            HostParamType::Device(ParamType::MutPtr(ValueType::Void)) => {
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::AnyDeviceBufferMut::any_device_address_mut(#arg, #stream);
-                });
-                (
-                    quote!(&mut impl #private::AnyDeviceBufferMut),
-                    quote!(#arg as usize as *mut ::core::ffi::c_void),
-                )
-            }
-            HostParamType::Device(ParamType::ConstPtr(value)) => {
-                let element = value_type(value);
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
-                });
-                (
-                    quote!(&impl #private::DeviceBuffer<#element>),
-                    quote!(#arg as usize as *const #element),
-                )
-            }
-            HostParamType::Device(ParamType::MutPtr(value)) => {
-                let element = value_type(value);
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::DeviceBufferMut::<#element>::device_address_mut(#arg, #stream);
-                });
-                (
-                    quote!(&mut impl #private::DeviceBufferMut<#element>),
-                    quote!(#arg as usize as *mut #element),
-                )
-            }
-        };
+        let (ty, value) = argument(param, &stream, &mut prelude);
         params.push(quote!(#arg: #ty));
         call_args.push(value);
     }
@@ -180,6 +104,94 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
             let status = unsafe { ffi::cudaGetLastError() };
             self.checked.finish(#name, status, ffi::cudaGetErrorName)?;
             ::core::result::Result::Ok(returned)
+        }
+    }
+}
+
+/// The wrapper's type for `param` and the expression that converts it to the C argument;
+/// buffers' address conversions go to `prelude`, recorded on `stream`.
+fn argument(
+    param: &HostParam,
+    stream: &TokenStream,
+    prelude: &mut Vec<TokenStream>,
+) -> (TokenStream, TokenStream) {
+    let private = quote!(::sasskit::__private);
+    let arg = ident(&param.name);
+    let guard = format_ident!("__sasskit_guard_{}", param.name);
+    match &param.ty {
+        HostParamType::Stream(None) => (
+            quote!(&#private::cudarc::driver::CudaStream),
+            quote!(#arg.cu_stream()),
+        ),
+        // The handle as the C API declares it: a pointer, or the pointer's bits as an
+        // integer.
+        HostParamType::Stream(Some(ty)) => {
+            let c = c_type(&param.ty);
+            let value = if matches!(ty, ParamType::Value(_)) {
+                quote!(#arg.cu_stream() as usize as #c)
+            } else {
+                quote!(#arg.cu_stream() as #c)
+            };
+            (quote!(&#private::cudarc::driver::CudaStream), value)
+        }
+        HostParamType::Host(_) => (c_type(&param.ty), quote!(#arg)),
+        HostParamType::ReadOnly(ParamType::MutPtr(ValueType::Void)) => {
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::AnyDeviceBuffer),
+                quote!(#arg as usize as *mut ::core::ffi::c_void),
+            )
+        }
+        HostParamType::ReadOnly(ty) => {
+            let element = value_type(ty.value_type());
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::DeviceBuffer<#element>),
+                quote!(#arg as usize as *mut #element),
+            )
+        }
+        HostParamType::Device(ParamType::Value(value)) => (value_type(value), quote!(#arg)),
+        HostParamType::Device(ParamType::ConstPtr(ValueType::Void)) => {
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::AnyDeviceBuffer),
+                quote!(#arg as usize as *const ::core::ffi::c_void),
+            )
+        }
+        HostParamType::Device(ParamType::MutPtr(ValueType::Void)) => {
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::AnyDeviceBufferMut::any_device_address_mut(#arg, #stream);
+            });
+            (
+                quote!(&mut impl #private::AnyDeviceBufferMut),
+                quote!(#arg as usize as *mut ::core::ffi::c_void),
+            )
+        }
+        HostParamType::Device(ParamType::ConstPtr(value)) => {
+            let element = value_type(value);
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::DeviceBuffer<#element>),
+                quote!(#arg as usize as *const #element),
+            )
+        }
+        HostParamType::Device(ParamType::MutPtr(value)) => {
+            let element = value_type(value);
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::DeviceBufferMut::<#element>::device_address_mut(#arg, #stream);
+            });
+            (
+                quote!(&mut impl #private::DeviceBufferMut<#element>),
+                quote!(#arg as usize as *mut #element),
+            )
         }
     }
 }

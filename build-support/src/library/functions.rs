@@ -162,12 +162,12 @@ fn check_mark(
         "no host function of the library has a parameter of that name".to_owned()
     } else {
         let f = typed[0];
-        let names: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
         format!(
             "`{function}` ({}:{}) has no parameter `{parameter}`; its parameters are [{}]",
             f.file,
             f.line,
-            names.join(", ")
+            params.join(", ")
         )
     };
     Err(Error::config(format!(
