@@ -147,6 +147,46 @@ fn outputs(krate: &Throwaway, build: &std::process::Output) -> PathBuf {
     sasskit_core::out_dir::folder(&out_dir)
 }
 
+/// The manifest of the `scale` library: both targets' SASS, the functions in source order, and
+/// how the marked parameters cross.
+fn assert_manifest(out: &Path) {
+    let manifest = LibraryManifest::from_toml(
+        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest.library.targets, ["sm_90", "sm_100"]);
+    let images: Vec<String> = manifest
+        .images
+        .iter()
+        .map(|image| format!("{} {}", image.kind, image.arch))
+        .collect();
+    assert_eq!(images, ["sass sm_90", "sass sm_100"]);
+    let names: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "launch_scale_f32",
+            "library_answer",
+            "launch_scale_i64_stream"
+        ]
+    );
+    let marked: Vec<String> = manifest.functions[2]
+        .params
+        .iter()
+        .map(|param| param.ty.to_string())
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "*mut f32",
+            "readonly *mut f32",
+            "f32",
+            "i32",
+            "stream as i64"
+        ]
+    );
+}
+
 #[test]
 fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
     let Some(nvcc) = require_or_skip("static_library: build and link", Tool::Nvcc) else {
@@ -183,41 +223,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         "a host-pass preprocessing run"
     );
 
-    let manifest = LibraryManifest::from_toml(
-        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(manifest.library.targets, ["sm_90", "sm_100"]);
-    let images: Vec<String> = manifest
-        .images
-        .iter()
-        .map(|image| format!("{} {}", image.kind, image.arch))
-        .collect();
-    assert_eq!(images, ["sass sm_90", "sass sm_100"]);
-    let names: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "launch_scale_f32",
-            "library_answer",
-            "launch_scale_i64_stream"
-        ]
-    );
-    let marked: Vec<String> = manifest.functions[2]
-        .params
-        .iter()
-        .map(|param| param.ty.to_string())
-        .collect();
-    assert_eq!(
-        marked,
-        [
-            "*mut f32",
-            "readonly *mut f32",
-            "f32",
-            "i32",
-            "stream as i64"
-        ]
-    );
+    assert_manifest(&out);
     assert!(out.join("libscale.a").is_file());
 
     // The program links the archive and the static runtime, and runs without a GPU.
