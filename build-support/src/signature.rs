@@ -17,7 +17,7 @@ mod tokens;
 
 use sasskit_core::kernel::KernelSignature;
 
-pub(crate) use self::host::{Marks, extract_host_functions};
+pub(crate) use self::host::{Marks, extract_host_functions, untyped_warning};
 use self::params::{TypeAliases, parse_params};
 pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};

@@ -114,6 +114,23 @@ pub struct ObjectInfo {
     /// The images of the fat binary nvcc embedded in the object (its `.nv_fatbin` section).
     #[serde(default)]
     pub images: Vec<ImageInfo>,
+    /// What the object's preprocessing read, for a rebuild to skip it when nothing changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<ObjectInputs>,
+}
+
+/// What the preprocessing passes of one object read: while the stamp is unchanged, a rebuild
+/// takes the object's build key and host functions from the manifest instead of running
+/// `nvcc -E` once per target and once for the host pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectInputs {
+    /// A hash of nvcc, the host compiler, the arguments, the targets, the crate's marks and
+    /// the contents of every file in `files`.
+    pub stamp: String,
+    /// The source and every file it included (from the passes' line markers), absolute.
+    pub files: Vec<String>,
+    /// The names of the host functions the object defines, in source order.
+    pub functions: Vec<String>,
 }
 
 /// One `extern "C"` host function.

@@ -270,18 +270,42 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         assert!(!needed.contains("libcudart"), "{needed}");
     }
 
-    // A second build reuses the object: no nvcc -c.
+    // A second build reuses the object without running nvcc at all: no nvcc -c, and no
+    // preprocessing, since no file it read changed.
     let calls_before = krate.nvcc_calls().len();
     std::fs::write(krate.dir().join("build.rs"), format!("{BUILD_RS}\n")).unwrap();
     krate.build_ok(CUDARC);
     let again: Vec<String> = krate.nvcc_calls()[calls_before..]
         .iter()
-        .filter(|call| call.starts_with("-c "))
+        .filter(|call| call.starts_with("-c ") || call.starts_with("-E "))
         .cloned()
         .collect();
     assert!(
         again.is_empty(),
-        "the unchanged object is reused: {again:?}"
+        "the unchanged object is reused without preprocessing: {again:?}"
+    );
+    let manifest = LibraryManifest::from_toml(
+        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest.functions.len(), 3, "{:?}", manifest.functions);
+
+    // A changed source is preprocessed and compiled again.
+    std::fs::write(
+        krate.dir().join("kernels/scale.cu"),
+        format!("{SCALE}\nextern \"C\" int library_question(void) {{ return 6 * 7; }}\n"),
+    )
+    .unwrap();
+    let calls_before = krate.nvcc_calls().len();
+    krate.build_ok(CUDARC);
+    let calls = &krate.nvcc_calls()[calls_before..];
+    assert!(
+        calls.iter().any(|call| call.starts_with("-E ")),
+        "{calls:?}"
+    );
+    assert!(
+        calls.iter().any(|call| call.starts_with("-c ")),
+        "{calls:?}"
     );
 }
 

@@ -144,12 +144,7 @@ pub(crate) fn extract_host_functions(
                 &unit.files,
                 marks,
             );
-            if let Some(why) = &function.untyped {
-                out.warnings.push(format!(
-                    "{}:{}: host function `{}` gets no Rust declaration: {why}",
-                    function.file, function.line, function.name
-                ));
-            }
+            out.warnings.extend(untyped_warning(&function));
             if !out.functions.iter().any(|seen| seen.name == function.name) {
                 out.functions.push(function);
             }
@@ -158,6 +153,15 @@ pub(crate) fn extract_host_functions(
         statement_start = i;
     }
     out
+}
+
+/// The warning for a function without a Rust declaration, with its `file:line` and why.
+pub(crate) fn untyped_warning(function: &HostFunction) -> Option<String> {
+    let why = function.untyped.as_deref()?;
+    Some(format!(
+        "{}:{}: host function `{}` gets no Rust declaration: {why}",
+        function.file, function.line, function.name
+    ))
 }
 
 /// The index of the `{` that opens a function body after a parameter list, if the declarator
