@@ -33,6 +33,19 @@ extern "C" void launch_scale_i64_stream(float* y, float* x, float a, int32_t n, 
 }
 "#;
 
+/// A device-side warning (an unused variable in a kernel), which nvcc prints once per target.
+const WARNS: &str = r#"#include <cuda_runtime.h>
+
+__global__ void unused_kernel(float* y) {
+    int unused = 3;
+    y[threadIdx.x] = 1.0f;
+}
+
+extern "C" void launch_unused(float* y, cudaStream_t stream) {
+    unused_kernel<<<1, 32, 0, stream>>>(y);
+}
+"#;
+
 const BROKEN: &str = "extern \"C\" void broken(int n) {\n    undeclared_call(n);\n}\n";
 
 const BUILD_RS: &str = r#"fn main() {
@@ -317,7 +330,11 @@ fn library_errors_name_the_fix() {
     let krate = library_crate(
         "library_errors",
         &nvcc,
-        &[("kernels/scale.cu", SCALE), ("kernels/broken.cu", BROKEN)],
+        &[
+            ("kernels/scale.cu", SCALE),
+            ("kernels/broken.cu", BROKEN),
+            ("kernels/warns.cu", WARNS),
+        ],
     );
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/broken.cu\").static_library(\"broken\").compile();\n}\n",
@@ -384,6 +401,27 @@ fn library_errors_name_the_fix() {
         "{stderr}"
     );
     assert!(!stderr.contains("it has C++ linkage"), "{stderr}");
+
+    // nvcc's device-side warning, printed once per target, is shown once, with the targets.
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/warns.cu\").static_library(\"warns\").compile();\n}\n",
+    );
+    let built = krate.build(CUDARC);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    let shown: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("warning #177-D"))
+        .collect();
+    assert_eq!(shown.len(), 1, "{stderr}");
+    assert!(
+        shown[0].contains("warns.cu:4: warning #177-D: variable \"unused\" was declared but never referenced (nvcc for sm_90, sm_100)"),
+        "{stderr}"
+    );
 
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"2fast\").compile();\n}\n",
