@@ -9,8 +9,9 @@ use sasskit_core::TargetList;
 
 const USAGE: &str = "\
 usage:
-  cargo sasskit verify <file> [--require <targets>]
-      every fat binary in <file> carries SASS for every target (default sm_90,sm_100,sm_121)
+  cargo sasskit verify <file> [--require <targets>] [--json]
+      every fat binary in <file> carries SASS for every target (default sm_90,sm_100,sm_121);
+      --json prints the report as one JSON object instead of the table
   cargo sasskit prebuild [--check] [--manifest-path <Cargo.toml>] [-p <package>]... [-- <cargo args>]
       refresh the package's prebuilt fat binaries with nvcc, or (--check) fail while they are stale";
 
@@ -50,9 +51,11 @@ fn run(args: &[OsString]) -> Result<(), String> {
 fn verify(args: &[OsString]) -> Result<(), String> {
     let mut file: Option<PathBuf> = None;
     let mut required = TargetList::default_targets();
+    let mut json = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.to_str() {
+            Some("--json") => json = true,
             Some("--require") => {
                 let list = args
                     .next()
@@ -73,7 +76,12 @@ fn verify(args: &[OsString]) -> Result<(), String> {
         }
     }
     let file = file.ok_or_else(|| format!("`verify` needs a file\n{USAGE}"))?;
-    cargo_sasskit::verify::run(&file, &required).map_err(|error| error.to_string())
+    let verified = if json {
+        cargo_sasskit::verify::run_json(&file, &required)
+    } else {
+        cargo_sasskit::verify::run(&file, &required)
+    };
+    verified.map_err(|error| error.to_string())
 }
 
 fn prebuild(args: &[OsString]) -> Result<(), String> {

@@ -27,6 +27,8 @@ use sasskit_core::{Target, TargetList, Variant, cubin};
 
 use crate::Error;
 
+mod json;
+
 /// The most kernel names a container's line and a problem show; the rest are counted. A
 /// static library's object can hold thousands of template instances, whose mangled names made
 /// single lines of many kilobytes.
@@ -103,6 +105,22 @@ pub fn file(path: &Path, required: &TargetList) -> Result<Report, Error> {
     let data = fs::read(path)
         .map_err(|error| Error::new(format!("failed to read {}: {error}", path.display())))?;
     Ok(check(&data, required))
+}
+
+/// `cargo sasskit verify --json`: prints the report as one JSON object ([`Report::to_json`]),
+/// then fails, as [`run`] does, when there is a problem.
+pub fn run_json(path: &Path, required: &TargetList) -> Result<(), Error> {
+    let report = file(path, required)?;
+    println!("{}", report.to_json(path, required));
+    if report.is_ok() {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{} fails verification: {} problem{}",
+        path.display(),
+        report.problems.len(),
+        if report.problems.len() == 1 { "" } else { "s" }
+    )))
 }
 
 /// `cargo sasskit verify`: prints the table of what `path` embeds, then fails listing every

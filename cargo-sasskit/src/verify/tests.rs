@@ -255,3 +255,43 @@ fn long_kernel_lists_are_cut_to_a_few_names_and_a_count() {
     let few = ["big".to_owned(), "mix".to_owned()];
     assert_eq!(Kernels(&few).to_string(), "big, mix");
 }
+
+#[test]
+fn the_json_report_lists_every_container_image_and_problem() {
+    let bad = fatbin(&[
+        (SASS, 90, LINUX_64, CUBIN),
+        (PTX, 100, LINUX_64 | ZSTD, b"ptx"),
+    ]);
+    let required = TargetList::parse("sm_90,sm_100").unwrap();
+    let report = check(&host_file(&[bad]), &required);
+    let json = report.to_json(std::path::Path::new("target/release/app"), &required);
+    assert!(
+        json.starts_with(
+            "{\"file\": \"target/release/app\", \"required\": [\"sm_90\", \"sm_100\"], \"ok\": \
+             false, \"containers\": [{\"offset\": "
+        ),
+        "{json}"
+    );
+    for part in [
+        "\"kernels\": [\"big\", \"unused\", \"empty\", \"mix\"]",
+        "{\"kind\": \"sass\", \"target\": \"sm_90\", \"version\": ",
+        "{\"kind\": \"ptx\", \"target\": \"compute_100\", ",
+        "\"compression\": \"zstd\"",
+        "\"missing\": [\"sm_100\"], \"error\": null}]",
+        "\"problems\": [\"container at 0x",
+    ] {
+        assert!(json.contains(part), "`{part}` not in {json}");
+    }
+    assert!(json.ends_with("and rebuild\"]}"), "{json}");
+    // Balanced: one object, every bracket closed.
+    assert_eq!(
+        json.matches('{').count(),
+        json.matches('}').count(),
+        "{json}"
+    );
+    assert_eq!(
+        json.matches('[').count(),
+        json.matches(']').count(),
+        "{json}"
+    );
+}
