@@ -2,7 +2,8 @@
 //!
 //! ```json
 //! {"file": "target/release/app", "required": ["sm_90", "sm_100"], "ok": false,
-//!  "containers": [{"offset": 4096, "size": 10240, "kernels": ["saxpy"],
+//!  "containers": [{"offset": 4096, "origin": "module saxpy, source /crate/kernels/saxpy.cu",
+//!                  "size": 10240, "kernels": ["saxpy"],
 //!                  "images": [{"kind": "sass", "target": "sm_90", "version": "1.8",
 //!                              "compression": "none", "stored": 5184, "uncompressed": null}],
 //!                  "missing": ["sm_100"], "error": null}],
@@ -33,6 +34,11 @@ impl Report {
                 out.push_str(", ");
             }
             let _ = write!(out, "{{\"offset\": {}", container.offset);
+            let origin = container
+                .origin
+                .as_deref()
+                .map_or_else(|| "null".to_owned(), string);
+            let _ = write!(out, ", \"origin\": {origin}");
             match &container.parsed {
                 Err(error) => {
                     let _ = write!(
