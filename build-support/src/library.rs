@@ -247,6 +247,7 @@ impl StaticLibrary {
             }
             warnings.extend(built.warnings.iter().cloned());
         }
+        warnings.extend(functions::unmarked_streams(&functions));
         for warning in &warnings {
             self.build.cargo_output.warning(warning);
         }

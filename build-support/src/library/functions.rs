@@ -27,6 +27,40 @@ pub(super) fn merge(objects: &[Built], marks: &Marks) -> Result<Vec<HostFunction
     Ok(functions)
 }
 
+/// A warning for each parameter that looks like a stream (`stream`, `cuda_stream`, `strm`…)
+/// passed as `void*` or a 64-bit integer without a `stream_parameter` mark: its wrapper would
+/// take a context and a raw value, and record the buffers' use on the context's default stream
+/// while the work runs on another.
+pub(super) fn unmarked_streams(functions: &[HostFunction]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for function in functions.iter().filter(|f| f.untyped.is_none()) {
+        for param in &function.params {
+            let HostParamType::Device(ty) = &param.ty else {
+                continue;
+            };
+            let lower = param.name.to_ascii_lowercase();
+            if HostParamType::can_carry_stream(ty) && (lower.contains("stream") || lower == "strm")
+            {
+                warnings.push(format!(
+                    "{}:{}: parameter `{}` of host function `{}` has the type `{}` and the name of \
+                     a stream, but is passed as a plain value: if it is a `cudaStream_t`, mark it \
+                     with `.stream_parameter(\"{}\", \"{}\")` (or `(\"*\", \"{}\")` for every \
+                     function), and the wrapper takes a `&CudaStream`",
+                    function.file,
+                    function.line,
+                    param.name,
+                    function.name,
+                    param.c_type,
+                    function.name,
+                    param.name,
+                    param.name
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 /// Every mark of the crate against the functions: the first that matches nothing, or a
 /// parameter of another kind, as an error.
 pub(crate) fn check_marks(functions: &[HostFunction], marks: &Marks) -> Result<(), Error> {

@@ -1,7 +1,7 @@
 use sasskit_core::kernel::{ParamType, Scalar, ValueType};
 use sasskit_core::library::{HostFunction, HostParam, HostParamType};
 
-use super::check_marks;
+use super::{check_marks, unmarked_streams};
 use crate::signature::Marks;
 
 fn param(name: &str, c_type: &str, ty: HostParamType) -> HostParam {
@@ -132,5 +132,22 @@ fn a_mark_on_a_parameter_of_another_type_is_the_same_error_for_one_function_and_
          (/crate/k.cu:3) as a read-only device pointer, but its type is `int`; the mark takes a \
          device pointer (`T*`; `const T*` is read-only already): change the C type, or remove \
          the call"
+    );
+}
+
+#[test]
+fn an_unmarked_integer_named_like_a_stream_gets_a_warning() {
+    let mut functions = functions();
+    assert!(unmarked_streams(&functions).is_empty());
+    functions[0].params[2].ty =
+        HostParamType::Device(ParamType::Value(ValueType::Scalar(Scalar::I64)));
+    assert_eq!(
+        unmarked_streams(&functions),
+        [
+            "/crate/k.cu:3: parameter `stream` of host function `launch` has the type `int64_t` and \
+          the name of a stream, but is passed as a plain value: if it is a `cudaStream_t`, mark it \
+          with `.stream_parameter(\"launch\", \"stream\")` (or `(\"*\", \"stream\")` for every \
+          function), and the wrapper takes a `&CudaStream`"
+        ]
     );
 }
