@@ -35,7 +35,7 @@ pub(crate) fn declaration(function: &HostFunction) -> TokenStream {
     );
     let params = function.params.iter().map(|param| {
         let arg = ident(&param.name);
-        let ty = c_type(&param.ty);
+        let ty = declared_type(param);
         quote!(#arg: #ty)
     });
     let returns = return_type(function);
@@ -119,9 +119,10 @@ fn argument(
     let arg = ident(&param.name);
     let guard = format_ident!("__sasskit_guard_{}", param.name);
     match &param.ty {
+        // `as _`: the declared type, `CUstream` or (see `declared_type`) `*mut c_void`.
         HostParamType::Stream(None) => (
             quote!(&#private::cudarc::driver::CudaStream),
-            quote!(#arg.cu_stream()),
+            quote!(#arg.cu_stream() as _),
         ),
         // The handle as the C API declares it: a pointer, or the pointer's bits as an
         // integer.
@@ -194,6 +195,16 @@ fn argument(
             )
         }
     }
+}
+
+/// The Rust type the declaration in `ffi` gives `param`: its C type exactly. A stream the
+/// manifest records as a handle but whose C type is a pointer (a manifest written before marked
+/// streams recorded their C type) is declared `*mut c_void`, as it is in C.
+fn declared_type(param: &HostParam) -> TokenStream {
+    if param.ty == HostParamType::Stream(None) && param.c_type.contains('*') {
+        return quote!(*mut ::core::ffi::c_void);
+    }
+    c_type(&param.ty)
 }
 
 /// The Rust type of the C parameter, exactly: what the declaration in `ffi` takes.

@@ -1,5 +1,6 @@
 //! The candle corpus (tier 1): candle-kernels 0.11.1's PTX-set sources, built through sasskit by
-//! the standalone crate `tests/candle` for sm_90, sm_100 and sm_121 with candle's flags. For
+//! the port of candle-kernels (`ports/candle/candle-kernels`, from its prebuilt folder) for the
+//! standalone crate `tests/candle`, for sm_90, sm_100 and sm_121 with candle's flags. For
 //! each of the 11 files the build must succeed and every `.visible .entry` of the file's own
 //! PTX (`nvcc --ptx`, same flags, compute_90) must have a typed wrapper.
 //!
@@ -30,7 +31,9 @@ mod corpus;
 use corpus::{ARCHS, FLAGS, PTX_FILES};
 
 const SOURCES_ENV: &str = "SASSKIT_CANDLE_KERNELS";
-const PACKAGE: &str = "sasskit-candle";
+/// The package whose build script builds candle's kernels for `tests/candle`: the port of
+/// candle-kernels (`ports/candle/candle-kernels`), a dependency of `tests/candle`.
+const PACKAGE: &str = "candle-kernels";
 
 #[path = "candle/static_library.rs"]
 mod static_library;
@@ -235,6 +238,13 @@ fn candle_sources(test: &str) -> Option<PathBuf> {
         return None;
     };
     let dir = PathBuf::from(dir);
+    let port = workspace_root().join("ports/candle/candle-kernels/src");
+    assert!(
+        port.join("affine.cu").is_file(),
+        "{} has no affine.cu: run `cargo xtask candle-port sources` (`cargo xtask ci` does), which \
+         copies candle's CUDA sources into the port of candle-kernels that tests/candle builds",
+        port.display()
+    );
     assert!(
         dir.join("affine.cu").is_file(),
         "{SOURCES_ENV}={} has no affine.cu: it must name candle-kernels 0.11.1's `src` folder, \
@@ -249,7 +259,11 @@ fn out_dir(messages: &str) -> PathBuf {
     messages
         .lines()
         .filter(|line| line.contains("\"reason\":\"build-script-executed\""))
-        .filter(|line| line.contains(&format!("#{PACKAGE}@")))
+        // A path package's id ends in `/<folder>#<version>`, or `#<name>@<version>` when its
+        // folder has another name.
+        .filter(|line| {
+            line.contains(&format!("/{PACKAGE}#")) || line.contains(&format!("#{PACKAGE}@"))
+        })
         .find_map(|line| {
             let rest = &line[line.find("\"out_dir\":\"")? + 11..];
             Some(PathBuf::from(&rest[..rest.find('"')?]))

@@ -347,12 +347,12 @@ fn bundle() -> Result<()> {
             &folder.join("startup"),
         )?;
     }
+    compress(&bundle)?;
     let run_sh = bundle.join("run.sh");
     fs::write(&run_sh, RUN_SH.replace("TESTS", &TESTS.join(" ")))?;
     make_executable(&run_sh)?;
     let size: u64 = fs::read_dir(&bundle)?
         .flatten()
-        .flat_map(|entry| fs::read_dir(entry.path()).into_iter().flatten().flatten())
         .filter_map(|entry| entry.metadata().ok())
         .map(|metadata| metadata.len())
         .sum();
@@ -364,15 +364,30 @@ fn bundle() -> Result<()> {
     Ok(())
 }
 
-/// Copies an executable without its symbols, xz-compressed (`<to>.xz`).
+/// Copies an executable without its symbols.
 fn pack(executable: &Path, to: &Path) -> Result<()> {
     Cmd::new("strip")
         .arg("-o")
         .arg(to)
         .arg(executable)
         .run()
-        .with_context(|| format!("stripping {}", executable.display()))?;
-    Cmd::new("xz").args(["-T2", "-6", "-f"]).arg(to).run()
+        .with_context(|| format!("stripping {}", executable.display()))
+}
+
+/// Packs both sides' executables into one `executables.tar.zst`: zstd's long-distance matching
+/// (a window of 2 GiB) stores what the executables share (candle, its dependencies, the
+/// kernels) once, where compressing each alone would not fit the GPU machine's transfer limit.
+fn compress(bundle: &Path) -> Result<()> {
+    Cmd::new("tar")
+        .args(["--use-compress-program", "zstd -T2 -12 --long=31"])
+        .args(["-cf", "executables.tar.zst"])
+        .args(["stock", "port"])
+        .dir(bundle)
+        .run()?;
+    for side in [Side::Stock, Side::Port] {
+        fs::remove_dir_all(bundle.join(side.name()))?;
+    }
+    Ok(())
 }
 
 const RUN_SH: &str = r#"#!/usr/bin/env bash
@@ -382,9 +397,7 @@ const RUN_SH: &str = r#"#!/usr/bin/env bash
 cd "$(dirname "$0")"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 nvidia-smi --query-gpu=index,name,compute_cap,driver_version --format=csv,noheader || true
-for side in stock port; do
-    for file in "$side"/*.xz; do xz -dc "$file" > "${file%.xz}" && chmod +x "${file%.xz}"; done
-done
+zstd -dc --long=31 executables.tar.zst | tar -xf - || exit 1
 mkdir -p logs
 for test in TESTS; do
     for side in stock port; do

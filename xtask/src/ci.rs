@@ -25,7 +25,12 @@ pub(crate) const EXAMPLE: &str = "sasskit-example";
 pub(crate) fn run() -> Result<()> {
     let mut steps = Steps::default();
     let toolchain = steps.run("setup", toolchain::ensure)?;
-    let candle_sources = steps.run("candle sources", candle::sources)?;
+    let candle_sources = steps.run("candle sources", || {
+        // candle-kernels' sources: read by the corpus test, and copied into the port of
+        // candle-kernels, which builds them for tests/candle and the candle port step.
+        candle_port::install_kernel_sources()?;
+        candle::sources()
+    })?;
     let root = project_root();
     let cache = user_cache_dir()?;
     eprintln!(

@@ -102,6 +102,7 @@ pub(crate) fn run() -> Result<()> {
         .context("cargo did not report the `gpu` test executable")?;
     // The same command as the candle corpus test's, so that one of them reuses the other's build.
     let candle_sources = candle::sources()?;
+    crate::candle_port::install_kernel_sources()?;
     eprintln!(
         "gpu-bundle: building tests/candle in release (11 candle files for 3 GPUs: minutes, \
          unless the candle corpus test built it already)"

@@ -39,6 +39,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             cargo = cargo.args(["--test", test]);
         }
     } else {
+        crate::candle_port::install_kernel_sources()?;
         cargo = cargo.env(candle::SOURCES_ENV, candle::sources()?);
     }
     cargo.run()?;

@@ -143,3 +143,30 @@ fn integer_and_pointer_streams_read_only_pointers_and_an_optional_library() {
     assert!(!expanded.contains("takes no stream"), "{expanded}");
     insta::assert_snapshot!(expanded);
 }
+
+#[test]
+fn a_stream_passed_as_void_pointer_keeps_its_c_type_in_ffi() {
+    // candle-kernels' launchers take `void* stream`; crates coerce `ffi`'s functions to their own
+    // `unsafe extern "C" fn(…, *mut c_void)` types, so the declaration must keep the C type,
+    // while the wrapper takes a `&CudaStream` and converts its handle.
+    let input: KernelsInput = syn::parse_str("scale").unwrap();
+    let located = LocatedLibrary {
+        manifest: LibraryManifest::from_toml(&MANIFEST.replace(
+            r#"{ name = "stream", c_type = "cudaStream_t", ty = "stream" }"#,
+            r#"{ name = "stream", c_type = "void*", ty = "stream" }"#,
+        ))
+        .unwrap(),
+        manifest_path: PathBuf::from("/out/sasskit/scale.library.toml"),
+    };
+    let tokens = generate(&input, &located).unwrap();
+    let code = prettyplease::unparse(&syn::parse2(tokens).unwrap());
+    assert!(
+        code.contains("a: f32,\n                stream: *mut ::core::ffi::c_void,\n            );"),
+        "{code}"
+    );
+    assert!(
+        code.contains("stream: &::sasskit::__private::cudarc::driver::CudaStream"),
+        "{code}"
+    );
+    assert!(code.contains("stream.cu_stream() as _"), "{code}");
+}

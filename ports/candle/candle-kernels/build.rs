@@ -6,6 +6,22 @@
 include!("files.rs");
 
 fn main() {
+    let missing: Vec<String> = MODULE_FILES
+        .iter()
+        .map(|stem| format!("src/{stem}.cu"))
+        .chain(LIBRARY_FILES.iter().map(|file| format!("src/{file}")))
+        .filter(|file| !std::path::Path::new(file).is_file())
+        .collect();
+    if !missing.is_empty() {
+        // Only sasskit's files are kept in its repository; candle's own come from its release.
+        eprintln!(
+            "error: candle's CUDA sources are missing from {}/src ({}): in the sasskit \
+             repository, `cargo xtask candle-port sources` copies them from candle-kernels 0.11.1",
+            env!("CARGO_MANIFEST_DIR"),
+            missing.join(", ")
+        );
+        std::process::exit(1);
+    }
     let mut modules = sasskit_build::Build::new();
     modules
         .files(MODULE_FILES.map(|stem| format!("src/{stem}.cu")))
@@ -25,7 +41,11 @@ fn main() {
     if std::env::var_os("CARGO_FEATURE_CUTILE").is_some() {
         library.file(format!("src/{CUTILE_FILE}"));
     }
-    // The launchers keep candle's C types (`void* stream`, `int64_t stream`): `ffi` is declared
-    // exactly as candle-kernels declares it by hand.
-    library.static_library("moe").compile();
+    // The MMVQ and MMQ launchers take their stream as `void* stream`: their checked wrappers
+    // in `library::moe` take a `&CudaStream`; `ffi` keeps the C types, as candle-kernels
+    // declares them by hand.
+    library
+        .static_library("moe")
+        .stream_parameter("*", "stream")
+        .compile();
 }

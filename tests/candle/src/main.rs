@@ -1,6 +1,7 @@
-//! candle's kernels through sasskit on a GPU: candle-kernels' own CUDA sources, built by this
-//! crate's build.rs for sm_90, sm_100 and sm_121, launched through the wrappers
-//! `sasskit::kernels!` generates, and compared with CPU references.
+//! candle's kernels through sasskit on a GPU: candle-kernels' own CUDA sources, built by the
+//! port of candle-kernels (`ports/candle/candle-kernels`, a dependency) for sm_90, sm_100 and
+//! sm_121, launched through the wrappers `sasskit::kernels!` generates there, and compared with
+//! CPU references.
 //!
 //! Every check prints one line saying how many values matched; the program exits non-zero if
 //! any check fails. Without a CUDA driver or device it prints `skipped: …` and exits 0: it never
@@ -17,19 +18,12 @@ use std::sync::Arc;
 use sasskit::LoadError;
 use sasskit::cudarc::driver::{CudaContext, DriverError, sys::CUresult};
 
-sasskit::kernels!(affine);
-sasskit::kernels!(binary);
-sasskit::kernels!(cast);
-sasskit::kernels!(conv);
-sasskit::kernels!(fill);
-sasskit::kernels!(indexing);
-sasskit::kernels!(quantized);
-sasskit::kernels!(reduce);
-sasskit::kernels!(sort);
-sasskit::kernels!(ternary);
-sasskit::kernels!(unary);
-// candle's static-library set (MoE, MMVQ, MMQ), linked as `libmoe.a`.
-sasskit::host_functions!(moe);
+// candle's kernels as the port of candle-kernels builds them (`ports/candle/candle-kernels`):
+// the typed wrappers of its 11 modules and its static MoE/MMVQ/MMQ library, `libmoe.a`.
+pub(crate) use candle_kernels::library::moe;
+pub(crate) use candle_kernels::typed::{
+    affine, binary, cast, conv, fill, indexing, quantized, reduce, sort, ternary, unary,
+};
 
 /// What the checks return on a driver or launch error.
 pub(crate) type Error = Box<dyn std::error::Error>;

@@ -1,9 +1,9 @@
-//! Links every object of candle's static-library set (`libmoe.a`, built by this crate's
-//! build.rs) into one program, by taking the address of every declared host function, so that
+//! Links every object of candle's static-library set (`libmoe.a`, built by the port of
+//! candle-kernels) into one program, by taking the address of every declared host function, so that
 //! `cargo xtask verify` can check the SASS of the whole library in a linked binary; prints how
 //! many functions it declares. Runs no GPU code.
 
-sasskit::host_functions!(moe);
+use candle_kernels::library::moe;
 
 use std::process::ExitCode;
 
