@@ -136,7 +136,8 @@ pub fn check_library_on_every_device(
 
 /// Decides whether `library` runs on `device` under `policy`, without calling the driver, as
 /// [`check`](crate::check) does for a module: the report line, or the error a module with these
-/// images would get.
+/// images would get. For an optional library the error is the reason it is unavailable there;
+/// [`check_library`] records it instead of failing.
 ///
 /// ```
 /// use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, EmbeddedLibrary, LoadPolicy};
