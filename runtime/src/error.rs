@@ -230,9 +230,26 @@ impl fmt::Display for LoadError {
                 known,
             } => fmt_no_such_kernel(f, module, kernel, known),
             LoadError::EveryDevice(failures) => {
+                let library = failures.iter().any(|(_, error)| {
+                    matches!(
+                        error,
+                        LoadError::NoCompatibleImage {
+                            static_library: true,
+                            ..
+                        } | LoadError::JitRefused {
+                            static_library: true,
+                            ..
+                        }
+                    )
+                });
+                let what = if library {
+                    "the static library cannot run"
+                } else {
+                    "the module cannot be loaded"
+                };
                 write!(
                     f,
-                    "the module cannot be loaded on every device: {} of them failed",
+                    "{what} on every device: {} of them failed",
                     failures.len()
                 )?;
                 for (_, error) in failures {

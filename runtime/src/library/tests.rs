@@ -234,6 +234,12 @@ fn every_device_check_of_an_optional_library_splits_devices_instead_of_failing()
         matches!(&error, LoadError::EveryDevice(failures) if failures.len() == 1 && failures[0].0 == 1),
         "{error:?}"
     );
+    assert!(
+        error
+            .to_string()
+            .starts_with("the static library cannot run on every device: 1 of them failed\n  static library `moe` has no image that runs on device 1"),
+        "{error}"
+    );
 }
 
 #[test]
