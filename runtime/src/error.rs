@@ -122,6 +122,36 @@ pub enum LoadError {
     EveryDevice(Vec<(usize, LoadError)>),
 }
 
+/// [`LoadError::EveryDevice`]'s message: what failed, then each device's error on a line.
+fn fmt_every_device(f: &mut fmt::Formatter<'_>, failures: &[(usize, LoadError)]) -> fmt::Result {
+    let library = failures.iter().any(|(_, error)| {
+        matches!(
+            error,
+            LoadError::NoCompatibleImage {
+                static_library: true,
+                ..
+            } | LoadError::JitRefused {
+                static_library: true,
+                ..
+            }
+        )
+    });
+    let what = if library {
+        "the static library cannot run"
+    } else {
+        "the module cannot be loaded"
+    };
+    write!(
+        f,
+        "{what} on every device: {} of them failed",
+        failures.len()
+    )?;
+    for (_, error) in failures {
+        write!(f, "\n  {error}")?;
+    }
+    Ok(())
+}
+
 /// [`LoadError::NoSuchKernel`]'s message.
 fn fmt_no_such_kernel(
     f: &mut fmt::Formatter<'_>,
@@ -229,34 +259,7 @@ impl fmt::Display for LoadError {
                 kernel,
                 known,
             } => fmt_no_such_kernel(f, module, kernel, known),
-            LoadError::EveryDevice(failures) => {
-                let library = failures.iter().any(|(_, error)| {
-                    matches!(
-                        error,
-                        LoadError::NoCompatibleImage {
-                            static_library: true,
-                            ..
-                        } | LoadError::JitRefused {
-                            static_library: true,
-                            ..
-                        }
-                    )
-                });
-                let what = if library {
-                    "the static library cannot run"
-                } else {
-                    "the module cannot be loaded"
-                };
-                write!(
-                    f,
-                    "{what} on every device: {} of them failed",
-                    failures.len()
-                )?;
-                for (_, error) in failures {
-                    write!(f, "\n  {error}")?;
-                }
-                Ok(())
-            }
+            LoadError::EveryDevice(failures) => fmt_every_device(f, failures),
         }
     }
 }
