@@ -11,12 +11,13 @@
 //! | `unary_ptx` | `sm_100, compute_90` | the same kernels, only PTX for the H100: the JIT start-up baseline |
 //! | `arch_guarded` | `sm_90, sm_100, sm_121` | one kernel only Blackwell images define: its wrapper errors on Hopper |
 //!
-//! and two static libraries of host-launched kernels (`Build::static_library`):
+//! and three static libraries of host-launched kernels (`Build::static_library`):
 //!
 //! | library | targets | what the H100 must do |
 //! | --- | --- | --- |
 //! | `host_scale` | `sm_90` | pass `Library::check`, run `launch_scale_f32` through the wrapper |
 //! | `host_scale_blackwell` | `sm_100, sm_121` | refuse in `Library::check`, before any call |
+//! | `host_axpy_sm90a` | `sm_90a`, optional, `int64_t` stream, read-only `float* x` | pass `Library::check`, available; run `launch_axpy_f32` through the wrapper |
 //!
 //! Without nvcc the GPU tests are compiled out and say so; with `SASSKIT_REQUIRE_TOOLCHAIN=1`
 //! a missing nvcc fails the build instead.
@@ -84,6 +85,18 @@ fn main() {
             eprintln!("error: {error}");
             std::process::exit(1);
         }
+    }
+    let optional = sasskit_build::Build::new()
+        .file("gpu_kernels/host_scale_sm90a.cu")
+        .archs("sm_90a")
+        .static_library("host_axpy_sm90a")
+        .stream_parameter("*", "stream")
+        .read_only("launch_axpy_f32", "x")
+        .optional(true)
+        .try_compile();
+    if let Err(error) = optional {
+        eprintln!("error: {error}");
+        std::process::exit(1);
     }
     println!("cargo:rustc-cfg=sasskit_gpu_modules");
 }

@@ -140,6 +140,10 @@ impl Session {
             )))
         })?;
         let mut warnings = extracted.warnings;
+        match host_launched_warning(&source, &extracted.launches, extracted.mangled.len()) {
+            Some(warning) => warnings.push(warning),
+            None => warnings.extend(extracted.mangled),
+        }
         let untyped: Vec<String> = extracted
             .kernels
             .iter()
@@ -618,6 +622,40 @@ impl Prepared<'_> {
     }
 }
 
+/// For a file whose own host code launches kernels (`kernel<<<…>>>`), one warning in place of
+/// one per kernel with C++ linkage: a fat binary holds the kernels but not the host functions
+/// that launch them, which is what the static-library mode builds.
+pub(crate) fn host_launched_warning(
+    source: &str,
+    launches: &[(String, u32)],
+    n_mangled: usize,
+) -> Option<String> {
+    let own: Vec<u32> = launches
+        .iter()
+        // A launched nvcc names the source relative to the crate root.
+        .filter(|(file, _)| file == source || Path::new(source).ends_with(file))
+        .map(|(_, line)| *line)
+        .collect();
+    let first = own.first()?;
+    let more = match own.len() {
+        1 => String::new(),
+        2 => " and 1 more".to_owned(),
+        n => format!(" and {} more", n - 1),
+    };
+    let unwrapped = match n_mangled {
+        0 => String::new(),
+        1 => "; its 1 kernel with C++ linkage gets no Rust wrapper".to_owned(),
+        n => format!("; its {n} kernels with C++ linkage get no Rust wrapper"),
+    };
+    Some(format!(
+        "{source}:{first}: this file launches its kernels from host code (`<<<…>>>` here{more}), \
+         but it is built as a fat binary, which holds the kernels and none of the host code: \
+         its `extern \"C\"` launchers are not built{unwrapped}; build it with \
+         `Build::static_library(\"<name>\")` and call its host functions through \
+         `sasskit::host_functions!(<name>)`"
+    ))
+}
+
 /// What nvcc made of one target of one file.
 #[derive(Debug)]
 pub(crate) struct Unit {
@@ -629,13 +667,16 @@ pub(crate) struct Unit {
 }
 
 /// The container one nvcc run for every target would have written, from the single-target
-/// parts in target order; nvcc's warnings, each once.
+/// parts in target order; nvcc's warnings, each once, naming the targets that printed it.
 fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Result<Vec<u8>, Error> {
-    for warning in units.iter().flat_map(|unit| &unit.warnings) {
-        if !warnings.contains(warning) {
-            warnings.push(warning.clone());
-        }
-    }
+    let runs: Vec<(Vec<String>, Vec<String>)> = units
+        .iter()
+        .map(|unit| {
+            let targets = unit.targets.iter().map(ToString::to_string).collect();
+            (targets, unit.warnings.clone())
+        })
+        .collect();
+    warnings.extend(diagnostics::once_per_file(&runs));
     if units.len() == 1 {
         return Ok(units
             .into_iter()
@@ -726,5 +767,45 @@ mod tests {
         assert_eq!(module_name(Path::new("kernels/saxpy.cu")), "saxpy");
         assert_eq!(module_name(Path::new("Tiled-MatMul.cu")), "tiled_matmul");
         assert_eq!(module_name(Path::new("3d.cu")), "_3d");
+    }
+
+    #[test]
+    fn a_host_launched_file_gets_one_warning_that_names_static_library() {
+        const SOURCE: &str = "# 1 \"/crate/moe.cu\"\n\
+            template <typename T> __attribute__((global)) void scale(T* y, T a) {}\n\
+            __attribute__((global)) void fill(float* y) {}\n\
+            extern \"C\" void launch_scale(float* y, float a, cudaStream_t s) {\n\
+            \x20 scale<<<1, 256, 0, s>>>(y, a);\n\
+            \x20 fill<<<1, 256, 0, s>>>(y);\n\
+            }\n";
+        let extracted = crate::signature::extract(SOURCE, &crate::shared::Registry::default());
+        assert_eq!(
+            extracted.launches,
+            [
+                ("/crate/moe.cu".to_owned(), 4),
+                ("/crate/moe.cu".to_owned(), 5)
+            ]
+        );
+        assert_eq!(extracted.mangled.len(), 2);
+        let warning = host_launched_warning(
+            "/crate/moe.cu",
+            &extracted.launches,
+            extracted.mangled.len(),
+        );
+        assert_eq!(
+            warning.as_deref(),
+            Some(
+                "/crate/moe.cu:4: this file launches its kernels from host code (`<<<…>>>` here \
+                 and 1 more), but it is built as a fat binary, which holds the kernels and none \
+                 of the host code: its `extern \"C\"` launchers are not built; its 2 kernels with \
+                 C++ linkage get no Rust wrapper; build it with `Build::static_library(\"<name>\")` \
+                 and call its host functions through `sasskit::host_functions!(<name>)`"
+            )
+        );
+        // Launches in headers (CUB's, a library's) are not the file's own.
+        assert_eq!(
+            host_launched_warning("/crate/other.cu", &extracted.launches, 0),
+            None
+        );
     }
 }

@@ -221,6 +221,36 @@ pub(crate) fn layout_probe_key(
     hasher.finish()
 }
 
+/// The stamp of a static library object's preprocessing: nvcc, the host compiler, the targets,
+/// the object's arguments, the crate's marks (`settings`) and the path and content of every file
+/// the passes read. Under an unchanged stamp the passes would print the same text, so their key
+/// and host functions can be taken from the last build. (As with a `-MD` dependency file, a new
+/// header that shadows an included one on the include path goes unseen until a listed file
+/// changes.)
+pub(crate) fn inputs_stamp(
+    files: &[std::path::PathBuf],
+    nvcc: &Nvcc,
+    host_compiler: &str,
+    args: &[String],
+    targets: &TargetList,
+    settings: &str,
+) -> String {
+    let mut hasher = KeyHasher::new();
+    hasher.nvcc(nvcc);
+    hasher.field("host-compiler", host_compiler.as_bytes());
+    hasher.field("targets", targets.to_string().as_bytes());
+    hasher.args(args);
+    hasher.field("settings", settings.as_bytes());
+    for file in files {
+        hasher.field("input", file.as_os_str().as_encoded_bytes());
+        match std::fs::read(file) {
+            Ok(bytes) => hasher.field("content", &bytes),
+            Err(_) => hasher.field("missing", &[]),
+        }
+    }
+    hasher.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +261,35 @@ mod tests {
             Path::new("/opt/cuda-13.0/bin/nvcc"),
             Path::new(&format!("{crate_root}/target/debug/build/x-1/out/sasskit")),
         )
+    }
+
+    #[test]
+    fn an_inputs_stamp_changes_with_any_file_and_setting() {
+        let dir = std::env::temp_dir().join(format!("sasskit-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let header = dir.join("common.cuh");
+        std::fs::write(&header, "#define N 1\n").unwrap();
+        let nvcc = Nvcc::for_tests("/opt/cuda/bin/nvcc", "13.0.88");
+        let targets = TargetList::parse("sm_90").unwrap();
+        let files = [header.clone()];
+        let stamp = |settings: &str| {
+            inputs_stamp(
+                &files,
+                &nvcc,
+                "gcc 13",
+                &["-O3".to_owned()],
+                &targets,
+                settings,
+            )
+        };
+        let before = stamp("marks");
+        assert_eq!(stamp("marks"), before);
+        assert_ne!(stamp("other marks"), before);
+        std::fs::write(&header, "#define N 2\n").unwrap();
+        assert_ne!(stamp("marks"), before);
+        std::fs::remove_file(&header).unwrap();
+        assert_ne!(stamp("marks"), before);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     const UNIT: &str = "# 1 \"/home/a/crate/kernels/k.cu\"\n\

@@ -57,6 +57,7 @@ pub struct StaticLibrary {
     name: String,
     marks: signature::Marks,
     cudart: Cudart,
+    optional: bool,
 }
 
 /// What [`StaticLibrary::compile`] produced.
@@ -82,6 +83,7 @@ impl Build {
             name: name.to_owned(),
             marks: signature::Marks::default(),
             cudart: Cudart::Static,
+            optional: false,
         }
     }
 }
@@ -99,15 +101,58 @@ impl StaticLibrary {
         self
     }
 
-    /// Marks a `void*` parameter of a host function as a stream (a `cudaStream_t` passed as
-    /// `void*`): the wrapper takes a `&CudaStream` for it. `cudaStream_t` and `CUstream`
-    /// parameters need no mark. `function` `"*"` marks the parameter of that name in every
-    /// function, as `.stream_parameter("*", "stream")` does for candle's launchers. The build
-    /// fails when no function has such a `void*` parameter.
+    /// Marks a parameter of a host function as a stream: a `cudaStream_t` the C API passes as
+    /// `void*`, or cast to an integer (`int64_t`, `uint64_t`, `intptr_t`, `uintptr_t`). The
+    /// wrapper takes a `&CudaStream` for it, passes the stream's handle as the C type, and
+    /// records the buffers' use on that stream; the `extern "C"` declaration in `ffi` keeps the
+    /// C type (`*mut c_void`, `i64`). `cudaStream_t` and `CUstream` parameters need no mark.
+    ///
+    /// `function` `"*"` marks the parameter of that name in every function that has one, as
+    /// `.stream_parameter("*", "stream")` does for candle's launchers. The build fails when the
+    /// mark matches no parameter, or a parameter of another type.
     pub fn stream_parameter(&mut self, function: &str, parameter: &str) -> &mut StaticLibrary {
         self.marks
             .streams
             .push((function.to_owned(), parameter.to_owned()));
+        self
+    }
+
+    /// Declares a non-const pointer parameter (`T*`) of a host function read-only: the wrapper
+    /// takes `&impl DeviceBuffer<T>` (`&impl AnyDeviceBuffer` for `void*`) instead of a mutable
+    /// buffer, so inputs the C API forgot to declare `const` can be shared. The declaration in
+    /// `ffi` keeps `*mut T`.
+    ///
+    /// This is the crate's promise, which C cannot check: if the function writes through the
+    /// pointer, it writes to a buffer Rust believes unchanged. `function` `"*"` marks the
+    /// parameter of that name in every function that has one (`const T*` parameters are
+    /// read-only already and pass). The build fails when the mark matches no parameter, or a
+    /// parameter that is not a pointer.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// sasskit_build::Build::new()
+    ///     .file("kernels/rope.cu")
+    ///     .static_library("rope")
+    ///     .stream_parameter("*", "stream")
+    ///     .read_only("*", "cos")
+    ///     .read_only("rope_f32", "sin")
+    ///     .compile();
+    /// ```
+    pub fn read_only(&mut self, function: &str, parameter: &str) -> &mut StaticLibrary {
+        self.marks
+            .read_only
+            .push((function.to_owned(), parameter.to_owned()));
+        self
+    }
+
+    /// Makes the library optional: built for some GPUs only (an `sm_90a` library next to
+    /// portable ones), it does not stop the program on others. The generated
+    /// `Library::check` then passes on a device the library has no code for, reports it as
+    /// unavailable there, and `Library::is_available` says so, for the program to take another
+    /// path; a function called there returns `LaunchError::Unavailable` without running.
+    /// Defaults to `false`: the check refuses such a device.
+    pub fn optional(&mut self, optional: bool) -> &mut StaticLibrary {
+        self.optional = optional;
         self
     }
 
@@ -151,11 +196,7 @@ impl StaticLibrary {
         whole::check_one_target_list(&jobs)?;
         if let Some(first) = jobs.first() {
             // Two libraries of one name would overwrite each other's archive and manifest.
-            claims::claim(
-                &session.out_dir,
-                &out_dir::archive_file(&self.name),
-                &first.source,
-            )?;
+            claims::claim_library(&session.out_dir, &self.name, &first.source)?;
         }
         let crate_root = self.build.crate_root();
         let library_dir = session.out_dir.join(&self.name);
@@ -206,6 +247,7 @@ impl StaticLibrary {
             }
             warnings.extend(built.warnings.iter().cloned());
         }
+        warnings.extend(functions::unmarked_streams(&functions));
         for warning in &warnings {
             self.build.cargo_output.warning(warning);
         }
@@ -217,6 +259,7 @@ impl StaticLibrary {
                 targets: config::names(&jobs[0].targets),
                 build_key: whole::library_key(&objects),
                 cache: whole::library_cache(&objects),
+                optional: self.optional,
             },
             toolkit: ToolkitInfo {
                 nvcc: session.nvcc.tool.path().display().to_string(),

@@ -17,7 +17,7 @@ mod tokens;
 
 use sasskit_core::kernel::KernelSignature;
 
-pub(crate) use self::host::{Marks, extract_host_functions};
+pub(crate) use self::host::{Marks, extract_host_functions, untyped_warning};
 use self::params::{TypeAliases, parse_params};
 pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};
@@ -31,6 +31,12 @@ pub(crate) struct Extracted {
     pub(crate) kernels: Vec<KernelSignature>,
     /// Kernels that cannot be wrapped, with the reason and the fix.
     pub(crate) warnings: Vec<String>,
+    /// Kernels with C++ linkage (templates too), as warnings that say how to expose them. Kept
+    /// apart from `warnings`: for a file whose host code launches its kernels they give way to
+    /// one warning that points to the static-library mode.
+    pub(crate) mangled: Vec<String>,
+    /// Where the source launches a kernel from host code (`kernel<<<…>>>`): file and line.
+    pub(crate) launches: Vec<(String, u32)>,
 }
 
 /// The kernels of one preprocessing pass, and the targets (`sm_90`, `compute_90`) it stands
@@ -50,6 +56,16 @@ pub(crate) fn merge(passes: Vec<Pass>) -> Result<Extracted, String> {
         for warning in pass.extracted.warnings {
             if !merged.warnings.contains(&warning) {
                 merged.warnings.push(warning);
+            }
+        }
+        for warning in pass.extracted.mangled {
+            if !merged.mangled.contains(&warning) {
+                merged.mangled.push(warning);
+            }
+        }
+        for launch in pass.extracted.launches {
+            if !merged.launches.contains(&launch) {
+                merged.launches.push(launch);
             }
         }
         for kernel in pass.extracted.kernels {
@@ -111,6 +127,12 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
                 statement_start = i + 1;
             }
             ";" => statement_start = i + 1,
+            "<" if is_launch(preprocessed, tokens[i].text) => {
+                let site = (unit.files[tokens[i].file].clone(), tokens[i].line);
+                if !out.launches.contains(&site) {
+                    out.launches.push(site);
+                }
+            }
             _ => {}
         }
         let Some(after) = global_attribute_end(tokens, i) else {
@@ -130,7 +152,7 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
                 let line = name_token.line;
                 let name = name_token.text.to_owned();
                 if is_template || !extern_c {
-                    out.warnings
+                    out.mangled
                         .push(not_extern_c_warning(&name, &file, line, is_template));
                 } else if !out.kernels.iter().any(|kernel| kernel.name == name) {
                     match parse_params(
@@ -164,6 +186,20 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
         }
     }
     out
+}
+
+/// Whether the `<` token `text` (a slice of `source`) opens a launch's `<<<`, and is not the
+/// second or third `<` of one.
+fn is_launch(source: &str, text: &str) -> bool {
+    let Some(offset) = (text.as_ptr() as usize).checked_sub(source.as_ptr() as usize) else {
+        return false;
+    };
+    source
+        .get(offset..)
+        .is_some_and(|rest| rest.starts_with("<<<"))
+        && source
+            .get(..offset)
+            .is_some_and(|before| !before.ends_with('<'))
 }
 
 fn not_extern_c_warning(name: &str, file: &str, line: u32, is_template: bool) -> String {

@@ -9,8 +9,11 @@ use sasskit_core::TargetList;
 
 const USAGE: &str = "\
 usage:
-  cargo sasskit verify <file> [--require <targets>]
-      every fat binary in <file> carries SASS for every target (default sm_90,sm_100,sm_121)
+  cargo sasskit verify <file> [--require <targets>] [--manifests <folder>]... [--json]
+      every fat binary in <file> carries SASS for every target (default sm_90,sm_100,sm_121);
+      --manifests names each container's module or library object and source from the build
+      manifests at or below <folder> (an OUT_DIR/sasskit, or target/release/build);
+      --json prints the report as one JSON object instead of the table
   cargo sasskit prebuild [--check] [--manifest-path <Cargo.toml>] [-p <package>]... [-- <cargo args>]
       refresh the package's prebuilt fat binaries with nvcc, or (--check) fail while they are stale";
 
@@ -50,9 +53,18 @@ fn run(args: &[OsString]) -> Result<(), String> {
 fn verify(args: &[OsString]) -> Result<(), String> {
     let mut file: Option<PathBuf> = None;
     let mut required = TargetList::default_targets();
+    let mut json = false;
+    let mut manifests: Vec<PathBuf> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.to_str() {
+            Some("--json") => json = true,
+            Some("--manifests") => {
+                let folder = args.next().ok_or(
+                    "`--manifests` takes a folder: an OUT_DIR/sasskit, or target/release/build",
+                )?;
+                manifests.push(PathBuf::from(folder));
+            }
             Some("--require") => {
                 let list = args
                     .next()
@@ -73,7 +85,14 @@ fn verify(args: &[OsString]) -> Result<(), String> {
         }
     }
     let file = file.ok_or_else(|| format!("`verify` needs a file\n{USAGE}"))?;
-    cargo_sasskit::verify::run(&file, &required).map_err(|error| error.to_string())
+    let origins = cargo_sasskit::verify::Origins::from_folders(&manifests)
+        .map_err(|error| error.to_string())?;
+    let verified = if json {
+        cargo_sasskit::verify::run_json(&file, &required, &origins)
+    } else {
+        cargo_sasskit::verify::run_with(&file, &required, &origins)
+    };
+    verified.map_err(|error| error.to_string())
 }
 
 fn prebuild(args: &[OsString]) -> Result<(), String> {

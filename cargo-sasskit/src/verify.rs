@@ -27,6 +27,20 @@ use sasskit_core::{Target, TargetList, Variant, cubin};
 
 use crate::Error;
 
+mod json;
+mod origins;
+
+pub use origins::Origins;
+
+/// The most kernel names a container's line and a problem show; the rest are counted. A
+/// static library's object can hold thousands of template instances, whose mangled names made
+/// single lines of many kilobytes.
+pub const KERNELS_SHOWN: usize = 4;
+
+/// Names longer than this are cut, with `…`: mangled template instances run to hundreds of
+/// characters.
+pub const KERNEL_NAME_WIDTH: usize = 60;
+
 /// What one file holds and what is wrong with it.
 #[derive(Debug)]
 pub struct Report {
@@ -48,6 +62,9 @@ impl Report {
 pub struct Container {
     /// Where it starts in the file.
     pub offset: usize,
+    /// The build that made it, when a manifest given to [`check_with`] has its images:
+    /// `library moe, object moe/mmq.o, source …` or `module saxpy, source …`.
+    pub origin: Option<String>,
     /// The container's bytes, or why it could not be parsed.
     pub parsed: Result<Parsed, FatbinError>,
 }
@@ -80,6 +97,8 @@ pub enum Problem {
     Missing {
         /// Where it starts.
         offset: usize,
+        /// The build that made it, when known ([`Container::origin`]).
+        origin: Option<String>,
         /// The kernels of its first cubin, to tell containers apart.
         kernels: Vec<String>,
         /// The required target it lacks.
@@ -91,15 +110,41 @@ pub enum Problem {
 
 /// Reads `path` and checks it against `required`.
 pub fn file(path: &Path, required: &TargetList) -> Result<Report, Error> {
+    file_with(path, required, &Origins::default())
+}
+
+/// [`file`], naming each container's build from `origins`.
+pub fn file_with(path: &Path, required: &TargetList, origins: &Origins) -> Result<Report, Error> {
     let data = fs::read(path)
         .map_err(|error| Error::new(format!("failed to read {}: {error}", path.display())))?;
-    Ok(check(&data, required))
+    Ok(check_with(&data, required, origins))
+}
+
+/// `cargo sasskit verify --json`: prints the report as one JSON object ([`Report::to_json`]),
+/// then fails, as [`run`] does, when there is a problem.
+pub fn run_json(path: &Path, required: &TargetList, origins: &Origins) -> Result<(), Error> {
+    let report = file_with(path, required, origins)?;
+    println!("{}", report.to_json(path, required));
+    if report.is_ok() {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{} fails verification: {} problem{}",
+        path.display(),
+        report.problems.len(),
+        if report.problems.len() == 1 { "" } else { "s" }
+    )))
 }
 
 /// `cargo sasskit verify`: prints the table of what `path` embeds, then fails listing every
 /// problem.
 pub fn run(path: &Path, required: &TargetList) -> Result<(), Error> {
-    let report = file(path, required)?;
+    run_with(path, required, &Origins::default())
+}
+
+/// [`run`], naming each container's build from `origins` (`verify --manifests`).
+pub fn run_with(path: &Path, required: &TargetList, origins: &Origins) -> Result<(), Error> {
+    let report = file_with(path, required, origins)?;
     println!("{}: required {}", path.display(), required);
     print!("{}", report.table(required));
     if report.problems.is_empty() {
@@ -117,11 +162,24 @@ pub fn run(path: &Path, required: &TargetList) -> Result<(), Error> {
 
 /// Finds every container in `data` and checks it against `required`.
 pub fn check(data: &[u8], required: &TargetList) -> Report {
+    check_with(data, required, &Origins::default())
+}
+
+/// [`check`], naming each container's build from `origins`.
+pub fn check_with(data: &[u8], required: &TargetList, origins: &Origins) -> Report {
     let containers: Vec<Container> = sasskit_core::fatbin::find_fat_binaries(data)
         .into_iter()
-        .map(|Found { offset, result }| Container {
-            offset,
-            parsed: result.map(|f| parse(&f)),
+        .map(|Found { offset, result }| {
+            let parsed = result.map(|f| parse(&f));
+            let origin = parsed
+                .as_ref()
+                .ok()
+                .and_then(|parsed| origins.name(&parsed.images));
+            Container {
+                offset,
+                origin,
+                parsed,
+            }
         })
         .collect();
     let mut problems = Vec::new();
@@ -141,6 +199,7 @@ pub fn check(data: &[u8], required: &TargetList) -> Report {
                     if !parsed.images.iter().any(|image| satisfies(image, target)) {
                         problems.push(Problem::Missing {
                             offset: container.offset,
+                            origin: container.origin.clone(),
                             kernels: parsed.kernels.clone(),
                             target,
                             holds: parsed.images.iter().map(Image::to_string).collect(),
@@ -198,6 +257,9 @@ impl Report {
                     continue;
                 }
             };
+            if let Some(origin) = &container.origin {
+                let _ = writeln!(out, "container {:#010x}: {origin}", container.offset);
+            }
             let _ = writeln!(
                 out,
                 "container {:#010x}: {} bytes, {} image{}, kernels: {}",
@@ -208,7 +270,7 @@ impl Report {
                 if parsed.kernels.is_empty() {
                     "?".to_owned()
                 } else {
-                    parsed.kernels.join(", ")
+                    Kernels(&parsed.kernels).to_string()
                 },
             );
             let _ = writeln!(
@@ -266,13 +328,17 @@ impl fmt::Display for Problem {
             }
             Problem::Missing {
                 offset,
+                origin,
                 kernels,
                 target,
                 holds,
             } => {
                 write!(f, "container at {offset:#x}")?;
+                if let Some(origin) = origin {
+                    write!(f, " ({origin})")?;
+                }
                 if !kernels.is_empty() {
-                    write!(f, " (kernels {})", kernels.join(", "))?;
+                    write!(f, " (kernels {})", Kernels(kernels))?;
                 }
                 let what = if target.is_ptx() { "PTX" } else { "SASS" };
                 write!(f, " has no {what} for {target}")?;
@@ -288,6 +354,30 @@ impl fmt::Display for Problem {
                 )
             }
         }
+    }
+}
+
+/// At most [`KERNELS_SHOWN`] kernel names, each cut to [`KERNEL_NAME_WIDTH`], then how many
+/// more: `a, b, c, d and 1250 more`.
+struct Kernels<'a>(&'a [String]);
+
+impl fmt::Display for Kernels<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, name) in self.0.iter().take(KERNELS_SHOWN).enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            if name.chars().count() > KERNEL_NAME_WIDTH {
+                let cut: String = name.chars().take(KERNEL_NAME_WIDTH - 1).collect();
+                write!(f, "{cut}…")?;
+            } else {
+                f.write_str(name)?;
+            }
+        }
+        if self.0.len() > KERNELS_SHOWN {
+            write!(f, " and {} more", self.0.len() - KERNELS_SHOWN)?;
+        }
+        Ok(())
     }
 }
 

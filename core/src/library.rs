@@ -48,7 +48,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::handoff::{self, Versioned};
-use crate::kernel::{ParamType, ValueType};
+use crate::kernel::{ParamType, Scalar, ValueType};
 use crate::manifest::{CacheStatus, ImageInfo, ManifestError, ToolkitInfo};
 use crate::shared::SharedType;
 
@@ -93,6 +93,11 @@ pub struct LibraryInfo {
     /// `hit` when every object came from the cache, `miss` when any was compiled with a cache
     /// configured, `off` without a cache.
     pub cache: CacheStatus,
+    /// Whether the program runs without the library on devices it has no code for
+    /// (`StaticLibrary::optional`): the start-up check reports such a device instead of
+    /// refusing it, and the library's functions are unavailable there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// One object of the library.
@@ -109,6 +114,23 @@ pub struct ObjectInfo {
     /// The images of the fat binary nvcc embedded in the object (its `.nv_fatbin` section).
     #[serde(default)]
     pub images: Vec<ImageInfo>,
+    /// What the object's preprocessing read, for a rebuild to skip it when nothing changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<ObjectInputs>,
+}
+
+/// What the preprocessing passes of one object read: while the stamp is unchanged, a rebuild
+/// takes the object's build key and host functions from the manifest instead of running
+/// `nvcc -E` once per target and once for the host pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectInputs {
+    /// A hash of nvcc, the host compiler, the arguments, the targets, the crate's marks and
+    /// the contents of every file in `files`.
+    pub stamp: String,
+    /// The source and every file it included (from the passes' line markers), absolute.
+    pub files: Vec<String>,
+    /// The names of the host functions the object defines, in source order.
+    pub functions: Vec<String>,
 }
 
 /// One `extern "C"` host function.
@@ -149,10 +171,18 @@ pub struct HostParam {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum HostParamType {
-    /// `cudaStream_t` (or the driver's `CUstream`, the same handle): a `&CudaStream`.
-    Stream,
+    /// A stream: the wrapper takes a `&CudaStream` and passes its handle as the C type. `None`
+    /// for the handle types (`cudaStream_t`, the driver's `CUstream`); for a parameter the crate
+    /// marked with `StaticLibrary::stream_parameter`, the type it is declared with: `void*`
+    /// (`*mut void`) or a 64-bit integer (`int64_t` → `i64`, `uint64_t`, `intptr_t`,
+    /// `uintptr_t`), which the `extern "C"` declaration keeps.
+    Stream(Option<ParamType>),
     /// A value or a device pointer, mapped as a kernel parameter is.
     Device(ParamType),
+    /// A non-const device pointer (`*mut T`) the crate declared read-only
+    /// (`StaticLibrary::read_only`): the wrapper takes a shared buffer, the declaration keeps
+    /// `*mut T`.
+    ReadOnly(ParamType),
     /// A pointer to host memory (`StaticLibrary::host_pointer`): `*const T` or `*mut T`.
     Host(ParamType),
 }
@@ -163,24 +193,49 @@ impl HostParamType {
         matches!(
             self,
             HostParamType::Device(ParamType::ConstPtr(_) | ParamType::MutPtr(_))
+                | HostParamType::ReadOnly(_)
         )
+    }
+
+    /// Whether the parameter is a stream, of any C type.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, HostParamType::Stream(_))
     }
 
     /// The type passed or pointed to, except for a stream.
     pub fn value_type(&self) -> Option<&ValueType> {
         match self {
-            HostParamType::Stream => None,
-            HostParamType::Device(ty) | HostParamType::Host(ty) => Some(ty.value_type()),
+            HostParamType::Stream(_) => None,
+            HostParamType::Device(ty) | HostParamType::Host(ty) | HostParamType::ReadOnly(ty) => {
+                Some(ty.value_type())
+            }
+        }
+    }
+
+    /// Whether a parameter of C type `ty` can carry a stream handle: `void*` (or `const
+    /// void*`), or a 64-bit integer (`int64_t`, `uint64_t`, `intptr_t`, `uintptr_t` and their
+    /// spellings), which holds a pointer on every target sasskit builds for.
+    pub fn can_carry_stream(ty: &ParamType) -> bool {
+        match ty {
+            ParamType::ConstPtr(ValueType::Void) | ParamType::MutPtr(ValueType::Void) => true,
+            ParamType::Value(ValueType::Scalar(scalar)) => matches!(
+                scalar,
+                Scalar::I64 | Scalar::U64 | Scalar::Isize | Scalar::Usize
+            ),
+            _ => false,
         }
     }
 }
 
 impl fmt::Display for HostParamType {
-    /// `stream`, `*const f32`, `host *const i32`: the form stored in the manifest.
+    /// `stream`, `stream as i64`, `*const f32`, `readonly *mut f32`, `host *const i32`: the
+    /// form stored in the manifest.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostParamType::Stream => f.write_str("stream"),
+            HostParamType::Stream(None) => f.write_str("stream"),
+            HostParamType::Stream(Some(ty)) => write!(f, "stream as {ty}"),
             HostParamType::Device(ty) => write!(f, "{ty}"),
+            HostParamType::ReadOnly(ty) => write!(f, "readonly {ty}"),
             HostParamType::Host(ty) => write!(f, "host {ty}"),
         }
     }
@@ -191,7 +246,23 @@ impl FromStr for HostParamType {
 
     fn from_str(text: &str) -> Result<HostParamType, String> {
         if text == "stream" {
-            return Ok(HostParamType::Stream);
+            return Ok(HostParamType::Stream(None));
+        }
+        if let Some(rest) = text.strip_prefix("stream as ") {
+            let ty: ParamType = rest.parse()?;
+            return if HostParamType::can_carry_stream(&ty) {
+                Ok(HostParamType::Stream(Some(ty)))
+            } else {
+                Err(format!(
+                    "`{text}`: a stream crosses as `void*` or a 64-bit integer"
+                ))
+            };
+        }
+        if let Some(rest) = text.strip_prefix("readonly ") {
+            return match rest.parse()? {
+                ty @ ParamType::MutPtr(_) => Ok(HostParamType::ReadOnly(ty)),
+                _ => Err(format!("`{text}` is not a read-only `*mut` pointer")),
+            };
         }
         match text.strip_prefix("host ") {
             Some(rest) => match rest.parse()? {
@@ -257,7 +328,6 @@ impl LibraryManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::Scalar;
 
     fn sample() -> LibraryManifest {
         LibraryManifest {
@@ -268,6 +338,7 @@ mod tests {
                 targets: vec!["sm_90".into()],
                 build_key: "abc".into(),
                 cache: CacheStatus::Off,
+                optional: false,
             },
             toolkit: ToolkitInfo {
                 nvcc: "/usr/local/cuda/bin/nvcc".into(),
@@ -296,7 +367,7 @@ mod tests {
                     HostParam {
                         name: "stream".into(),
                         c_type: "cudaStream_t".into(),
-                        ty: HostParamType::Stream,
+                        ty: HostParamType::Stream(None),
                     },
                 ],
                 untyped: None,
@@ -312,6 +383,29 @@ mod tests {
         assert!(text.contains("ty = \"host *const i32\""), "{text}");
         assert!(text.contains("ty = \"stream\""), "{text}");
         assert_eq!(LibraryManifest::from_toml(&text), Ok(manifest));
+    }
+
+    #[test]
+    fn streams_and_read_only_pointers_keep_their_c_types() {
+        for text in [
+            "stream as i64",
+            "stream as *mut void",
+            "readonly *mut f32",
+            "readonly *mut void",
+        ] {
+            let ty: HostParamType = text.parse().unwrap();
+            assert_eq!(ty.to_string(), text);
+        }
+        assert_eq!(
+            "stream as u64".parse::<HostParamType>(),
+            Ok(HostParamType::Stream(Some(ParamType::Value(
+                Scalar::U64.into()
+            ))))
+        );
+        assert!("stream as i32".parse::<HostParamType>().is_err());
+        assert!("stream as *mut f32".parse::<HostParamType>().is_err());
+        assert!("readonly *const f32".parse::<HostParamType>().is_err());
+        assert!("readonly i32".parse::<HostParamType>().is_err());
     }
 
     #[test]

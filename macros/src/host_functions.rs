@@ -18,6 +18,8 @@ const RESERVED: &[&str] = &[
     "check_every_device",
     "checked",
     "reports",
+    "is_available",
+    "is_available_on",
 ];
 
 /// A library manifest and its path.
@@ -117,6 +119,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
     let nvcc = &manifest.toolkit.version;
     let key = &manifest.library.build_key;
     let cache = manifest.library.cache.to_string();
+    let optional = manifest.library.optional;
     let declarations = typed.iter().map(|function| declaration(function));
     let names: Vec<&str> = typed
         .iter()
@@ -166,6 +169,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
             pub static LIBRARY: #private::EmbeddedLibrary = #private::EmbeddedLibrary {
                 name: #name,
                 targets: &[#(#targets),*],
+                optional: #optional,
                 build: #private::BuildFacts {
                     nvcc_version: #nvcc,
                     build_key: #key,
@@ -195,7 +199,8 @@ fn library_type(wrappers: impl Iterator<Item = TokenStream>) -> TokenStream {
 
     impl Library {
         /// Checks that the library has SASS for `ctx`'s device (no PTX JIT), as a module
-        /// load does, without calling any of its functions.
+        /// load does, without calling any of its functions. An optional library passes on a
+        /// device it has no code for and is unavailable there ([`Library::is_available`]).
         pub fn check(ctx: &::std::sync::Arc<#private::cudarc::driver::CudaContext>) -> ::core::result::Result<Library, #private::LoadError> {
             Library::check_with(ctx, #private::LoadPolicy::SassOnly)
         }
@@ -211,7 +216,7 @@ fn library_type(wrappers: impl Iterator<Item = TokenStream>) -> TokenStream {
         }
 
         /// Checks every device the driver sees, failing for all of them at once if any
-        /// lacks SASS.
+        /// lacks SASS; an optional library passes, unavailable on those devices.
         pub fn check_every_device() -> ::core::result::Result<Library, #private::LoadError> {
             ::core::result::Result::Ok(Library {
                 checked: #private::check_library_on_every_device(&LIBRARY, #private::LoadPolicy::SassOnly)?,
@@ -221,6 +226,19 @@ fn library_type(wrappers: impl Iterator<Item = TokenStream>) -> TokenStream {
         /// The check's result.
         pub fn checked(&self) -> &#private::CheckedLibrary {
             &self.checked
+        }
+
+        /// Whether the library's functions can run on every checked device. Always `true` for
+        /// a library that is not optional (its check refuses such devices); for an optional one,
+        /// `false` when a checked device has no code in it, and the program takes another path.
+        pub fn is_available(&self) -> bool {
+            self.checked.is_available()
+        }
+
+        /// Whether the library's functions can run on device `ordinal`: checked, and available
+        /// there.
+        pub fn is_available_on(&self, ordinal: usize) -> bool {
+            self.checked.is_available_on(ordinal)
         }
 
         /// One report line per checked device.
@@ -241,8 +259,13 @@ fn module_doc(manifest: &LibraryManifest) -> String {
         .map(|function| format!("`{}`", function.name))
         .collect();
     let mut doc = format!(
-        " Declarations and checked wrappers for the static library `lib{}.a`.\n\n Built by nvcc {} \
-         for {}; functions: {}.",
+        " Declarations and checked wrappers for the {}static library `lib{}.a`.\n\n Built by nvcc \
+         {} for {}; functions: {}.",
+        if manifest.library.optional {
+            "optional "
+        } else {
+            ""
+        },
         manifest.library.name,
         manifest.toolkit.version,
         manifest.library.targets.join(", "),

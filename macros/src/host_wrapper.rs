@@ -1,16 +1,22 @@
 //! One `extern "C"` declaration with the exact C types, and one typed wrapper, per host
 //! function of a static library.
 //!
-//! The wrapper's parameters follow the C ones in order: `cudaStream_t` takes `&CudaStream`,
-//! `const T*`/`T*` take device buffers of `T` (`&impl DeviceBuffer<T>`, `&mut impl
-//! DeviceBufferMut<T>`; `void` pointees any buffer), pointers the build script marked with
-//! `StaticLibrary::host_pointer` stay raw pointers, values pass as they are. A function without
+//! The wrapper's parameters follow the C ones in order: `cudaStream_t`, and the `void*` and
+//! integer parameters the build script marked with `StaticLibrary::stream_parameter`, take
+//! `&CudaStream` (its handle passed as the C type); `const T*`/`T*` take device buffers of `T`
+//! (`&impl DeviceBuffer<T>`, `&mut impl DeviceBufferMut<T>`; `void` pointees any buffer), and a
+//! `T*` marked with `StaticLibrary::read_only` a shared one; pointers marked with
+//! `StaticLibrary::host_pointer` stay raw pointers; values pass as they are. A function without
 //! a stream parameter takes the context to run on first.
+//!
+//! The declaration in `ffi` has the exact C types, marks or not (`int64_t stream` is `i64`,
+//! `void* stream` is `*mut c_void`), so that it coerces to the `unsafe extern "C" fn` types a
+//! hand-written binding would declare; only the wrapper converts.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use sasskit_core::kernel::{ParamType, ValueType};
-use sasskit_core::library::{HostFunction, HostParamType};
+use sasskit_core::library::{HostFunction, HostParam, HostParamType};
 
 use crate::names::ident;
 use crate::wrapper::scalar_type;
@@ -47,7 +53,7 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
     let stream_param = function
         .params
         .iter()
-        .find(|param| param.ty == HostParamType::Stream)
+        .find(|param| param.ty.is_stream())
         .map(|param| ident(&param.name));
     let mut params = Vec::new();
     let mut prelude = Vec::new();
@@ -70,54 +76,7 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
     };
     for param in &function.params {
         let arg = ident(&param.name);
-        let guard = format_ident!("__sasskit_guard_{}", param.name);
-        let (ty, value) = match &param.ty {
-            // The handle converted to the declared C type (`cudaStream_t` or `void*`).
-            HostParamType::Stream => (
-                quote!(&#private::cudarc::driver::CudaStream),
-                quote!(#arg.cu_stream() as _),
-            ),
-            HostParamType::Host(_) => (c_type(&param.ty), quote!(#arg)),
-            HostParamType::Device(ParamType::Value(value)) => (value_type(value), quote!(#arg)),
-            HostParamType::Device(ParamType::ConstPtr(ValueType::Void)) => {
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
-                });
-                (
-                    quote!(&impl #private::AnyDeviceBuffer),
-                    quote!(#arg as usize as *const ::core::ffi::c_void),
-                )
-            }
-            HostParamType::Device(ParamType::MutPtr(ValueType::Void)) => {
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::AnyDeviceBufferMut::any_device_address_mut(#arg, #stream);
-                });
-                (
-                    quote!(&mut impl #private::AnyDeviceBufferMut),
-                    quote!(#arg as usize as *mut ::core::ffi::c_void),
-                )
-            }
-            HostParamType::Device(ParamType::ConstPtr(value)) => {
-                let element = value_type(value);
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
-                });
-                (
-                    quote!(&impl #private::DeviceBuffer<#element>),
-                    quote!(#arg as usize as *const #element),
-                )
-            }
-            HostParamType::Device(ParamType::MutPtr(value)) => {
-                let element = value_type(value);
-                prelude.push(quote! {
-                    let (#arg, #guard) = #private::DeviceBufferMut::<#element>::device_address_mut(#arg, #stream);
-                });
-                (
-                    quote!(&mut impl #private::DeviceBufferMut<#element>),
-                    quote!(#arg as usize as *mut #element),
-                )
-            }
-        };
+        let (ty, value) = argument(param, &stream, &mut prelude);
         params.push(quote!(#arg: #ty));
         call_args.push(value);
     }
@@ -149,11 +108,100 @@ pub(crate) fn wrapper(function: &HostFunction) -> TokenStream {
     }
 }
 
-/// The Rust type the declaration in `ffi` gives `param`: its C type exactly, also for a stream
-/// passed as `void*` (marked with `StaticLibrary::stream_parameter`), so that callers who cast
-/// `ffi`'s functions to their own `unsafe extern "C" fn` types keep the C signature.
-fn declared_type(param: &sasskit_core::library::HostParam) -> TokenStream {
-    if param.ty == HostParamType::Stream && param.c_type.contains('*') {
+/// The wrapper's type for `param` and the expression that converts it to the C argument;
+/// buffers' address conversions go to `prelude`, recorded on `stream`.
+fn argument(
+    param: &HostParam,
+    stream: &TokenStream,
+    prelude: &mut Vec<TokenStream>,
+) -> (TokenStream, TokenStream) {
+    let private = quote!(::sasskit::__private);
+    let arg = ident(&param.name);
+    let guard = format_ident!("__sasskit_guard_{}", param.name);
+    match &param.ty {
+        // `as _`: the declared type, `CUstream` or (see `declared_type`) `*mut c_void`.
+        HostParamType::Stream(None) => (
+            quote!(&#private::cudarc::driver::CudaStream),
+            quote!(#arg.cu_stream() as _),
+        ),
+        // The handle as the C API declares it: a pointer, or the pointer's bits as an
+        // integer.
+        HostParamType::Stream(Some(ty)) => {
+            let c = c_type(&param.ty);
+            let value = if matches!(ty, ParamType::Value(_)) {
+                quote!(#arg.cu_stream() as usize as #c)
+            } else {
+                quote!(#arg.cu_stream() as #c)
+            };
+            (quote!(&#private::cudarc::driver::CudaStream), value)
+        }
+        HostParamType::Host(_) => (c_type(&param.ty), quote!(#arg)),
+        HostParamType::ReadOnly(ParamType::MutPtr(ValueType::Void)) => {
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::AnyDeviceBuffer),
+                quote!(#arg as usize as *mut ::core::ffi::c_void),
+            )
+        }
+        HostParamType::ReadOnly(ty) => {
+            let element = value_type(ty.value_type());
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::DeviceBuffer<#element>),
+                quote!(#arg as usize as *mut #element),
+            )
+        }
+        HostParamType::Device(ParamType::Value(value)) => (value_type(value), quote!(#arg)),
+        HostParamType::Device(ParamType::ConstPtr(ValueType::Void)) => {
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::AnyDeviceBuffer::any_device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::AnyDeviceBuffer),
+                quote!(#arg as usize as *const ::core::ffi::c_void),
+            )
+        }
+        HostParamType::Device(ParamType::MutPtr(ValueType::Void)) => {
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::AnyDeviceBufferMut::any_device_address_mut(#arg, #stream);
+            });
+            (
+                quote!(&mut impl #private::AnyDeviceBufferMut),
+                quote!(#arg as usize as *mut ::core::ffi::c_void),
+            )
+        }
+        HostParamType::Device(ParamType::ConstPtr(value)) => {
+            let element = value_type(value);
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::DeviceBuffer::<#element>::device_address(#arg, #stream);
+            });
+            (
+                quote!(&impl #private::DeviceBuffer<#element>),
+                quote!(#arg as usize as *const #element),
+            )
+        }
+        HostParamType::Device(ParamType::MutPtr(value)) => {
+            let element = value_type(value);
+            prelude.push(quote! {
+                let (#arg, #guard) = #private::DeviceBufferMut::<#element>::device_address_mut(#arg, #stream);
+            });
+            (
+                quote!(&mut impl #private::DeviceBufferMut<#element>),
+                quote!(#arg as usize as *mut #element),
+            )
+        }
+    }
+}
+
+/// The Rust type the declaration in `ffi` gives `param`: its C type exactly. A stream the
+/// manifest records as a handle but whose C type is a pointer (a manifest written before marked
+/// streams recorded their C type) is declared `*mut c_void`, as it is in C.
+fn declared_type(param: &HostParam) -> TokenStream {
+    if param.ty == HostParamType::Stream(None) && param.c_type.contains('*') {
         return quote!(*mut ::core::ffi::c_void);
     }
     c_type(&param.ty)
@@ -163,8 +211,11 @@ fn declared_type(param: &sasskit_core::library::HostParam) -> TokenStream {
 fn c_type(ty: &HostParamType) -> TokenStream {
     let private = quote!(::sasskit::__private);
     match ty {
-        HostParamType::Stream => quote!(#private::cudarc::driver::sys::CUstream),
-        HostParamType::Device(ty) | HostParamType::Host(ty) => match ty {
+        HostParamType::Stream(None) => quote!(#private::cudarc::driver::sys::CUstream),
+        HostParamType::Stream(Some(ty))
+        | HostParamType::Device(ty)
+        | HostParamType::Host(ty)
+        | HostParamType::ReadOnly(ty) => match ty {
             ParamType::Value(value) => value_type(value),
             ParamType::ConstPtr(value) => {
                 let value = value_type(value);
@@ -215,13 +266,32 @@ fn doc(function: &HostFunction, takes_context: bool) -> String {
         format!(" {}", function.c_declaration()),
         " ```".to_owned(),
         String::new(),
-        " The arguments follow the C parameters: `cudaStream_t` is a `&CudaStream`; `const T*` takes".to_owned(),
-        " `&impl DeviceBuffer<T>`, `T*` `&mut impl DeviceBufferMut<T>` (`void` pointees: a buffer of any".to_owned(),
-        " element type; `&sasskit::Null` or `None` is a null pointer); pointers the build script marked".to_owned(),
-        " with `StaticLibrary::host_pointer` are raw host pointers. It fails without calling anything".to_owned(),
-        " on a device the library was not checked for, and returns the CUDA runtime's error if the".to_owned(),
-        " function left one (`cudaGetLastError`).".to_owned(),
+        " The arguments follow the C parameters: a stream (`cudaStream_t`, or a `void*` or integer the".to_owned(),
+        " build script marked with `StaticLibrary::stream_parameter`) is a `&CudaStream`, on which the".to_owned(),
+        " buffers' use is recorded; `const T*` takes `&impl DeviceBuffer<T>`, `T*` `&mut impl".to_owned(),
+        " DeviceBufferMut<T>` (`void` pointees: a buffer of any element type; `&sasskit::Null` or `None`".to_owned(),
+        " is a null pointer); pointers the build script marked with `StaticLibrary::host_pointer` are".to_owned(),
+        " raw host pointers. It fails without calling anything on a device the library was not".to_owned(),
+        " checked for, or is unavailable on (an optional library), and returns the CUDA runtime's".to_owned(),
+        " error if the function left one (`cudaGetLastError`).".to_owned(),
     ];
+    let read_only: Vec<String> = function
+        .params
+        .iter()
+        .filter(|param| matches!(param.ty, HostParamType::ReadOnly(_)))
+        .map(|param| format!("`{}`", param.name))
+        .collect();
+    if !read_only.is_empty() {
+        lines.push(String::new());
+        lines.push(
+            " Read-only by the build script's promise (`StaticLibrary::read_only`), though C declares them"
+                .to_owned(),
+        );
+        lines.push(format!(
+            " mutable: {}; they take shared buffers.",
+            read_only.join(", ")
+        ));
+    }
     if takes_context {
         lines.push(String::new());
         lines.push(format!(

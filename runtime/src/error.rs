@@ -50,6 +50,8 @@ pub enum LoadError {
         embedded: Vec<String>,
         /// The target that would run on the device: SASS for its exact compute capability.
         required: Target,
+        /// Whether `module` names a static library (its start-up check) rather than a module.
+        static_library: bool,
     },
     /// Only PTX runs on the device, and the policy forbids the JIT. The driver was not called.
     JitRefused {
@@ -63,6 +65,8 @@ pub enum LoadError {
         embedded: Vec<String>,
         /// The target that would run on the device without a JIT.
         required: Target,
+        /// Whether `module` names a static library (its start-up check) rather than a module.
+        static_library: bool,
     },
     /// The driver cannot compile the module's PTX because a newer toolkit built it
     /// (`CUDA_ERROR_UNSUPPORTED_PTX_VERSION`).
@@ -116,6 +120,36 @@ pub enum LoadError {
     /// [`load_on_every_device`](crate::load_on_every_device) failed on some devices: each
     /// device index with its error, in device order.
     EveryDevice(Vec<(usize, LoadError)>),
+}
+
+/// [`LoadError::EveryDevice`]'s message: what failed, then each device's error on a line.
+fn fmt_every_device(f: &mut fmt::Formatter<'_>, failures: &[(usize, LoadError)]) -> fmt::Result {
+    let library = failures.iter().any(|(_, error)| {
+        matches!(
+            error,
+            LoadError::NoCompatibleImage {
+                static_library: true,
+                ..
+            } | LoadError::JitRefused {
+                static_library: true,
+                ..
+            }
+        )
+    });
+    let what = if library {
+        "the static library cannot run"
+    } else {
+        "the module cannot be loaded"
+    };
+    write!(
+        f,
+        "{what} on every device: {} of them failed",
+        failures.len()
+    )?;
+    for (_, error) in failures {
+        write!(f, "\n  {error}")?;
+    }
+    Ok(())
 }
 
 /// [`LoadError::NoSuchKernel`]'s message.
@@ -175,9 +209,11 @@ impl fmt::Display for LoadError {
                 device,
                 embedded,
                 required,
+                static_library,
             } => write!(
                 f,
-                "module `{module}` has no image that runs on {device}: it embeds {}; {}",
+                "{} `{module}` has no image that runs on {device}: it embeds {}; {}",
+                unit(*static_library),
                 List(embedded),
                 Fix(*required)
             ),
@@ -187,11 +223,13 @@ impl fmt::Display for LoadError {
                 ptx,
                 embedded,
                 required,
+                static_library,
             } => write!(
                 f,
-                "module `{module}` has no SASS for {device}, only PTX ({ptx}) that the driver \
+                "{} `{module}` has no SASS for {device}, only PTX ({ptx}) that the driver \
                  would JIT-compile at load, slowly and into code that was never tested; it embeds \
                  {}; {}, or allow the JIT with `LoadPolicy::AllowJit` or {ALLOW_JIT_ENV}=1",
+                unit(*static_library),
                 List(embedded),
                 Fix(*required)
             ),
@@ -221,17 +259,7 @@ impl fmt::Display for LoadError {
                 kernel,
                 known,
             } => fmt_no_such_kernel(f, module, kernel, known),
-            LoadError::EveryDevice(failures) => {
-                write!(
-                    f,
-                    "the module cannot be loaded on every device: {} of them failed",
-                    failures.len()
-                )?;
-                for (_, error) in failures {
-                    write!(f, "\n  {error}")?;
-                }
-                Ok(())
-            }
+            LoadError::EveryDevice(failures) => fmt_every_device(f, failures),
         }
     }
 }
@@ -319,6 +347,15 @@ fn driver_hint(code: CUresult) -> Option<&'static str> {
 }
 
 /// `[a, b, c]`, or `no images` for an empty list.
+/// What a [`LoadError`] names: a module (`kernels!`) or a static library (`host_functions!`).
+fn unit(static_library: bool) -> &'static str {
+    if static_library {
+        "static library"
+    } else {
+        "module"
+    }
+}
+
 struct List<'a>(&'a [String]);
 
 impl fmt::Display for List<'_> {

@@ -38,6 +38,29 @@ pub enum LaunchError {
         /// The devices the library was checked for.
         checked: Vec<usize>,
     },
+    /// The context of the stream a static library's host function was called with could not
+    /// be made current on the calling thread (`cuCtxSetCurrent`). Nothing was called.
+    Context {
+        /// The library name.
+        library: String,
+        /// The host function.
+        function: String,
+        /// The driver's error code.
+        error: DriverError,
+    },
+    /// A host function of an optional static library was called with a stream of a device the
+    /// library has no code for (`StaticLibrary::optional`; `Library::is_available` says so
+    /// before a call). Nothing was called.
+    Unavailable {
+        /// The library name.
+        library: String,
+        /// The host function.
+        function: String,
+        /// The stream's device.
+        device: usize,
+        /// Why the library cannot run there: the start-up check's finding.
+        reason: String,
+    },
     /// A host function of a static library returned with the CUDA runtime reporting an error
     /// (`cudaGetLastError`), such as a launch it could not make.
     Runtime {
@@ -79,6 +102,27 @@ impl fmt::Display for LaunchError {
                  it first with `{library}::Library::check(&ctx)` for that device's context, or \
                  with `{library}::Library::check_every_device()`"
             ),
+            LaunchError::Context {
+                library,
+                function,
+                error,
+            } => write!(
+                f,
+                "`{function}` of static library `{library}` was not called: making its stream's \
+                 context current on this thread (cuCtxSetCurrent) failed: {}",
+                crate::driver::describe(*error)
+            ),
+            LaunchError::Unavailable {
+                library,
+                function,
+                device,
+                reason,
+            } => write!(
+                f,
+                "`{function}` of the optional static library `{library}` is unavailable on device \
+                 {device} ({reason}); ask `Library::is_available_on({device})` before calling, and \
+                 take another path there, or build the library for that device"
+            ),
             LaunchError::Runtime {
                 library,
                 function,
@@ -97,8 +141,10 @@ impl Error for LaunchError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             LaunchError::Lookup(error) => Some(error),
-            LaunchError::Driver { error, .. } => Some(error),
-            LaunchError::UncheckedDevice { .. } | LaunchError::Runtime { .. } => None,
+            LaunchError::Driver { error, .. } | LaunchError::Context { error, .. } => Some(error),
+            LaunchError::UncheckedDevice { .. }
+            | LaunchError::Unavailable { .. }
+            | LaunchError::Runtime { .. } => None,
         }
     }
 }

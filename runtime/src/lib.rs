@@ -146,7 +146,7 @@ pub use error::LoadError;
 pub use every_device::load_on_every_device;
 pub use launch::LaunchError;
 pub use library::{
-    CheckedLibrary, EmbeddedLibrary, check_library, check_library_for,
+    CheckedLibrary, EmbeddedLibrary, LibraryUnavailable, check_library, check_library_for,
     check_library_on_every_device,
 };
 pub use load::{LoadedModule, load};

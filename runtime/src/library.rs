@@ -6,6 +6,10 @@
 //! decision is made before any call, from the targets the build recorded (every object of the
 //! library holds an image for each), with the image selection of a module load and the same
 //! errors and report line; no driver call is needed to decide, only to read the device.
+//!
+//! An optional library (`StaticLibrary::optional`, built for some GPUs only) passes the check
+//! on a device it has no code for: the check records it as unavailable there, with the reason,
+//! and its functions refuse to run there with [`LaunchError::Unavailable`].
 
 use std::ffi::{CStr, c_char};
 use std::sync::Arc;
@@ -31,15 +35,45 @@ pub struct EmbeddedLibrary {
     pub name: &'static str,
     /// The targets every object of the library holds an image for: `sm_90`, `compute_90`.
     pub targets: &'static [&'static str],
+    /// Whether the program runs without the library on devices it has no code for
+    /// (`StaticLibrary::optional`).
+    pub optional: bool,
     /// What the build recorded: nvcc, the library's build key, the cache.
     pub build: BuildFacts,
 }
 
-/// A library checked for one or more devices: its host functions may run on those.
+/// A library checked for one or more devices: its host functions may run on those it is
+/// available on.
 #[derive(Debug, Clone)]
 pub struct CheckedLibrary {
     name: &'static str,
     reports: Vec<LoadReport>,
+    unavailable: Vec<LibraryUnavailable>,
+}
+
+/// A device an optional library has no code for, as its start-up check found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryUnavailable {
+    /// The library name.
+    pub library: &'static str,
+    /// The device.
+    pub device: DeviceInfo,
+    /// Why the library cannot run there: the error a required library would have got
+    /// ([`LoadError::NoCompatibleImage`] or [`LoadError::JitRefused`]).
+    pub reason: LoadError,
+}
+
+impl std::fmt::Display for LibraryUnavailable {
+    /// `sasskit: optional static library moe is unavailable on device 0 "…" (cc 8.9): …`, the
+    /// report line of a device the library was checked for and has no code for.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sasskit: optional static library {} is unavailable on {}: {}; its functions return \
+             `LaunchError::Unavailable` there",
+            self.library, self.device, self.reason
+        )
+    }
 }
 
 /// Checks that `library` can run on the device of `ctx` without a JIT (unless `policy` or
@@ -56,17 +90,13 @@ pub fn check_library(
         return Err(LoadError::NoDriver);
     }
     let device = DeviceInfo::query(ctx)?;
-    let report = decide(
+    let decided = decide(
         library,
         &device,
         policy.with_env_override(),
         started.elapsed(),
-    )?;
-    log::info!("{report}");
-    Ok(CheckedLibrary {
-        name: library.name,
-        reports: vec![report],
-    })
+    );
+    CheckedLibrary::settle(library, vec![(device, decided)], false)
 }
 
 /// Checks `library` for every device the driver sees; one [`LoadError::EveryDevice`] listing
@@ -78,39 +108,36 @@ pub fn check_library_on_every_device(
 ) -> Result<CheckedLibrary, LoadError> {
     let count = device_count()?;
     let policy = policy.with_env_override();
-    let mut reports = Vec::with_capacity(count);
+    let mut decisions = Vec::with_capacity(count);
     let mut failures = Vec::new();
     for index in 0..count {
         let started = Instant::now();
-        let decided = CudaContext::new(index)
+        let device = CudaContext::new(index)
             .map_err(|error| LoadError::Driver {
                 context: format!(
                     "creating the primary context of device {index} (cuDevicePrimaryCtxRetain)"
                 ),
                 error,
             })
-            .and_then(|ctx| DeviceInfo::query(&ctx))
-            .and_then(|device| decide(library, &device, policy, started.elapsed()));
-        match decided {
-            Ok(report) => reports.push(report),
+            .and_then(|ctx| DeviceInfo::query(&ctx));
+        match device {
+            Ok(device) => {
+                let decided = decide(library, &device, policy, started.elapsed());
+                decisions.push((device, decided));
+            }
             Err(error) => failures.push((index, error)),
         }
     }
     if !failures.is_empty() {
         return Err(LoadError::EveryDevice(failures));
     }
-    for report in &reports {
-        log::info!("{report}");
-    }
-    Ok(CheckedLibrary {
-        name: library.name,
-        reports,
-    })
+    CheckedLibrary::settle(library, decisions, true)
 }
 
 /// Decides whether `library` runs on `device` under `policy`, without calling the driver, as
 /// [`check`](crate::check) does for a module: the report line, or the error a module with these
-/// images would get.
+/// images would get. For an optional library the error is the reason it is unavailable there;
+/// [`check_library`] records it instead of failing.
 ///
 /// ```
 /// use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, EmbeddedLibrary, LoadPolicy};
@@ -118,6 +145,7 @@ pub fn check_library_on_every_device(
 /// let blackwell_only = EmbeddedLibrary {
 ///     name: "moe",
 ///     targets: &["sm_100", "sm_121"],
+///     optional: false,
 ///     build: BuildFacts::UNKNOWN,
 /// };
 /// let h100 = DeviceInfo {
@@ -159,6 +187,7 @@ fn decide(
             device: device.clone(),
             embedded,
             required,
+            static_library: true,
         });
     };
     if choice.image_match == ImageMatch::Jit && policy == LoadPolicy::SassOnly {
@@ -168,6 +197,7 @@ fn decide(
             ptx: chosen,
             embedded,
             required,
+            static_library: true,
         });
     }
     Ok(LoadReport {
@@ -191,39 +221,125 @@ fn label(target: Target) -> String {
 }
 
 impl CheckedLibrary {
+    /// The decisions for each device, made into the check's result: every device's report, or
+    /// for an optional library the devices it has no code for as unavailable; else the refusal
+    /// (`every_device`: all of them, as [`LoadError::EveryDevice`]). Logs one line per device
+    /// at `info` level.
+    pub(crate) fn settle(
+        library: &EmbeddedLibrary,
+        decisions: Vec<(DeviceInfo, Result<LoadReport, LoadError>)>,
+        every_device: bool,
+    ) -> Result<CheckedLibrary, LoadError> {
+        let mut checked = CheckedLibrary {
+            name: library.name,
+            reports: Vec::new(),
+            unavailable: Vec::new(),
+        };
+        let mut failures = Vec::new();
+        for (device, decided) in decisions {
+            match decided {
+                Ok(report) => checked.reports.push(report),
+                Err(
+                    reason @ (LoadError::NoCompatibleImage { .. } | LoadError::JitRefused { .. }),
+                ) if library.optional => checked.unavailable.push(LibraryUnavailable {
+                    library: library.name,
+                    device,
+                    reason,
+                }),
+                Err(error) => failures.push((device.index, error)),
+            }
+        }
+        if !every_device && let Some((_, error)) = failures.pop() {
+            return Err(error);
+        }
+        if !failures.is_empty() {
+            return Err(LoadError::EveryDevice(failures));
+        }
+        for report in &checked.reports {
+            log::info!("{report}");
+        }
+        for unavailable in &checked.unavailable {
+            log::info!("{unavailable}");
+        }
+        Ok(checked)
+    }
+
     /// The library name.
     pub fn name(&self) -> &'static str {
         self.name
     }
 
-    /// One report per checked device: the image its kernels run from.
+    /// One report per checked device it is available on: the image its kernels run from.
     pub fn reports(&self) -> &[LoadReport] {
         &self.reports
     }
 
-    /// Whether the library was checked for device `index`.
+    /// The checked devices an optional library has no code for; always empty for a library
+    /// that is not optional.
+    pub fn unavailable(&self) -> &[LibraryUnavailable] {
+        &self.unavailable
+    }
+
+    /// Whether the library was checked for device `index` (available there or not).
     pub fn is_checked(&self, index: usize) -> bool {
+        self.reports
+            .iter()
+            .any(|report| report.device.index == index)
+            || self.unavailable_on(index).is_some()
+    }
+
+    /// Whether the library's functions can run on every checked device: `false` when an
+    /// optional library has no code for one of them.
+    pub fn is_available(&self) -> bool {
+        self.unavailable.is_empty()
+    }
+
+    /// Whether the library's functions can run on device `index`: checked, and available there.
+    pub fn is_available_on(&self, index: usize) -> bool {
         self.reports
             .iter()
             .any(|report| report.device.index == index)
     }
 
-    /// Before a host function runs on `stream`: its device must have been checked, and its
-    /// context is made current on this thread, where the CUDA runtime looks for it.
-    pub fn enter(&self, function: &str, stream: &CudaStream) -> Result<(), LaunchError> {
-        let ctx = stream.context();
-        let device = ctx.ordinal();
-        if !self.is_checked(device) {
+    fn unavailable_on(&self, index: usize) -> Option<&LibraryUnavailable> {
+        self.unavailable
+            .iter()
+            .find(|unavailable| unavailable.device.index == index)
+    }
+
+    /// Whether `function` may run on device `index`: the decision of [`CheckedLibrary::enter`]
+    /// before it binds the context.
+    pub(crate) fn admit(&self, function: &str, index: usize) -> Result<(), LaunchError> {
+        if let Some(unavailable) = self.unavailable_on(index) {
+            return Err(LaunchError::Unavailable {
+                library: self.name.to_owned(),
+                function: function.to_owned(),
+                device: index,
+                reason: unavailable.reason.to_string(),
+            });
+        }
+        if !self.is_available_on(index) {
+            let mut checked: Vec<usize> = self.reports.iter().map(|r| r.device.index).collect();
+            checked.extend(self.unavailable.iter().map(|u| u.device.index));
             return Err(LaunchError::UncheckedDevice {
                 library: self.name.to_owned(),
                 function: function.to_owned(),
-                device,
-                checked: self.reports.iter().map(|r| r.device.index).collect(),
+                device: index,
+                checked,
             });
         }
-        ctx.bind_to_thread().map_err(|error| LaunchError::Driver {
-            module: self.name.to_owned(),
-            kernel: function.to_owned(),
+        Ok(())
+    }
+
+    /// Before a host function runs on `stream`: its device must have been checked, and the
+    /// library available there; its context is made current on this thread, where the CUDA
+    /// runtime looks for it.
+    pub fn enter(&self, function: &str, stream: &CudaStream) -> Result<(), LaunchError> {
+        let ctx = stream.context();
+        self.admit(function, ctx.ordinal())?;
+        ctx.bind_to_thread().map_err(|error| LaunchError::Context {
+            library: self.name.to_owned(),
+            function: function.to_owned(),
             error,
         })
     }

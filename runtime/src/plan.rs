@@ -89,6 +89,7 @@ pub fn check(
             device: device.clone(),
             embedded: selection.embedded.to_vec(),
             required,
+            static_library: false,
         });
     };
     let image = match (image_match, policy, &selection.sass_only) {
@@ -100,6 +101,7 @@ pub fn check(
                 ptx: chosen,
                 embedded: selection.embedded.to_vec(),
                 required,
+                static_library: false,
             });
         }
         // A JIT hands the driver the whole container. (A SASS choice always comes with its

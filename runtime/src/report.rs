@@ -46,8 +46,8 @@ pub struct LoadReport {
     /// served the module from its JIT cache; `None` for SASS.
     pub jit_log: Option<String>,
     /// Whether this is the start-up check of a static library's host-launched kernels (the
-    /// CUDA runtime loads them; the report says which image it will run) rather than a module
-    /// load.
+    /// CUDA runtime loads them; the report says which image it will run, as `sasskit: checked
+    /// static library moe on …`) rather than a module load.
     pub static_library: bool,
 }
 
@@ -63,14 +63,16 @@ impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "sasskit: loaded {}{} on {}: {} ({}){}; embedded [{}]; nvcc {}; build key {}; \
+            "sasskit: {}{} on {}: {} ({}){}; embedded [{}]; nvcc {}; build key {}; \
              {};{} {}{}",
-            self.module,
+            // A static library is never loaded by sasskit: the CUDA runtime linked with it
+            // registers its images; the check only decides which one will run.
             if self.static_library {
-                " (static library)"
+                "checked static library "
             } else {
-                ""
+                "loaded "
             },
+            self.module,
             self.device,
             Chosen(self.chosen),
             self.image_match,

@@ -26,6 +26,24 @@ extern "C" void launch_scale_f32(float* y, const float* x, float a, int32_t n, c
 }
 
 extern "C" int library_answer(void) { return 42; }
+
+// A C API as LLM engines write them: the stream cast to an integer, an input left non-const.
+extern "C" void launch_scale_i64_stream(float* y, float* x, float a, int32_t n, int64_t stream) {
+    scale_kernel<<<(n + 255) / 256, 256, 0, (cudaStream_t)stream>>>(y, x, a, n);
+}
+"#;
+
+/// A device-side warning (an unused variable in a kernel), which nvcc prints once per target.
+const WARNS: &str = r#"#include <cuda_runtime.h>
+
+__global__ void unused_kernel(float* y) {
+    int unused = 3;
+    y[threadIdx.x] = 1.0f;
+}
+
+extern "C" void launch_unused(float* y, cudaStream_t stream) {
+    unused_kernel<<<1, 32, 0, stream>>>(y);
+}
 "#;
 
 const BROKEN: &str = "extern \"C\" void broken(int n) {\n    undeclared_call(n);\n}\n";
@@ -34,6 +52,8 @@ const BUILD_RS: &str = r#"fn main() {
     sasskit_build::Build::new()
         .file("kernels/scale.cu")
         .static_library("scale")
+        .stream_parameter("*", "stream")
+        .read_only("launch_scale_i64_stream", "x")
         .compile();
 }
 "#;
@@ -47,6 +67,22 @@ use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, LoadPolicy};
 const _: unsafe extern "C" fn(*mut f32, *const f32, f32, i32, CUstream) =
     scale::ffi::launch_scale_f32;
 const _: unsafe extern "C" fn() -> i32 = scale::ffi::library_answer;
+// A stream passed as `int64_t` stays `i64`, a read-only `float*` stays `*mut f32`.
+const _: unsafe extern "C" fn(*mut f32, *mut f32, f32, i32, i64) =
+    scale::ffi::launch_scale_i64_stream;
+
+/// The wrapper takes the stream as `&CudaStream` and the read-only input as a shared buffer:
+/// this compiles only if it does. Never called.
+#[allow(dead_code)]
+fn wrapper_types(
+    library: &scale::Library,
+    y: &mut sasskit::cudarc::driver::CudaSlice<f32>,
+    x: &sasskit::cudarc::driver::CudaSlice<f32>,
+    stream: &sasskit::cudarc::driver::CudaStream,
+) {
+    // SAFETY: never called.
+    let _ = unsafe { library.launch_scale_i64_stream(y, x, 2.0, 1, stream) };
+}
 
 fn main() {
     // SAFETY: a host function without arguments that touches no GPU.
@@ -124,6 +160,46 @@ fn outputs(krate: &Throwaway, build: &std::process::Output) -> PathBuf {
     sasskit_core::out_dir::folder(&out_dir)
 }
 
+/// The manifest of the `scale` library: both targets' SASS, the functions in source order, and
+/// how the marked parameters cross.
+fn assert_manifest(out: &Path) {
+    let manifest = LibraryManifest::from_toml(
+        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest.library.targets, ["sm_90", "sm_100"]);
+    let images: Vec<String> = manifest
+        .images
+        .iter()
+        .map(|image| format!("{} {}", image.kind, image.arch))
+        .collect();
+    assert_eq!(images, ["sass sm_90", "sass sm_100"]);
+    let names: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "launch_scale_f32",
+            "library_answer",
+            "launch_scale_i64_stream"
+        ]
+    );
+    let marked: Vec<String> = manifest.functions[2]
+        .params
+        .iter()
+        .map(|param| param.ty.to_string())
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "*mut f32",
+            "readonly *mut f32",
+            "f32",
+            "i32",
+            "stream as i64"
+        ]
+    );
+}
+
 #[test]
 fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
     let Some(nvcc) = require_or_skip("static_library: build and link", Tool::Nvcc) else {
@@ -160,19 +236,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         "a host-pass preprocessing run"
     );
 
-    let manifest = LibraryManifest::from_toml(
-        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(manifest.library.targets, ["sm_90", "sm_100"]);
-    let images: Vec<String> = manifest
-        .images
-        .iter()
-        .map(|image| format!("{} {}", image.kind, image.arch))
-        .collect();
-    assert_eq!(images, ["sass sm_90", "sass sm_100"]);
-    let names: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["launch_scale_f32", "library_answer"]);
+    assert_manifest(&out);
     assert!(out.join("libscale.a").is_file());
 
     // The program links the archive and the static runtime, and runs without a GPU.
@@ -186,7 +250,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
     assert_eq!(lines[1], "targets [\"sm_90\", \"sm_100\"]", "{stdout}");
     assert!(
         lines[2].starts_with(
-            "sasskit: loaded scale (static library) on device 0 \"NVIDIA H100 80GB HBM3\" \
+            "sasskit: checked static library scale on device 0 \"NVIDIA H100 80GB HBM3\" \
              (cc 9.0): sass sm_90 (exact); embedded [sass sm_90, sass sm_100]; nvcc "
         ),
         "{stdout}"
@@ -219,18 +283,42 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         assert!(!needed.contains("libcudart"), "{needed}");
     }
 
-    // A second build reuses the object: no nvcc -c.
+    // A second build reuses the object without running nvcc at all: no nvcc -c, and no
+    // preprocessing, since no file it read changed.
     let calls_before = krate.nvcc_calls().len();
     std::fs::write(krate.dir().join("build.rs"), format!("{BUILD_RS}\n")).unwrap();
     krate.build_ok(CUDARC);
     let again: Vec<String> = krate.nvcc_calls()[calls_before..]
         .iter()
-        .filter(|call| call.starts_with("-c "))
+        .filter(|call| call.starts_with("-c ") || call.starts_with("-E "))
         .cloned()
         .collect();
     assert!(
         again.is_empty(),
-        "the unchanged object is reused: {again:?}"
+        "the unchanged object is reused without preprocessing: {again:?}"
+    );
+    let manifest = LibraryManifest::from_toml(
+        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest.functions.len(), 3, "{:?}", manifest.functions);
+
+    // A changed source is preprocessed and compiled again.
+    std::fs::write(
+        krate.dir().join("kernels/scale.cu"),
+        format!("{SCALE}\nextern \"C\" int library_question(void) {{ return 6 * 7; }}\n"),
+    )
+    .unwrap();
+    let calls_before = krate.nvcc_calls().len();
+    krate.build_ok(CUDARC);
+    let calls = &krate.nvcc_calls()[calls_before..];
+    assert!(
+        calls.iter().any(|call| call.starts_with("-E ")),
+        "{calls:?}"
+    );
+    assert!(
+        calls.iter().any(|call| call.starts_with("-c ")),
+        "{calls:?}"
     );
 }
 
@@ -242,7 +330,11 @@ fn library_errors_name_the_fix() {
     let krate = library_crate(
         "library_errors",
         &nvcc,
-        &[("kernels/scale.cu", SCALE), ("kernels/broken.cu", BROKEN)],
+        &[
+            ("kernels/scale.cu", SCALE),
+            ("kernels/broken.cu", BROKEN),
+            ("kernels/warns.cu", WARNS),
+        ],
     );
     krate.set_build_rs(
         "fn main() {\n    sasskit_build::Build::new().file(\"kernels/broken.cu\").static_library(\"broken\").compile();\n}\n",
@@ -259,8 +351,75 @@ fn library_errors_name_the_fix() {
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
-        stderr.contains("has no pointer parameter `nope`")
-            && stderr.contains("the pointer parameters are [y, x]"),
+        stderr.contains(
+            "`StaticLibrary::host_pointer(\"launch_scale_f32\", \"nope\")` matches nothing: \
+             `launch_scale_f32` ("
+        ) && stderr.contains(
+            "has no parameter `nope`; its parameters are [y, x, a, n, stream]; fix the \
+             parameter name, or remove the call"
+        ),
+        "{stderr}"
+    );
+
+    // A stream mark on a parameter of another type is an error, for one function as for `*`.
+    for function in ["launch_scale_f32", "*"] {
+        krate.set_build_rs(&format!(
+            "fn main() {{\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").static_library(\"scale\").stream_parameter({function:?}, \"n\").compile();\n}}\n"
+        ));
+        let failed = krate.build(CUDARC);
+        assert!(!failed.status.success());
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "`StaticLibrary::stream_parameter({function:?}, \"n\")` marks the parameter `n` \
+                 of `launch_scale_f32` ("
+            )) && stderr.contains(
+                "as a stream, but its type is `int32_t`; the mark takes `void*`, `int64_t`, \
+                 `uint64_t`, `intptr_t` or `uintptr_t` (`cudaStream_t` needs no mark): change the \
+                 C type, or remove the call"
+            ),
+            "{stderr}"
+        );
+    }
+
+    // The same file built as a fat binary: one warning that points to the static library.
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/scale.cu\").compile();\n}\n",
+    );
+    let built = krate.build(CUDARC);
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("this file launches its kernels from host code"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains(
+            "its 1 kernel with C++ linkage gets no Rust wrapper; build it with \
+             `Build::static_library(\"<name>\")`"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("it has C++ linkage"), "{stderr}");
+
+    // nvcc's device-side warning, printed once per target, is shown once, with the targets.
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/warns.cu\").static_library(\"warns\").compile();\n}\n",
+    );
+    let built = krate.build(CUDARC);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    let shown: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("warning #177-D"))
+        .collect();
+    assert_eq!(shown.len(), 1, "{stderr}");
+    assert!(
+        shown[0].contains("warns.cu:4: warning #177-D: variable \"unused\" was declared but never referenced (nvcc for sm_90, sm_100)"),
         "{stderr}"
     );
 

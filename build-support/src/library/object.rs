@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use sasskit_core::fatbin::find_fat_binaries;
-use sasskit_core::library::{HostFunction, LibraryManifest, ObjectInfo};
+use sasskit_core::library::{HostFunction, LibraryManifest, ObjectInfo, ObjectInputs};
 use sasskit_core::manifest::{CacheStatus, ImageInfo};
 use sasskit_core::{Arch, Image, Target, TargetList, out_dir};
 
@@ -28,12 +28,15 @@ pub(super) struct Context<'a> {
     pub(super) previous: Option<&'a LibraryManifest>,
 }
 
-/// One file, preprocessed and keyed.
+/// One file, preprocessed (or found unchanged since the last build) and keyed.
 #[derive(Debug)]
 pub(super) struct Prepared<'j> {
     job: &'j Job,
-    /// Every preprocessing pass: one per target architecture, then the host pass.
-    passes: Vec<String>,
+    /// The size of the preprocessing passes, the measure of the compile's work; 0 when they
+    /// were skipped.
+    cost: usize,
+    /// What the passes read, and its stamp.
+    inputs: ObjectInputs,
     functions: Vec<HostFunction>,
     warnings: Vec<String>,
     build_key: String,
@@ -64,6 +67,13 @@ impl Context<'_> {
     }
 
     pub(super) fn prepare<'j>(&self, job: &'j Job) -> Result<Prepared<'j>, Error> {
+        let path = self
+            .session
+            .out_dir
+            .join(out_dir::object_file(self.library, &job.module));
+        if let Some(unchanged) = self.unchanged(job, &path) {
+            return Ok(unchanged);
+        }
         let mut archs: Vec<Arch> = Vec::new();
         for target in job.targets.iter() {
             if !archs.contains(&target.arch()) {
@@ -86,29 +96,97 @@ impl Context<'_> {
         let extracted =
             signature::extract_host_functions(&host, &self.session.shared, &own_file, self.marks);
         passes.push(host);
-        let mut key_args = self.args(&job.targets);
-        key_args.push("-c".to_owned());
-        key_args.extend(self.session.nvcc_environment.iter().cloned());
         let build_key = key::build_key(
             passes.iter().map(String::as_str),
             &self.session.nvcc,
             &self.session.host_compiler,
-            &key_args,
+            &self.key_args(job),
             &job.targets,
             &self.session.roots,
             &job.source,
         );
-        let path = self
-            .session
-            .out_dir
-            .join(out_dir::object_file(self.library, &job.module));
+        let mut files: Vec<PathBuf> = Vec::new();
+        for pass in &passes {
+            for file in deps::included_files(pass) {
+                if !files.contains(&file) {
+                    files.push(file);
+                }
+            }
+        }
+        let inputs = ObjectInputs {
+            stamp: self.stamp(job, &files),
+            files: files
+                .iter()
+                .map(|file| file.display().to_string())
+                .collect(),
+            functions: extracted
+                .functions
+                .iter()
+                .map(|function| function.name.clone())
+                .collect(),
+        };
         Ok(Prepared {
             job,
-            passes,
+            cost: passes.iter().map(String::len).sum(),
+            inputs,
             functions: extracted.functions,
             warnings: extracted.warnings,
             build_key,
             path,
+        })
+    }
+
+    /// The arguments the build key covers: the object's, `-c` and nvcc's environment.
+    fn key_args(&self, job: &Job) -> Vec<String> {
+        let mut key_args = self.args(&job.targets);
+        key_args.push("-c".to_owned());
+        key_args.extend(self.session.nvcc_environment.iter().cloned());
+        key_args
+    }
+
+    /// The stamp of `files` under this build's settings ([`key::inputs_stamp`]).
+    fn stamp(&self, job: &Job, files: &[PathBuf]) -> String {
+        key::inputs_stamp(
+            files,
+            &self.session.nvcc,
+            &self.session.host_compiler,
+            &self.key_args(job),
+            &job.targets,
+            &format!("{:?}", self.marks),
+        )
+    }
+
+    /// The file as the last build prepared it, when the manifest it wrote has the object with
+    /// inputs whose stamp is unchanged: its key and host functions without running nvcc.
+    fn unchanged<'j>(&self, job: &'j Job, path: &Path) -> Option<Prepared<'j>> {
+        let previous = self.previous?;
+        let object = out_dir::object_file(self.library, &job.module);
+        let info = previous
+            .objects
+            .iter()
+            .find(|info| info.object == object && Path::new(&info.source) == job.source)?;
+        let inputs = info.inputs.as_ref()?;
+        let files: Vec<PathBuf> = inputs.files.iter().map(PathBuf::from).collect();
+        if self.stamp(job, &files) != inputs.stamp {
+            return None;
+        }
+        let functions = inputs
+            .functions
+            .iter()
+            .map(|name| previous.functions.iter().find(|f| f.name == *name).cloned())
+            .collect::<Option<Vec<HostFunction>>>()?;
+        let warnings = functions
+            .iter()
+            .filter_map(signature::untyped_warning)
+            .collect();
+        Some(Prepared {
+            job,
+            cost: 0,
+            inputs: inputs.clone(),
+            functions,
+            warnings,
+            build_key: info.build_key.clone(),
+            path: path.to_owned(),
         })
     }
 
@@ -134,14 +212,7 @@ impl Context<'_> {
             store.store(&prepared.build_key, &bytes)?;
         }
         fs::write_atomic(&prepared.path, &bytes)?;
-        let mut inputs: Vec<PathBuf> = Vec::new();
-        for pass in &prepared.passes {
-            for file in deps::included_files(pass) {
-                if !inputs.contains(&file) {
-                    inputs.push(file);
-                }
-            }
-        }
+        let inputs = prepared.inputs.files.iter().map(PathBuf::from).collect();
         Ok(Built {
             info: ObjectInfo {
                 source: job.source.display().to_string(),
@@ -149,6 +220,7 @@ impl Context<'_> {
                 build_key: prepared.build_key.clone(),
                 cache,
                 images: images.iter().map(ImageInfo::from_image).collect(),
+                inputs: Some(prepared.inputs.clone()),
             },
             path: prepared.path.clone(),
             functions: prepared.functions.clone(),
@@ -218,10 +290,14 @@ impl Context<'_> {
         };
         let _ = std::fs::remove_file(&tmp);
         let output = output?;
-        Ok((
-            bytes?,
-            diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)),
-        ))
+        // One run for every target: nvcc prints a device-side warning once per target.
+        let targets = job
+            .targets
+            .iter()
+            .map(|target| target.to_string())
+            .collect();
+        let lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
+        Ok((bytes?, diagnostics::once_per_file(&[(targets, lines)])))
     }
 
     /// `nvcc -E` for the device pass of `arch`, or, with `host`, for the host pass
@@ -251,9 +327,10 @@ impl Context<'_> {
 }
 
 impl Prepared<'_> {
-    /// How much work compiling the file is: the size of its translation units.
+    /// How much work compiling the file is: the size of its translation units (0 for a file
+    /// unchanged since the last build, whose object is there to reuse).
     pub(super) fn cost(&self) -> usize {
-        self.passes.iter().map(String::len).sum()
+        self.cost
     }
 }
 

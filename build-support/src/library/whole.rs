@@ -26,7 +26,10 @@ pub(super) fn check_one_target_list(jobs: &[Job]) -> Result<(), Error> {
     match jobs.iter().find(|job| job.targets != first.targets) {
         None => Ok(()),
         Some(other) => Err(Error::config(format!(
-            "the files of a static library must share one target list, but `{}` has [{}] and              `{}` has [{}]: the library is checked as a whole when the program starts; drop the              per-file targets (`file_with_archs`, `[package.metadata.sasskit.files]`), or build              the file into a library of its own",
+            "the files of a static library must share one target list, but `{}` has [{}] and \
+             `{}` has [{}]: the library is checked as a whole when the program starts; drop the \
+             per-file targets (`file_with_archs`, `[package.metadata.sasskit.files]`), or build \
+             the file into a library of its own",
             first.source.display(),
             first.targets,
             other.source.display(),
@@ -70,4 +73,44 @@ pub(super) fn library_images(objects: &[Built]) -> Vec<ImageInfo> {
         }
     }
     images
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use sasskit_core::TargetList;
+
+    use super::*;
+
+    fn job(source: &str, targets: &str) -> Job {
+        Job {
+            source: PathBuf::from(source),
+            module: String::new(),
+            targets: TargetList::parse(targets).unwrap(),
+        }
+    }
+
+    #[test]
+    fn files_with_their_own_targets_are_refused_in_one_clean_sentence() {
+        let jobs = [
+            job("/crate/a.cu", "sm_90"),
+            job("/crate/b.cu", "sm_90,sm_100"),
+        ];
+        let message = check_one_target_list(&jobs).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "the files of a static library must share one target list, but `/crate/a.cu` has \
+             [sm_90] and `/crate/b.cu` has [sm_90,sm_100]: the library is checked as a whole \
+             when the program starts; drop the per-file targets (`file_with_archs`, \
+             `[package.metadata.sasskit.files]`), or build the file into a library of its own"
+        );
+        assert!(!message.contains("  "), "{message}");
+    }
+
+    #[test]
+    fn a_library_name_must_be_a_c_identifier() {
+        assert!(check_name("moe_v2").is_ok());
+        assert!(check_name("2moe").is_err());
+    }
 }

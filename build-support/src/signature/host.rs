@@ -7,11 +7,12 @@
 //! device function, and is defined in one of the crate's files (the `.cu` file or a header under
 //! the crate root; functions of system and toolkit headers are not the library's).
 //!
-//! Parameters map as kernel parameters do ([`super::params`]), with three additions:
-//! `cudaStream_t` (or the driver's `CUstream`) is a stream, `void*` parameters the crate names
-//! with `StaticLibrary::stream_parameter` are streams too (candle's launchers take `void*
-//! stream`), and pointers the crate names with `StaticLibrary::host_pointer` point to host
-//! memory.
+//! Parameters map as kernel parameters do ([`super::params`]), with four additions:
+//! `cudaStream_t` (or the driver's `CUstream`) is a stream; `void*` and 64-bit integer
+//! parameters the crate names with `StaticLibrary::stream_parameter` are streams too (candle's
+//! launchers take `void* stream` or `int64_t stream`); pointers the crate names with
+//! `StaticLibrary::host_pointer` point to host memory; non-const device pointers it names with
+//! `StaticLibrary::read_only` are only read.
 
 use sasskit_core::kernel::{ParamType, Scalar, ValueType};
 use sasskit_core::library::{HostFunction, HostParam, HostParamType};
@@ -41,8 +42,11 @@ const NOT_EXPORTED: &[&str] = &[
 pub(crate) struct Marks {
     /// Pointers to host memory (`StaticLibrary::host_pointer`).
     pub(crate) host_pointers: Vec<(String, String)>,
-    /// `void*` parameters that are streams (`StaticLibrary::stream_parameter`).
+    /// `void*` and 64-bit integer parameters that are streams
+    /// (`StaticLibrary::stream_parameter`).
     pub(crate) streams: Vec<(String, String)>,
+    /// Non-const device pointers the function only reads (`StaticLibrary::read_only`).
+    pub(crate) read_only: Vec<(String, String)>,
 }
 
 impl Marks {
@@ -62,7 +66,7 @@ pub(crate) struct HostExtracted {
 }
 
 /// Finds every exported `extern "C"` host function that `own_file` accepts the file of.
-/// `marks` are the parameters the crate marked as host pointers and streams.
+/// `marks` are the parameters the crate marked as host pointers, streams and read-only.
 pub(crate) fn extract_host_functions(
     preprocessed: &str,
     shared: &Registry,
@@ -140,12 +144,7 @@ pub(crate) fn extract_host_functions(
                 &unit.files,
                 marks,
             );
-            if let Some(why) = &function.untyped {
-                out.warnings.push(format!(
-                    "{}:{}: host function `{}` gets no Rust declaration: {why}",
-                    function.file, function.line, function.name
-                ));
-            }
+            out.warnings.extend(untyped_warning(&function));
             if !out.functions.iter().any(|seen| seen.name == function.name) {
                 out.functions.push(function);
             }
@@ -154,6 +153,15 @@ pub(crate) fn extract_host_functions(
         statement_start = i;
     }
     out
+}
+
+/// The warning for a function without a Rust declaration, with its `file:line` and why.
+pub(crate) fn untyped_warning(function: &HostFunction) -> Option<String> {
+    let why = function.untyped.as_deref()?;
+    Some(format!(
+        "{}:{}: host function `{}` gets no Rust declaration: {why}",
+        function.file, function.line, function.name
+    ))
 }
 
 /// The index of the `{` that opens a function body after a parameter list, if the declarator
@@ -271,36 +279,22 @@ fn host_param(
             param.name
         ));
     }
-    if Marks::matches(&marks.streams, function, &param.name) {
-        if let ParamType::MutPtr(ValueType::Void) | ParamType::ConstPtr(ValueType::Void) = param.ty
-        {
-            return Ok(HostParam {
-                name: param.name,
-                c_type: param.c_type,
-                ty: HostParamType::Stream,
-            });
-        }
-        if function != "*" {
-            return Err(format!(
-                "parameter `{}` has the type `{}`, which is not `void*`, but the build script \
-                 marks it as a stream (`StaticLibrary::stream_parameter(\"{function}\", \"{}\")`); \
-                 remove that call",
-                param.name, param.c_type, param.name
-            ));
-        }
-    }
-    let host = Marks::matches(&marks.host_pointers, function, &param.name);
-    let ty = match (host, param.ty) {
-        (false, ty) => HostParamType::Device(ty),
-        (true, ty @ (ParamType::ConstPtr(_) | ParamType::MutPtr(_))) => HostParamType::Host(ty),
-        (true, ParamType::Value(_)) => {
-            return Err(format!(
-                "parameter `{}` has the type `{}`, which is not a pointer, but the build \
-                 script marks it as a host pointer (`StaticLibrary::host_pointer(\"{function}\", \
-                 \"{}\")`); remove that call",
-                param.name, param.c_type, param.name
-            ));
-        }
+    // A mark on a parameter of another kind is left unapplied here: the library-wide check
+    // (`library::functions`) reports every such mark as an error, with all functions in view.
+    let ty = if Marks::matches(&marks.streams, function, &param.name)
+        && HostParamType::can_carry_stream(&param.ty)
+    {
+        HostParamType::Stream(Some(param.ty))
+    } else if Marks::matches(&marks.host_pointers, function, &param.name)
+        && matches!(param.ty, ParamType::ConstPtr(_) | ParamType::MutPtr(_))
+    {
+        HostParamType::Host(param.ty)
+    } else if Marks::matches(&marks.read_only, function, &param.name)
+        && matches!(param.ty, ParamType::MutPtr(_))
+    {
+        HostParamType::ReadOnly(param.ty)
+    } else {
+        HostParamType::Device(param.ty)
     };
     Ok(HostParam {
         name: param.name,
@@ -324,7 +318,7 @@ fn stream_param(group: &[Token<'_>], index: usize) -> Option<HostParam> {
     STREAM_TYPES.contains(&ty).then(|| HostParam {
         name,
         c_type: ty.to_owned(),
-        ty: HostParamType::Stream,
+        ty: HostParamType::Stream(None),
     })
 }
 

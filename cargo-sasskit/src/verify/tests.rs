@@ -2,7 +2,7 @@
 
 use sasskit_core::TargetList;
 
-use super::{Problem, check};
+use super::{KERNEL_NAME_WIDTH, Kernels, Problem, check};
 
 /// A real cubin (nvcc 13.0, sm_90) with the kernels `big`, `unused`, `empty` and `mix`.
 const CUBIN: &[u8] = include_bytes!("../../../core/tests/fixtures/params_sm90.cubin");
@@ -237,4 +237,147 @@ fn kernels_of_compressed_cubins_are_listed() {
         table.contains(&format!("kernels: {CUBIN_KERNELS}")),
         "{table}"
     );
+}
+
+#[test]
+fn long_kernel_lists_are_cut_to_a_few_names_and_a_count() {
+    let mut names: Vec<String> = (0..1250)
+        .map(|i| format!("_Z12mmq_instanceILi{i}ELb1EEvPKvS1_Pfiiiiiiiii"))
+        .collect();
+    names[0] = format!("_Z{}", "x".repeat(300));
+    let shown = Kernels(&names).to_string();
+    assert!(shown.len() < 300, "{} characters: {shown}", shown.len());
+    assert!(shown.ends_with(" and 1246 more"), "{shown}");
+    assert!(
+        shown.starts_with(&format!("_Z{}…, ", "x".repeat(KERNEL_NAME_WIDTH - 3))),
+        "{shown}"
+    );
+    let few = ["big".to_owned(), "mix".to_owned()];
+    assert_eq!(Kernels(&few).to_string(), "big, mix");
+}
+
+#[test]
+fn the_json_report_lists_every_container_image_and_problem() {
+    let bad = fatbin(&[
+        (SASS, 90, LINUX_64, CUBIN),
+        (PTX, 100, LINUX_64 | ZSTD, b"ptx"),
+    ]);
+    let required = TargetList::parse("sm_90,sm_100").unwrap();
+    let report = check(&host_file(&[bad]), &required);
+    let json = report.to_json(std::path::Path::new("target/release/app"), &required);
+    assert!(
+        json.starts_with(
+            "{\"file\": \"target/release/app\", \"required\": [\"sm_90\", \"sm_100\"], \"ok\": \
+             false, \"containers\": [{\"offset\": "
+        ),
+        "{json}"
+    );
+    for part in [
+        "\"kernels\": [\"big\", \"unused\", \"empty\", \"mix\"]",
+        "{\"kind\": \"sass\", \"target\": \"sm_90\", \"version\": ",
+        "{\"kind\": \"ptx\", \"target\": \"compute_100\", ",
+        "\"compression\": \"zstd\"",
+        "\"missing\": [\"sm_100\"], \"error\": null}]",
+        "\"problems\": [\"container at 0x",
+    ] {
+        assert!(json.contains(part), "`{part}` not in {json}");
+    }
+    assert!(json.ends_with("and rebuild\"]}"), "{json}");
+    // Balanced: one object, every bracket closed.
+    assert_eq!(
+        json.matches('{').count(),
+        json.matches('}').count(),
+        "{json}"
+    );
+    assert_eq!(
+        json.matches('[').count(),
+        json.matches(']').count(),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_container_is_named_by_the_manifest_with_its_images() {
+    let object = fatbin(&[(SASS, 90, LINUX_64, CUBIN), (SASS, 100, LINUX_64, b"x")]);
+    let other = fatbin(&[(SASS, 90, LINUX_64, b"y")]);
+    let images: Vec<sasskit_core::manifest::ImageInfo> =
+        sasskit_core::fatbin::FatBinary::parse(&object)
+            .unwrap()
+            .images()
+            .iter()
+            .map(sasskit_core::manifest::ImageInfo::from_image)
+            .collect();
+    let mut origins = super::Origins::default();
+    origins.insert(
+        &images,
+        "library moe, object moe/mmq_q4.o, source /crate/kernels/mmq_q4.cu".to_owned(),
+    );
+    let required = TargetList::parse("sm_90,sm_121").unwrap();
+    let report = super::check_with(&host_file(&[object, other]), &required, &origins);
+    assert_eq!(
+        report.containers[0].origin.as_deref(),
+        Some("library moe, object moe/mmq_q4.o, source /crate/kernels/mmq_q4.cu")
+    );
+    assert_eq!(report.containers[1].origin, None);
+    let table = report.table(&required);
+    assert!(
+        table.contains(": library moe, object moe/mmq_q4.o, source /crate/kernels/mmq_q4.cu\n"),
+        "{table}"
+    );
+    let message = report.problems[0].to_string();
+    assert!(
+        message.contains(
+            " (library moe, object moe/mmq_q4.o, source /crate/kernels/mmq_q4.cu) (kernels big, \
+             unused, empty, mix) has no SASS for sm_121"
+        ),
+        "{message}"
+    );
+    // One file built twice (a module and a library object) makes the same images: both named.
+    origins.insert(
+        &images,
+        "module mmq_q4, source /crate/kernels/mmq_q4.cu".to_owned(),
+    );
+    let images_of_first = match &report.containers[0].parsed {
+        Ok(parsed) => parsed.images.clone(),
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(
+        origins.name(&images_of_first).as_deref(),
+        Some(
+            "library moe, object moe/mmq_q4.o, source /crate/kernels/mmq_q4.cu or module mmq_q4, \
+             source /crate/kernels/mmq_q4.cu"
+        )
+    );
+    let json = report.to_json(std::path::Path::new("app"), &required);
+    assert!(
+        json.contains(
+            "\"origin\": \"library moe, object moe/mmq_q4.o, source /crate/kernels/mmq_q4.cu\""
+        ),
+        "{json}"
+    );
+    assert!(json.contains("\"origin\": null"), "{json}");
+}
+
+#[test]
+fn manifests_are_found_in_sasskit_folders_below_a_build_folder() {
+    let build = std::env::temp_dir().join(format!("sasskit-origins-{}", std::process::id()));
+    let folder = build.join("app-1a2b").join("out").join("sasskit");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("common.types.toml"), "not = \"a manifest\"\n").unwrap();
+    let found = super::Origins::from_folders(std::slice::from_ref(&build)).unwrap();
+    assert!(found.is_empty());
+    std::fs::write(
+        folder.join("moe.library.toml"),
+        "format = 1\n\n[library]\nname = \"moe\"\narchive = \"libmoe.a\"\ntargets = \
+         [\"sm_90\"]\nbuild_key = \"k\"\ncache = \"off\"\n\n[toolkit]\nnvcc = \"nvcc\"\n\
+         version = \"13.0.88\"\n\n[[objects]]\nsource = \"/crate/moe.cu\"\nobject = \
+         \"moe/moe.o\"\nbuild_key = \"k\"\ncache = \"off\"\nimages = [{ kind = \"sass\", \
+         arch = \"sm_90\", compression = \"none\", size = 5184 }]\n",
+    )
+    .unwrap();
+    let found = super::Origins::from_folders(std::slice::from_ref(&build)).unwrap();
+    assert_eq!(found.len(), 1);
+    let error = super::Origins::from_folders(&[build.join("nope")]).unwrap_err();
+    assert!(error.to_string().contains("is not a folder"), "{error}");
+    let _ = std::fs::remove_dir_all(&build);
 }

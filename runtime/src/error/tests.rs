@@ -25,6 +25,7 @@ fn no_compatible_image() -> LoadError {
         device: h100(),
         embedded: vec!["sass sm_100".into(), "sass sm_121".into()],
         required: sm(90),
+        static_library: false,
     }
 }
 
@@ -62,6 +63,7 @@ fn every_variant() -> Vec<LoadError> {
             ptx: Target::Ptx(Arch::plain(80)),
             embedded: vec!["ptx compute_80 (zstd)".into()],
             required: sm(90),
+            static_library: false,
         },
         ptx_too_new(),
         LoadError::KernelNotInImage {

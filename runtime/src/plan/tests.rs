@@ -131,6 +131,7 @@ fn ptx_only_is_refused_by_default() {
         ptx,
         embedded,
         required,
+        static_library: false,
     } = &error
     else {
         panic!("expected JitRefused, got {error}");

@@ -72,11 +72,7 @@ fn candles_static_library_set_builds_declares_every_function_and_verifies() {
     let streams = manifest
         .functions
         .iter()
-        .filter(|f| {
-            f.params
-                .iter()
-                .any(|p| p.ty == sasskit_core::library::HostParamType::Stream)
-        })
+        .filter(|f| f.params.iter().any(|p| p.ty.is_stream()))
         .count();
 
     let program = executable(&messages, "candle_static_set");

@@ -9,6 +9,7 @@ use sasskit_tests as _;
 
 sasskit::host_functions!(host_scale);
 sasskit::host_functions!(host_scale_blackwell);
+sasskit::host_functions!(host_axpy_sm90a);
 
 const GPU: &str =
     "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)";
@@ -86,4 +87,65 @@ fn a_library_without_sass_for_the_device_is_refused_before_any_call() {
     let every = host_scale_blackwell::Library::check_every_device().unwrap_err();
     println!("every device: {every}");
     assert!(matches!(every, LoadError::EveryDevice(_)), "{every:?}");
+}
+
+#[test]
+#[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+fn an_optional_sm90a_library_runs_on_hopper_and_is_unavailable_elsewhere() {
+    assert!(sasskit::driver_present(), "no CUDA driver: {GPU}");
+    assert!(host_axpy_sm90a::LIBRARY.optional);
+    let ctx = CudaContext::new(0).expect("CUDA device 0");
+    let stream = ctx.default_stream();
+    // An optional library passes the check on every device; it says where it can run.
+    let library = host_axpy_sm90a::Library::check(&ctx).unwrap();
+    let every = host_axpy_sm90a::Library::check_every_device().unwrap();
+    let (major, minor) = ctx.compute_capability().unwrap();
+    println!("device 0: cc {major}.{minor}");
+
+    let n: i64 = 1 << 20;
+    let host_x: Vec<f32> = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 1000).unwrap_or_default()) * 0.25 - 100.0)
+        .collect();
+    let host_y: Vec<f32> = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 77).unwrap_or_default()) * 0.5)
+        .collect();
+    let x = stream.clone_htod(&host_x).unwrap();
+    let mut y = stream.clone_htod(&host_y).unwrap();
+    // SAFETY: `y` and `x` hold `n` floats; the function launches one thread per element and
+    // only reads `x`, as the build script promises (`read_only`).
+    let called = unsafe { library.launch_axpy_f32(&mut y, &x, 2.5, n, &stream) };
+
+    if (major, minor) == (9, 0) {
+        // Hopper: the sm_90a SASS runs, the stream passed as `int64_t`.
+        assert!(library.is_available() && library.is_available_on(0));
+        assert!(every.is_available_on(0));
+        let report = &library.reports()[0];
+        println!("{report}");
+        assert_eq!(report.chosen.to_string(), "sm_90a");
+        assert_eq!(report.image_match, ImageMatch::Exact);
+        called.unwrap();
+        let got = stream.clone_dtoh(&y).unwrap();
+        let matched = got
+            .iter()
+            .zip(host_x.iter().zip(&host_y))
+            // Multiples of 0.25 times 2.5 plus multiples of 0.5: exact in f32 on both sides.
+            .filter(|(gpu, (x, y))| gpu.to_bits() == (2.5 * **x + **y).to_bits())
+            .count();
+        println!("launch_axpy_f32: {matched} of {n} values equal the CPU's");
+        assert_eq!(matched, host_x.len());
+        // The input was only read.
+        assert_eq!(stream.clone_dtoh(&x).unwrap(), host_x);
+    } else {
+        // Any other GPU: the program goes on, and the call is refused without running.
+        assert!(!library.is_available() && !library.is_available_on(0));
+        println!("{}", library.checked().unavailable()[0]);
+        let error = called.unwrap_err();
+        println!("refused: {error}");
+        assert!(
+            matches!(&error, LaunchError::Unavailable { function, device: 0, .. } if function == "launch_axpy_f32"),
+            "{error:?}"
+        );
+        assert_eq!(stream.clone_dtoh(&y).unwrap(), host_y);
+    }
+    stream.synchronize().unwrap();
 }
