@@ -11,14 +11,17 @@ mod port {
 
 /// candle's PTX set: its build.rs compiles every `src/*.cu` but the statically linked
 /// `moe_*`, `mmvq_gguf` and `mmq_*` files. File stems, in `src/`.
+#[allow(unused_imports, reason = "each includer uses some of the lists")]
 pub(crate) use port::MODULE_FILES as PTX_FILES;
 
 /// candle's static-library set (the MoE, MMVQ and MMQ files whose host code launches their
 /// kernels), from its build.rs without the `cutile` feature's `moe/moe_align.cu`. Paths in
 /// `src/`.
+#[allow(unused_imports, reason = "each includer uses some of the lists")]
 pub(crate) use port::LIBRARY_FILES as STATIC_FILES;
 
 /// candle's nvcc flags, from its build.rs (the same for both sets).
+#[allow(unused_imports, reason = "each includer uses some of the lists")]
 pub(crate) use port::FLAGS;
 
 /// Hopper, Blackwell B200/GB200 and GB10: the targets every module and the library must hold

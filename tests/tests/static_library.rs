@@ -259,29 +259,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         assert!(line.starts_with("no driver: "), "{stdout}");
     }
 
-    // The executable carries the object's fat binary, SASS for both targets, and needs no
-    // libcudart.so.
-    let binary = krate.target_dir().join("debug").join("library_links");
-    let bytes = std::fs::read(&binary).unwrap();
-    let held: Vec<String> = find_fat_binaries(&bytes)
-        .into_iter()
-        .filter_map(|found| found.result.ok())
-        .flat_map(|fatbin| {
-            fatbin
-                .images()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for image in ["sass sm_90", "sass sm_100"] {
-        assert!(held.iter().any(|held| held == image), "{image} in {held:?}");
-    }
-    let ldd = output(command("ldd").arg(&binary));
-    if ldd.status.success() {
-        let needed = String::from_utf8_lossy(&ldd.stdout);
-        assert!(!needed.contains("libcudart"), "{needed}");
-    }
+    assert_executable_holds_sass_without_cudart(&krate);
 
     // A second build reuses the object without running nvcc at all: no nvcc -c, and no
     // preprocessing, since no file it read changed.
@@ -429,4 +407,30 @@ fn library_errors_name_the_fix() {
     let failed = krate.build(CUDARC);
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("cannot name a static library"), "{stderr}");
+}
+
+/// The executable carries the object's fat binary, SASS for both targets, and needs no
+/// libcudart.so.
+fn assert_executable_holds_sass_without_cudart(krate: &Throwaway) {
+    let binary = krate.target_dir().join("debug").join("library_links");
+    let bytes = std::fs::read(&binary).unwrap();
+    let held: Vec<String> = find_fat_binaries(&bytes)
+        .into_iter()
+        .filter_map(|found| found.result.ok())
+        .flat_map(|fatbin| {
+            fatbin
+                .images()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for image in ["sass sm_90", "sass sm_100"] {
+        assert!(held.iter().any(|held| held == image), "{image} in {held:?}");
+    }
+    let ldd = output(command("ldd").arg(&binary));
+    if ldd.status.success() {
+        let needed = String::from_utf8_lossy(&ldd.stdout);
+        assert!(!needed.contains("libcudart"), "{needed}");
+    }
 }

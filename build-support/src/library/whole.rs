@@ -88,6 +88,7 @@ mod tests {
             source: PathBuf::from(source),
             module: String::new(),
             targets: TargetList::parse(targets).unwrap(),
+            families: sasskit_core::family::FamilySettings::default(),
         }
     }
 
