@@ -2,6 +2,7 @@
 
 mod dequantize;
 mod elementwise;
+mod families;
 mod fill;
 mod quantize;
 mod sum;
@@ -19,7 +20,7 @@ type Check = (
     fn(&Arc<CudaStream>, &Modules) -> Result<Vec<Outcome>, Error>,
 );
 
-const CHECKS: [Check; 8] = [
+const CHECKS: [Check; 9] = [
     ("affine", |stream, m| elementwise::affine(stream, &m.affine)),
     ("ugelu_f16", |stream, m| {
         elementwise::gelu_f16(stream, &m.unary)
@@ -30,6 +31,10 @@ const CHECKS: [Check; 8] = [
     ("where_u8_f32", |stream, m| {
         elementwise::where_u8_f32(stream, &m.ternary)
     }),
+    (
+        "kernel families: affine::<T>, cast::<f32, bf16>",
+        |stream, m| families::generic_affine_and_cast(stream, &m.affine, &m.cast),
+    ),
     ("fast_sum_f32", |stream, m| {
         sum::fast_sum_f32(stream, &m.reduce)
     }),
@@ -57,6 +62,13 @@ pub(crate) fn run_all(stream: &Arc<CudaStream>, modules: &Modules) -> usize {
                 println!("FAILED  {name}: {error}");
                 failed += 1;
             }
+        }
+    }
+    match families::launch_cost(stream, &modules.affine) {
+        Ok(line) => println!("{line}"),
+        Err(error) => {
+            println!("FAILED  launch cost of affine::<f32>: {error}");
+            failed += 1;
         }
     }
     failed
