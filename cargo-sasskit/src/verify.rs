@@ -113,7 +113,7 @@ pub fn file(path: &Path, required: &TargetList) -> Result<Report, Error> {
     file_with(path, required, &Origins::default())
 }
 
-/// [`file`], naming each container's build from `origins`.
+/// [`file()`], naming each container's build from `origins`.
 pub fn file_with(path: &Path, required: &TargetList, origins: &Origins) -> Result<Report, Error> {
     let data = fs::read(path)
         .map_err(|error| Error::new(format!("failed to read {}: {error}", path.display())))?;
