@@ -280,16 +280,7 @@ fn stub_cuda_home(toolchain: &Toolchain) -> Result<PathBuf> {
 pub(crate) fn check_port(toolchain: &Toolchain, cache: &Path) -> Result<()> {
     install_kernel_sources()?;
     let stubs = stub_cuda_home(toolchain)?;
-    let mut args = vec![
-        "test",
-        "--no-run",
-        "--workspace",
-        "--features",
-        "candle-core/cuda",
-    ];
-    for test in TESTS {
-        args.extend(["--test", test]);
-    }
+    let args = test_executables(&["--workspace", "--features", "candle-core/cuda"]);
     // `check`: the build fails, naming the changed input, unless every module is current in
     // the prebuilt folder (`cargo xtask candle-port refresh` makes it so).
     let cargo = |args: &[&str]| -> Result<Cmd> {
@@ -299,6 +290,16 @@ pub(crate) fn check_port(toolchain: &Toolchain, cache: &Path) -> Result<()> {
     };
     cargo(&args)?.run()?;
     cargo(&["build", "-p", "candle-startup"])?.run()
+}
+
+/// `cargo test --no-run <options>` for candle-core's CUDA test executables ([`TESTS`]).
+fn test_executables<'a>(options: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["test", "--no-run"];
+    args.extend_from_slice(options);
+    for test in TESTS {
+        args.extend(["--test", test]);
+    }
+    args
 }
 
 /// Builds candle-core with `--features cuda` and the startup program on sasskit.
@@ -332,19 +333,14 @@ fn bundle() -> Result<()> {
     let bundle = work_dir().join("bundle");
     let _ = fs::remove_dir_all(&bundle);
     for side in [Side::Stock, Side::Port] {
-        let mut args = vec![
-            "test",
+        let args = test_executables(&[
             "--release",
-            "--no-run",
             "-p",
             "candle-core",
             "--features",
             "cuda",
             "--message-format=json-render-diagnostics",
-        ];
-        for test in TESTS {
-            args.extend(["--test", test]);
-        }
+        ]);
         let messages = cargo(&toolchain, side, &stubs, &args)?.read()?;
         let folder = bundle.join(side.name());
         fs::create_dir_all(&folder)?;

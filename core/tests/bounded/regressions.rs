@@ -35,16 +35,12 @@ fn lz4_allocates_no_more_than_the_block_can_hold() {
     let block = lz4_flex::block::compress(&original);
     // One corrupt size field: the header claims 1 GiB (the ceiling).
     let input = craft::container(&[craft::compressed_entry(FLAG_LZ4, &block, 1 << 30)]);
-    let len = input.len();
-    let result = bounded(
+    decompress_is_refused(
         "lz4, 1 GiB claimed",
-        len,
-        LIMIT,
-        255 * len + 64 * KIB,
-        move || decompress(&input),
+        input,
+        |len| 255 * len + 64 * KIB,
+        "255",
     );
-    let error = result.unwrap_err();
-    assert!(error.contains("255"), "{error}");
 }
 
 #[test]
@@ -52,16 +48,12 @@ fn zstd_refuses_an_image_above_the_ceiling_before_decompressing() {
     // 128 KiB of RLE blocks that really decompress to 4 GiB, as the header claims.
     let frame = craft::zstd_rle_frame(32 * KIB, None);
     let input = craft::container(&[craft::compressed_entry(FLAG_ZSTD, &frame, 4 << 30)]);
-    let len = input.len();
-    let result = bounded(
+    decompress_is_refused(
         "zstd, 4 GiB real",
-        len,
-        LIMIT,
-        4 * len + 64 * KIB,
-        move || decompress(&input),
+        input,
+        |len| 4 * len + 64 * KIB,
+        "SASSKIT_MAX_IMAGE_SIZE",
     );
-    let error = result.unwrap_err();
-    assert!(error.contains("SASSKIT_MAX_IMAGE_SIZE"), "{error}");
 }
 
 #[test]
@@ -69,16 +61,12 @@ fn zstd_frame_size_must_match_the_header() {
     // The frame says 1 GiB, the entry header 64 MiB: refused before any block is decoded.
     let frame = craft::zstd_rle_frame(8 * KIB, Some(1 << 30));
     let input = craft::container(&[craft::compressed_entry(FLAG_ZSTD, &frame, 64 << 20)]);
-    let len = input.len();
-    let result = bounded(
+    decompress_is_refused(
         "zstd, sizes disagree",
-        len,
-        LIMIT,
-        4 * len + 64 * KIB,
-        move || decompress(&input),
+        input,
+        |len| 4 * len + 64 * KIB,
+        "frame",
     );
-    let error = result.unwrap_err();
-    assert!(error.contains("frame"), "{error}");
 }
 
 #[test]
@@ -313,4 +301,12 @@ fn cubin_caps_parameters_per_kernel() {
     );
     let error = error.unwrap_err();
     assert!(error.contains("32764 parameters"), "{error}");
+}
+
+/// Decompressing every image of `input` fails within [`LIMIT`] and the peak `max_peak(len)`
+/// gives for its length, with an error that contains `needle`.
+fn decompress_is_refused(what: &str, input: Vec<u8>, max_peak: fn(usize) -> usize, needle: &str) {
+    let len = input.len();
+    let error = bounded(what, len, LIMIT, max_peak(len), move || decompress(&input)).unwrap_err();
+    assert!(error.contains(needle), "{error}");
 }
