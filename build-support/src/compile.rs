@@ -101,7 +101,12 @@ impl Session {
             });
         }
         let mut analysis = self.analyze(job, self.preprocess_per_arch(job)?)?;
-        let found = self.lookup(job, &analysis.build_key, &mut analysis.warnings);
+        let found = self.lookup(
+            job,
+            &analysis.build_key,
+            &analysis.kernels,
+            &mut analysis.warnings,
+        );
         Ok(Prepared {
             job,
             analysis: Some(analysis),
@@ -293,12 +298,15 @@ impl Session {
     }
 
     /// The fat binary for `build_key` without nvcc: this build's previous output if it has the
-    /// same key, else a verified entry of the shared cache. Candidates that fail verification
-    /// are skipped, never used.
+    /// same key, else an entry of the shared cache that holds what this build would compile
+    /// ([`Session::entry_mismatch`]). Candidates that fail are skipped with a warning naming
+    /// the entry, never used; the rebuilt fat binary replaces the entry unless the cache is
+    /// read-only.
     fn lookup(
         &self,
         job: &Job,
         build_key: &str,
+        kernels: &[KernelSignature],
         warnings: &mut Vec<String>,
     ) -> Option<(Vec<u8>, CacheStatus)> {
         if let Some(previous) = self.previous_output(job, build_key) {
@@ -307,15 +315,41 @@ impl Session {
         let cache = self.cache.as_ref()?;
         let bytes = cache.lookup(build_key)?;
         let what = format!("`{}`", job.source.display());
-        if verify::verify(&bytes, &job.targets, &what).is_ok() {
+        let Some(mismatch) = self.entry_mismatch(&bytes, job, kernels, &what) else {
             return Some((bytes, CacheStatus::Hit));
-        }
+        };
+        let then = if cache.writes() {
+            "rebuilding it and replacing the entry"
+        } else {
+            "rebuilding it locally (the cache is read-only, so the entry stays)"
+        };
         warnings.push(format!(
-            "the cache entry {} for {what} is corrupt or not what its key promises; \
-             rebuilding it",
+            "the cache entry {} for {what} is corrupt or not what its key promises ({mismatch}); \
+             {then}",
             cache.entry(build_key).display()
         ));
         None
+    }
+
+    /// Why a cache entry's bytes are not what this build would compile, or `None` when they
+    /// are: a fat binary sasskit can read, with an image for every target of `job` and no other
+    /// ([`verify::exactly`]), whose cubins define the kernels of this build's signatures with
+    /// their parameter sizes ([`crosscheck::check`]). Anyone who can write to the cache can put
+    /// another well-formed fat binary under a key; this catches every one whose kernels,
+    /// signatures or targets differ, and nothing can catch one that differs only in code.
+    fn entry_mismatch(
+        &self,
+        bytes: &[u8],
+        job: &Job,
+        kernels: &[KernelSignature],
+        what: &str,
+    ) -> Option<String> {
+        let checked = verify::verify(bytes, &job.targets, what)
+            .and_then(|fatbin| verify::exactly(&fatbin, &job.targets, what).map(|()| fatbin))
+            .and_then(|fatbin| {
+                crosscheck::check(&fatbin, kernels, &self.shared, self.reading, what)
+            });
+        checked.err().map(|error| error.to_string())
     }
 
     /// The fat binary this build wrote last time, when its manifest has the same build key and
