@@ -6,8 +6,9 @@
 //! architectures, flags, sources or toolkits never finds it. Entries are written under a
 //! temporary name unique to the host, process and moment, then renamed into place, which is
 //! atomic on local and network filesystems; concurrent builds of the same key write the same
-//! bytes. Every entry is parsed and verified before use: a truncated or foreign entry is
-//! rebuilt and replaced, never loaded.
+//! bytes. Every entry is parsed and verified before use (`compile`: exactly the build's targets,
+//! and the kernels of its signatures with their parameter sizes): a truncated or foreign entry
+//! is rebuilt and replaced, never loaded.
 //!
 //! Whoever can write to the directory decides what every reader runs, so a reader can be made
 //! read-only ([`CacheMode::ReadOnly`], `SASSKIT_CACHE_MODE=read-only`): it uses the entries it
