@@ -537,6 +537,73 @@ fn a_cache_entry_with_an_image_for_another_target_is_rejected() {
     );
 }
 
+/// A static library's objects go through the same cache: a read-only build that misses
+/// compiles them and stores nothing, and one that hits runs no `nvcc -c` and changes nothing.
+#[test]
+fn a_read_only_static_library_build_reads_objects_and_writes_none() {
+    let Some(nvcc) = require_or_skip("rebuilds: read-only static library", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("read_only_library");
+    let cache = root.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let cache_str = cache.to_str().unwrap();
+    let krate = Throwaway::new(
+        &root,
+        "read_only_library",
+        &shared_target(),
+        &nvcc,
+        &[(
+            "kernels/b.cu",
+            "#include <cuda_runtime.h>\n__global__ void twice_kernel(float* y) { y[threadIdx.x] \
+             *= 2.0f; }\nextern \"C\" void launch_twice(float* y, cudaStream_t stream) {\n    \
+             twice_kernel<<<1, 32, 0, stream>>>(y);\n}\n",
+        )],
+        "archs = [\"sm_90\"]",
+    );
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/b.cu\").static_library(\"twice\").compile();\n}\n",
+    );
+    // `cargo check` runs the build script and links nothing.
+    let check = |envs: &[(&str, &str)]| {
+        let mut cargo = krate.cargo(&["check"]);
+        cargo.envs(envs.iter().copied());
+        let result = cargo.output().unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    };
+    let object_compiles = || {
+        krate
+            .nvcc_calls()
+            .iter()
+            .filter(|call| call.starts_with("-c "))
+            .count()
+    };
+    let read_only = [("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO, READ_ONLY];
+
+    check(&read_only);
+    assert_eq!(object_compiles(), 1, "a miss compiles the object");
+    assert!(cache_snapshot(&cache).is_empty(), "and stores nothing");
+
+    forget_previous_outputs(&krate, "read_only_library");
+    check(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO]);
+    assert_eq!(object_compiles(), 2);
+    let before = cache_snapshot(&cache);
+    assert_eq!(
+        before.len(),
+        2,
+        "a read-write build stores the object: {before:#?}"
+    );
+
+    forget_previous_outputs(&krate, "read_only_library");
+    check(&read_only);
+    assert_eq!(object_compiles(), 2, "a hit runs no nvcc -c");
+    assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
+}
+
 #[test]
 fn an_invalid_environment_setting_names_the_variable() {
     let Some(nvcc) = require_or_skip("rebuilds: invalid SASSKIT_ARCHS", Tool::Nvcc) else {
@@ -556,6 +623,25 @@ fn an_invalid_environment_setting_names_the_variable() {
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert!(
         stderr.contains("`sm90a1`") && stderr.contains("SASSKIT_ARCHS"),
+        "{stderr}"
+    );
+
+    let cache = root.join("cache");
+    let build = krate.build(&[
+        ("SASSKIT_CACHE_DIR", cache.to_str().unwrap()),
+        ("SASSKIT_CACHE_MODE", "readonly"),
+    ]);
+    assert!(!build.status.success());
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        [
+            "SASSKIT_CACHE_MODE",
+            "`readonly`",
+            "`read-write`",
+            "`read-only`"
+        ]
+        .iter()
+        .all(|part| stderr.contains(part)),
         "{stderr}"
     );
 }
