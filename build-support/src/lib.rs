@@ -363,7 +363,8 @@ impl Build {
         self
     }
 
-    /// Shares built fat binaries through this directory instead of `SASSKIT_CACHE_DIR`.
+    /// Shares built fat binaries through this directory instead of `SASSKIT_CACHE_DIR`;
+    /// [`Build::cache_mode`] decides whether this build writes to it.
     pub fn cache_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
         self.cache_dir = Some(dir.as_ref().to_owned());
         self
