@@ -101,7 +101,12 @@ impl Session {
             });
         }
         let mut analysis = self.analyze(job, self.preprocess_per_arch(job)?)?;
-        let found = self.lookup(job, &analysis.build_key, &mut analysis.warnings);
+        let found = self.lookup(
+            job,
+            &analysis.build_key,
+            &analysis.kernels,
+            &mut analysis.warnings,
+        );
         Ok(Prepared {
             job,
             analysis: Some(analysis),
@@ -231,16 +236,21 @@ impl Session {
             mut warnings,
             build_key,
         } = analysis;
-        let (bytes, cache) = match (found, compiled) {
+        let Found {
+            bytes,
+            cache,
+            cross_checked,
+        } = match (found, compiled) {
             (Some(found), _) => found,
-            (None, Some(units)) => {
-                let status = if self.cache.is_some() {
+            (None, Some(units)) => Found {
+                bytes: merge_units(job, units, &mut warnings)?,
+                cache: if self.cache.is_some() {
                     CacheStatus::Miss
                 } else {
                     CacheStatus::Off
-                };
-                (merge_units(job, units, &mut warnings)?, status)
-            }
+                },
+                cross_checked: false,
+            },
             (None, None) => {
                 return Err(Error::new(ErrorKind::Verify(format!(
                     "nothing was compiled for {what}; this is a sasskit bug, please report it"
@@ -250,11 +260,13 @@ impl Session {
         let fatbin_path = self.out_dir.join(out_dir::fatbin_file(&job.module));
         let manifest_path = self.out_dir.join(out_dir::manifest_file(&job.module));
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
-        // Only verified bytes enter the shared cache.
+        if !cross_checked {
+            crosscheck::check(&fatbin, &kernels, &self.shared, self.reading, &what)?;
+        }
+        // Only verified and cross-checked bytes enter the shared cache.
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
             store.store(&build_key, &bytes)?;
         }
-        crosscheck::check(&fatbin, &kernels, &self.shared, self.reading, &what)?;
         let types = used_shared_types(&kernels, &self.shared);
         let manifest = Manifest {
             format: FORMAT,
@@ -293,35 +305,68 @@ impl Session {
     }
 
     /// The fat binary for `build_key` without nvcc: this build's previous output if it has the
-    /// same key, else a verified entry of the shared cache. Candidates that fail verification
-    /// are skipped, never used.
+    /// same key, else an entry of the shared cache that holds what this build would compile
+    /// ([`Session::entry_mismatch`]). Candidates that fail are skipped with a warning naming
+    /// the entry, never used; the rebuilt fat binary replaces the entry unless the cache is
+    /// read-only.
     fn lookup(
         &self,
         job: &Job,
         build_key: &str,
+        kernels: &[KernelSignature],
         warnings: &mut Vec<String>,
-    ) -> Option<(Vec<u8>, CacheStatus)> {
+    ) -> Option<Found> {
         if let Some(previous) = self.previous_output(job, build_key) {
             return Some(previous);
         }
         let cache = self.cache.as_ref()?;
         let bytes = cache.lookup(build_key)?;
         let what = format!("`{}`", job.source.display());
-        if verify::verify(&bytes, &job.targets, &what).is_ok() {
-            return Some((bytes, CacheStatus::Hit));
-        }
+        let Some(mismatch) = self.entry_mismatch(&bytes, job, kernels, &what) else {
+            return Some(Found {
+                bytes,
+                cache: CacheStatus::Hit,
+                cross_checked: true,
+            });
+        };
+        let then = if cache.writes() {
+            "rebuilding it and replacing the entry"
+        } else {
+            "rebuilding it locally (the cache is read-only, so the entry stays)"
+        };
         warnings.push(format!(
-            "the cache entry {} for {what} is corrupt or not what its key promises; \
-             rebuilding it",
+            "the cache entry {} for {what} is corrupt or not what its key promises ({mismatch}); \
+             {then}",
             cache.entry(build_key).display()
         ));
         None
     }
 
+    /// Why a cache entry's bytes are not what this build would compile, or `None` when they
+    /// are: a fat binary sasskit can read, with an image for every target of `job` and no other
+    /// ([`verify::exactly`]), whose cubins define the kernels of this build's signatures with
+    /// their parameter sizes ([`crosscheck::check`]). Anyone who can write to the cache can put
+    /// another well-formed fat binary under a key; this catches every one whose kernels,
+    /// signatures or targets differ, and nothing can catch one that differs only in code.
+    fn entry_mismatch(
+        &self,
+        bytes: &[u8],
+        job: &Job,
+        kernels: &[KernelSignature],
+        what: &str,
+    ) -> Option<String> {
+        let checked = verify::verify(bytes, &job.targets, what)
+            .and_then(|fatbin| verify::exactly(&fatbin, &job.targets, what).map(|()| fatbin))
+            .and_then(|fatbin| {
+                crosscheck::check(&fatbin, kernels, &self.shared, self.reading, what)
+            });
+        checked.err().map(|error| error.to_string())
+    }
+
     /// The fat binary this build wrote last time, when its manifest has the same build key and
     /// it still verifies: cargo reruns the build script for every file when one header changes,
     /// and only the files whose key changed need nvcc.
-    fn previous_output(&self, job: &Job, build_key: &str) -> Option<(Vec<u8>, CacheStatus)> {
+    fn previous_output(&self, job: &Job, build_key: &str) -> Option<Found> {
         let text =
             std::fs::read_to_string(self.out_dir.join(out_dir::manifest_file(&job.module))).ok()?;
         let manifest = Manifest::from_toml(&text).ok()?;
@@ -330,7 +375,11 @@ impl Session {
         }
         let bytes = std::fs::read(self.out_dir.join(&manifest.module.fatbin)).ok()?;
         verify::verify(&bytes, &job.targets, "the previous output").ok()?;
-        Some((bytes, manifest.module.cache))
+        Some(Found {
+            bytes,
+            cache: manifest.module.cache,
+            cross_checked: false,
+        })
     }
 
     /// One `nvcc --fatbin` for one target of `job` (through the launcher, if one is set), into a
@@ -578,7 +627,18 @@ pub(crate) struct Prepared<'j> {
     /// What the translation units say; `None` in a cold build until nvcc has kept them.
     analysis: Option<Analysis>,
     /// The fat binary when no compilation is needed: the previous output or a cache hit.
-    found: Option<(Vec<u8>, CacheStatus)>,
+    found: Option<Found>,
+}
+
+/// A fat binary that needs no nvcc: this build's previous output or a cache entry.
+#[derive(Debug)]
+struct Found {
+    bytes: Vec<u8>,
+    /// Where it came from, as the manifest records it.
+    cache: CacheStatus,
+    /// Whether the kernels were already cross-checked against it (a cache entry, before it
+    /// was accepted), so that it is not checked twice.
+    cross_checked: bool,
 }
 
 /// What a file's translation units say.

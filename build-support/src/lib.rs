@@ -90,7 +90,7 @@ use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::Manifest;
 use sasskit_core::{Arch, Target};
 
-pub use cache::CACHE_DIR_ENV;
+pub use cache::{CACHE_DIR_ENV, CACHE_MODE_ENV, CacheMode};
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
@@ -132,6 +132,7 @@ pub struct Build {
     file_archs: Vec<(PathBuf, String)>,
     shared_headers: Vec<PathBuf>,
     cache_dir: Option<PathBuf>,
+    cache_mode: Option<CacheMode>,
     launcher: Option<PathBuf>,
     nvcc: Option<PathBuf>,
     out_dir: Option<PathBuf>,
@@ -362,9 +363,32 @@ impl Build {
         self
     }
 
-    /// Shares built fat binaries through this directory instead of `SASSKIT_CACHE_DIR`.
+    /// Shares built fat binaries through this directory instead of `SASSKIT_CACHE_DIR`;
+    /// [`Build::cache_mode`] decides whether this build writes to it.
     pub fn cache_dir(&mut self, dir: impl AsRef<Path>) -> &mut Build {
         self.cache_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Whether this build writes what it compiles to the shared cache, instead of
+    /// `SASSKIT_CACHE_MODE` (`read-write` or `read-only`; read-write when unset).
+    ///
+    /// Whoever can write to a shared cache decides what every reader runs: an entry replaced by
+    /// another well-formed fat binary with the same kernels and signatures cannot be told from
+    /// the real one. Let trusted builds (CI on the main branch) write, and make every other
+    /// build read-only; a read-only build uses the entries it finds, compiles the others
+    /// locally and writes nothing to the cache, for fat binaries and static-library objects
+    /// alike.
+    ///
+    /// ```no_run
+    /// sasskit_build::Build::new()
+    ///     .file("kernels/saxpy.cu")
+    ///     .cache_dir("/mnt/shared/sasskit-cache")
+    ///     .cache_mode(sasskit_build::CacheMode::ReadOnly)
+    ///     .compile();
+    /// ```
+    pub fn cache_mode(&mut self, mode: CacheMode) -> &mut Build {
+        self.cache_mode = Some(mode);
         self
     }
 
@@ -736,7 +760,7 @@ impl Build {
             nvcc,
             flags: nvcc_flags,
             ccbin,
-            cache: Cache::configured(self.cache_dir.as_deref()),
+            cache: Cache::configured(self.cache_dir.as_deref(), self.cache_mode)?,
             launcher: launcher::Launcher::configured(self.launcher.as_deref(), manifest_dir),
             require_typed: self
                 .require_typed

@@ -75,8 +75,8 @@ impl Build {
     /// See [`StaticLibrary`].
     ///
     /// Every setting of the `Build` applies (targets, `include`, `define`, `flag`, `cache_dir`,
-    /// the cargo output switches); each file becomes one object with one `-gencode
-    /// arch=compute_XY,code=sm_XY` per target, compiled position-independent.
+    /// `cache_mode`, the cargo output switches); each file becomes one object with one
+    /// `-gencode arch=compute_XY,code=sm_XY` per target, compiled position-independent.
     pub fn static_library(&self, name: &str) -> StaticLibrary {
         StaticLibrary {
             build: self.clone(),

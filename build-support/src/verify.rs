@@ -1,4 +1,5 @@
-//! Checks a freshly built fat binary with the parser: every requested target must be there.
+//! Checks a fat binary with the parser: every requested target must be there, and in a cache
+//! entry no other.
 
 use sasskit_core::{FatBinary, TargetList};
 
@@ -34,5 +35,34 @@ pub(crate) fn verify<'a>(
          that override the target list (such as `-arch`)",
         missing.join(", "),
         found.join(", ")
+    ))))
+}
+
+/// Checks that `fatbin` holds no image for a target outside `targets`: a fat binary built for
+/// them has none, so an entry of the shared cache that does was built for other targets.
+pub(crate) fn exactly(
+    fatbin: &FatBinary<'_>,
+    targets: &TargetList,
+    what: &str,
+) -> Result<(), Error> {
+    let extra: Vec<String> = fatbin
+        .images()
+        .iter()
+        .filter(|image| {
+            !image
+                .target()
+                .is_some_and(|target| targets.as_slice().contains(&target))
+        })
+        .map(ToString::to_string)
+        .collect();
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let expected: Vec<String> = targets.iter().map(|target| target.to_string()).collect();
+    Err(Error::new(ErrorKind::Verify(format!(
+        "the fat binary for {what} holds {}, which its targets [{}] do not ask for; a fat binary \
+         built for these targets holds one image for each and nothing else",
+        extra.join(", "),
+        expected.join(", ")
     ))))
 }

@@ -143,8 +143,9 @@ impl Throwaway {
         &self.target_dir
     }
 
-    /// `cargo <args>` in the crate, with its target directory, the logging nvcc, and neither
-    /// `SASSKIT_ARCHS` nor `SASSKIT_CACHE_DIR` from the test's environment.
+    /// `cargo <args>` in the crate, with its target directory, the logging nvcc, and none of
+    /// `SASSKIT_ARCHS`, `SASSKIT_CACHE_DIR` and `SASSKIT_CACHE_MODE` from the test's
+    /// environment.
     pub fn cargo(&self, args: &[&str]) -> Command {
         let mut cargo = command(env!("CARGO"));
         cargo
@@ -153,7 +154,8 @@ impl Throwaway {
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env("NVCC", &self.nvcc)
             .env_remove("SASSKIT_ARCHS")
-            .env_remove("SASSKIT_CACHE_DIR");
+            .env_remove("SASSKIT_CACHE_DIR")
+            .env_remove("SASSKIT_CACHE_MODE");
         cargo
     }
 

@@ -1,7 +1,9 @@
 //! Rebuild triggers and caches that never serve the wrong architecture: throwaway crates built
 //! with cargo and real nvcc behind a wrapper that logs every invocation.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sasskit_tests::throwaway::Throwaway;
 use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
@@ -275,6 +277,333 @@ fn concurrent_builds_share_a_cache_and_a_corrupt_entry_is_rebuilt() {
     assert_eq!(rewritten.len(), bytes.len());
 }
 
+/// Every file under `dir` with its bytes and modification time: what a read-only build must
+/// leave exactly as it was.
+fn cache_snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    let mut files = BTreeMap::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                folders.push(path.clone());
+                files.insert(path, (Vec::new(), meta.modified().unwrap()));
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path, (bytes, meta.modified().unwrap()));
+            }
+        }
+    }
+    files
+}
+
+/// Removes the outputs of `krate`'s last builds, so that its next build looks in the cache
+/// instead of reusing them.
+fn forget_previous_outputs(krate: &Throwaway, name: &str) {
+    let build = krate.target_dir().join("debug").join("build");
+    for entry in std::fs::read_dir(build).unwrap().flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{name}-"))
+        {
+            let outputs = sasskit_core::out_dir::folder(&entry.path().join("out"));
+            let _ = std::fs::remove_dir_all(outputs);
+        }
+    }
+    // A new mtime, so that cargo runs the build script again.
+    for file in ["kernels/a.cu", "kernels/b.cu"] {
+        let path = krate.dir().join(file);
+        if let Ok(text) = std::fs::read(&path) {
+            std::fs::write(&path, text).unwrap();
+        }
+    }
+}
+
+fn cache_entry(cache: &Path, key: &str) -> PathBuf {
+    cache.join(&key[..2]).join(format!("{key}.fatbin"))
+}
+
+const READ_ONLY: (&str, &str) = ("SASSKIT_CACHE_MODE", "read-only");
+const NO_LINE_INFO: (&str, &str) = ("CARGO_PROFILE_DEV_DEBUG", "false");
+
+#[test]
+fn a_read_only_build_uses_its_hits_and_writes_nothing() {
+    let Some(nvcc) = require_or_skip("rebuilds: read-only hit", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("read_only_hit");
+    let cache = root.join("cache");
+    let cache_str = cache.to_str().unwrap();
+    let krate = two_kernel_crate(
+        &root,
+        "read_only_hit",
+        &nvcc,
+        &shared_target(),
+        "archs = [\"sm_90\"]",
+    );
+    let writer = [("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO];
+    let build = krate.build_ok(&writer);
+    assert_eq!(cache_status(&krate, &build, "a"), "miss");
+    let before = cache_snapshot(&cache);
+    assert_eq!(before.len(), 4, "two entries in their shards: {before:#?}");
+
+    forget_previous_outputs(&krate, "read_only_hit");
+    let compiles = krate.fatbin_compiles().len();
+    let build = krate.build_ok(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO, READ_ONLY]);
+    for module in ["a", "b"] {
+        assert_eq!(cache_status(&krate, &build, module), "hit", "{module}");
+        assert_eq!(krate.module(&build, module).images, ["sass sm_90"]);
+    }
+    assert_eq!(
+        krate.fatbin_compiles().len(),
+        compiles,
+        "hits need no nvcc --fatbin"
+    );
+    assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
+}
+
+#[test]
+fn a_read_only_build_that_misses_compiles_locally_and_leaves_the_cache_alone() {
+    let Some(nvcc) = require_or_skip("rebuilds: read-only miss", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("read_only_miss");
+    let cache = root.join("cache");
+    let cache_str = cache.to_str().unwrap();
+    let krate = two_kernel_crate(
+        &root,
+        "read_only_miss",
+        &nvcc,
+        &shared_target(),
+        "archs = [\"sm_90\"]",
+    );
+    krate.build_ok(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO]);
+    let before = cache_snapshot(&cache);
+
+    // A header byte: `a` has a key no entry has.
+    std::fs::write(
+        krate.dir().join("kernels/common.cuh"),
+        HEADER.replace("2.0f", "6.0f"),
+    )
+    .unwrap();
+    forget_previous_outputs(&krate, "read_only_miss");
+    let compiles = krate.fatbin_compiles().len();
+    let build = krate.build_ok(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO, READ_ONLY]);
+    assert_eq!(cache_status(&krate, &build, "a"), "miss");
+    assert_eq!(cache_status(&krate, &build, "b"), "hit");
+    let new = &krate.fatbin_compiles()[compiles..];
+    assert!(
+        new.len() == 1 && new[0].contains("kernels/a.cu"),
+        "a compiles locally: {new:?}"
+    );
+    assert_eq!(krate.module(&build, "a").images, ["sass sm_90"]);
+    assert_eq!(
+        cache_snapshot(&cache),
+        before,
+        "nothing stored, nothing touched"
+    );
+}
+
+/// Anyone who can write to the cache can put another well-formed fat binary under a key: one
+/// whose kernel takes other parameters is rejected with a warning naming the entry and
+/// rebuilt; a read-only build leaves the entry, a read-write build replaces it.
+#[test]
+fn a_cache_entry_of_another_source_is_rejected_rebuilt_and_replaced() {
+    let Some(nvcc) = require_or_skip("rebuilds: poisoned cache entry", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("poisoned");
+    let cache = root.join("cache");
+    let cache_str = cache.to_str().unwrap();
+    let envs = [("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO];
+    let victim = Throwaway::new(
+        &root,
+        "poisoned_victim",
+        &shared_target(),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "archs = [\"sm_90\"]",
+    );
+    let other = Throwaway::new(
+        &root,
+        "poisoned_other",
+        &shared_target(),
+        &nvcc,
+        &[(
+            "kernels/b.cu",
+            "extern \"C\" __global__ void b(int* x, int n) { x[n] = 2; }\n",
+        )],
+        "archs = [\"sm_90\"]",
+    );
+    let build = victim.build_ok(&envs);
+    let key = victim.module(&build, "b").manifest.module.build_key;
+    let entry = cache_entry(&cache, &key);
+    let build = other.build_ok(&envs);
+    let other_key = other.module(&build, "b").manifest.module.build_key;
+    assert_ne!(key, other_key);
+    let poison = std::fs::read(cache_entry(&cache, &other_key)).unwrap();
+    std::fs::write(&entry, &poison).unwrap();
+
+    for (mode, replaced) in [("read-only", false), ("read-write", true)] {
+        forget_previous_outputs(&victim, "poisoned_victim");
+        let compiles = victim.fatbin_compiles().len();
+        let build = victim.build_ok(&[
+            ("SASSKIT_CACHE_DIR", cache_str),
+            NO_LINE_INFO,
+            ("SASSKIT_CACHE_MODE", mode),
+        ]);
+        let stderr = String::from_utf8_lossy(&build.stderr);
+        assert!(
+            stderr.contains(&entry.display().to_string())
+                && stderr.contains("not what its key promises"),
+            "{mode}: the entry is named: {stderr}"
+        );
+        assert_eq!(
+            victim.fatbin_compiles().len(),
+            compiles + 1,
+            "{mode}: rebuilt"
+        );
+        let module = victim.module(&build, "b");
+        assert_eq!(module.manifest.module.cache.to_string(), "miss");
+        assert_eq!(module.manifest.kernels.len(), 1);
+        assert_eq!(
+            module.manifest.kernels[0].params.len(),
+            1,
+            "the victim's own kernel"
+        );
+        let stored = std::fs::read(&entry).unwrap();
+        if replaced {
+            assert_eq!(stored, module.fatbin, "{mode}: the entry is replaced");
+        } else {
+            assert_eq!(stored, poison, "{mode}: the entry stays");
+        }
+    }
+}
+
+/// The same source built for one more target, placed under the key of a build for one: every
+/// kernel and signature matches, and the extra image still rejects it.
+#[test]
+fn a_cache_entry_with_an_image_for_another_target_is_rejected() {
+    let Some(nvcc) = require_or_skip("rebuilds: cache entry for other targets", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("other_targets");
+    let cache = root.join("cache");
+    let cache_str = cache.to_str().unwrap();
+    let envs = [("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO];
+    let victim = Throwaway::new(
+        &root,
+        "other_targets_victim",
+        &shared_target(),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "archs = [\"sm_90\"]",
+    );
+    let wider = Throwaway::new(
+        &root,
+        "other_targets_wider",
+        &shared_target(),
+        &nvcc,
+        &[("kernels/b.cu", KERNEL_B)],
+        "archs = [\"sm_90\", \"sm_100\"]",
+    );
+    let build = victim.build_ok(&envs);
+    let entry = cache_entry(
+        &cache,
+        &victim.module(&build, "b").manifest.module.build_key,
+    );
+    let build = wider.build_ok(&envs);
+    let wide = wider.module(&build, "b");
+    assert_eq!(wide.images, ["sass sm_90", "sass sm_100"]);
+    std::fs::write(&entry, &wide.fatbin).unwrap();
+
+    forget_previous_outputs(&victim, "other_targets_victim");
+    let compiles = victim.fatbin_compiles().len();
+    let build = victim.build_ok(&envs);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains(&entry.display().to_string()) && stderr.contains("sass sm_100"),
+        "the entry and the extra image are named: {stderr}"
+    );
+    assert_eq!(victim.fatbin_compiles().len(), compiles + 1, "rebuilt");
+    let module = victim.module(&build, "b");
+    assert_eq!(module.images, ["sass sm_90"]);
+    assert_eq!(
+        std::fs::read(&entry).unwrap(),
+        module.fatbin,
+        "and replaced"
+    );
+}
+
+/// A static library's objects go through the same cache: a read-only build that misses
+/// compiles them and stores nothing, and one that hits runs no `nvcc -c` and changes nothing.
+#[test]
+fn a_read_only_static_library_build_reads_objects_and_writes_none() {
+    let Some(nvcc) = require_or_skip("rebuilds: read-only static library", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("read_only_library");
+    let cache = root.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let cache_str = cache.to_str().unwrap();
+    let krate = Throwaway::new(
+        &root,
+        "read_only_library",
+        &shared_target(),
+        &nvcc,
+        &[(
+            "kernels/b.cu",
+            "#include <cuda_runtime.h>\n__global__ void twice_kernel(float* y) { y[threadIdx.x] \
+             *= 2.0f; }\nextern \"C\" void launch_twice(float* y, cudaStream_t stream) {\n    \
+             twice_kernel<<<1, 32, 0, stream>>>(y);\n}\n",
+        )],
+        "archs = [\"sm_90\"]",
+    );
+    krate.set_build_rs(
+        "fn main() {\n    sasskit_build::Build::new().file(\"kernels/b.cu\").static_library(\"twice\").compile();\n}\n",
+    );
+    // `cargo check` runs the build script and links nothing.
+    let check = |envs: &[(&str, &str)]| {
+        let mut cargo = krate.cargo(&["check"]);
+        cargo.envs(envs.iter().copied());
+        let result = cargo.output().unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    };
+    let object_compiles = || {
+        krate
+            .nvcc_calls()
+            .iter()
+            .filter(|call| call.starts_with("-c "))
+            .count()
+    };
+    let read_only = [("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO, READ_ONLY];
+
+    check(&read_only);
+    assert_eq!(object_compiles(), 1, "a miss compiles the object");
+    assert!(cache_snapshot(&cache).is_empty(), "and stores nothing");
+
+    forget_previous_outputs(&krate, "read_only_library");
+    check(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO]);
+    assert_eq!(object_compiles(), 2);
+    let before = cache_snapshot(&cache);
+    assert_eq!(
+        before.len(),
+        2,
+        "a read-write build stores the object: {before:#?}"
+    );
+
+    forget_previous_outputs(&krate, "read_only_library");
+    check(&read_only);
+    assert_eq!(object_compiles(), 2, "a hit runs no nvcc -c");
+    assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
+}
+
 #[test]
 fn an_invalid_environment_setting_names_the_variable() {
     let Some(nvcc) = require_or_skip("rebuilds: invalid SASSKIT_ARCHS", Tool::Nvcc) else {
@@ -294,6 +623,25 @@ fn an_invalid_environment_setting_names_the_variable() {
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert!(
         stderr.contains("`sm90a1`") && stderr.contains("SASSKIT_ARCHS"),
+        "{stderr}"
+    );
+
+    let cache = root.join("cache");
+    let build = krate.build(&[
+        ("SASSKIT_CACHE_DIR", cache.to_str().unwrap()),
+        ("SASSKIT_CACHE_MODE", "readonly"),
+    ]);
+    assert!(!build.status.success());
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        [
+            "SASSKIT_CACHE_MODE",
+            "`readonly`",
+            "`read-write`",
+            "`read-only`"
+        ]
+        .iter()
+        .all(|part| stderr.contains(part)),
         "{stderr}"
     );
 }
