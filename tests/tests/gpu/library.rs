@@ -149,3 +149,65 @@ fn an_optional_sm90a_library_runs_on_hopper_and_is_unavailable_elsewhere() {
     }
     stream.synchronize().unwrap();
 }
+
+/// `launch_axpy_f32` takes its stream as `int64_t`: through the wrapper it runs on the stream
+/// given (a new, non-default one), in order with the copies on it, and inside a CUDA graph
+/// capture on that stream, whose replays each add `2.5 x` again. Hopper only (the library is
+/// `sm_90a`); elsewhere the test says it was skipped.
+#[test]
+#[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+fn an_integer_stream_runs_on_a_non_default_stream_and_inside_a_graph_capture() {
+    use sasskit::cudarc::driver::sys::{CUgraphInstantiate_flags, CUstreamCaptureMode};
+
+    assert!(sasskit::driver_present(), "no CUDA driver: {GPU}");
+    let ctx = CudaContext::new(0).expect("CUDA device 0");
+    if ctx.compute_capability().unwrap() != (9, 0) {
+        println!("skipped: the sm_90a library runs on compute capability 9.0 only");
+        return;
+    }
+    let library = host_axpy_sm90a::Library::check(&ctx).unwrap();
+    let stream = ctx.new_stream().unwrap();
+    let n: i64 = 1 << 16;
+    let host_x: Vec<f32> = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 1000).unwrap_or_default()) * 0.25 - 100.0)
+        .collect();
+    let host_y: Vec<f32> = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 77).unwrap_or_default()) * 0.5)
+        .collect();
+    let x = stream.clone_htod(&host_x).unwrap();
+    let mut y = stream.clone_htod(&host_y).unwrap();
+    let expect = |times: f32| -> Vec<u32> {
+        host_x
+            .iter()
+            .zip(&host_y)
+            .map(|(x, y)| (times * 2.5 * x + y).to_bits())
+            .collect()
+    };
+    let bits = |values: Vec<f32>| -> Vec<u32> { values.iter().map(|v| v.to_bits()).collect() };
+
+    // SAFETY: `y` and `x` hold `n` floats; the function only reads `x`.
+    unsafe { library.launch_axpy_f32(&mut y, &x, 2.5, n, &stream) }.unwrap();
+    assert_eq!(bits(stream.clone_dtoh(&y).unwrap()), expect(1.0));
+    println!("launch_axpy_f32 on a non-default stream: {n} of {n} values equal the CPU's");
+
+    stream
+        .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+        .unwrap();
+    // SAFETY: as above; captured, not run.
+    unsafe { library.launch_axpy_f32(&mut y, &x, 2.5, n, &stream) }.unwrap();
+    let graph = stream
+        .end_capture(CUgraphInstantiate_flags::CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH)
+        .unwrap()
+        .expect("the capture recorded the launch");
+    assert_eq!(
+        bits(stream.clone_dtoh(&y).unwrap()),
+        expect(1.0),
+        "captured, not run"
+    );
+    graph.launch().unwrap();
+    graph.launch().unwrap();
+    assert_eq!(bits(stream.clone_dtoh(&y).unwrap()), expect(3.0));
+    println!(
+        "launch_axpy_f32 captured in a CUDA graph, replayed twice: {n} of {n} values equal the CPU's"
+    );
+}
