@@ -6,7 +6,7 @@ use std::fmt;
 
 use cudarc::driver::CudaContext;
 use sasskit_core::doctor::{self, Finding, ModuleLoading, Release, Severity};
-use sasskit_core::{FatBinary, Image};
+use sasskit_core::{FatBinary, Image, ImageKind};
 
 use crate::device::DeviceInfo;
 use crate::driver;
@@ -180,14 +180,14 @@ fn verdict(host: &Host, subjects: &[Subject], findings: &[Finding]) -> (Severity
             format!("fails: cannot read {}", unreadable.join(", ")),
         );
     }
-    if let Err(why) = &host.driver {
+    if host.driver.is_err() {
         let ptx_only: Vec<String> = subjects
             .iter()
             .filter(|subject| {
                 subject.images.as_ref().is_ok_and(|images| {
                     !images
                         .iter()
-                        .any(|image| image.target().is_some_and(|t| !t.is_ptx()))
+                        .any(|image| image.target().is_some_and(|target| !target.is_ptx()))
                 })
             })
             .map(|subject| format!("`{}`", subject.name))
@@ -196,14 +196,21 @@ fn verdict(host: &Host, subjects: &[Subject], findings: &[Finding]) -> (Severity
             return (
                 Severity::Slow,
                 format!(
-                    "slow: {} hold no SASS, only PTX: a JIT on every GPU ({why}: no GPU checked)",
-                    ptx_only.join(", ")
+                    "slow: {} no SASS, only PTX: a JIT on every GPU (no driver here, no GPU \
+                     checked)",
+                    if ptx_only.len() == 1 {
+                        format!("{} holds", ptx_only[0])
+                    } else {
+                        format!("{} hold", ptx_only.join(", "))
+                    }
                 ),
             );
         }
         return (
             Severity::Ok,
-            format!("static only: {why}; no GPU checked, the images above are what a GPU can get"),
+            "static only: no driver here, no GPU checked; every module holds SASS (the images \
+             above), run doctor on the GPU machine for the verdict"
+                .to_owned(),
         );
     }
     doctor::verdict(findings)
@@ -227,22 +234,28 @@ impl fmt::Display for DoctorReport {
                 "s"
             }
         )?;
+        f.write_str("modules:\n")?;
         for subject in &self.subjects {
-            write!(f, "module {}: ", subject.name)?;
+            write!(f, "  {}: ", subject.name)?;
             match &subject.images {
                 Ok(images) => {
-                    let images: Vec<String> = images.iter().map(ToString::to_string).collect();
-                    write!(f, "{}", images.join(", "))?;
+                    let shown: Vec<String> = images.iter().map(ToString::to_string).collect();
+                    write!(f, "{}", shown.join(", "))?;
+                    match subject.nvcc {
+                        Some(nvcc) => write!(f, "; nvcc {nvcc}")?,
+                        None => f.write_str("; nvcc unknown")?,
+                    }
+                    let ptx = images.iter().find(|image| image.kind == ImageKind::Ptx);
+                    if let Some(ptx) = ptx {
+                        write!(f, "; PTX ISA {}.{}", ptx.version.0, ptx.version.1)?;
+                    }
+                    f.write_str("\n")?;
                 }
-                Err(error) => write!(f, "unreadable: {error}")?,
-            }
-            match subject.nvcc {
-                Some(nvcc) => writeln!(f, "; nvcc {nvcc}")?,
-                None => writeln!(f, "; nvcc unknown")?,
+                Err(error) => writeln!(f, "unreadable: {error}")?,
             }
         }
         for device in &self.host.devices {
-            writeln!(f, "{device}")?;
+            writeln!(f, "{device}:")?;
             let label = format!("device {} (cc {})", device.index, device.compute_capability);
             for finding in self
                 .findings
