@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::launcher::{self, Launcher};
 use crate::shared::Registry;
 use crate::toolkit::Nvcc;
-use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
+use crate::{config, crosscheck, deps, diagnostics, fs, key, replay, signature, verify};
 
 /// What every file of one build shares.
 #[derive(Debug)]
@@ -231,7 +231,7 @@ impl Session {
             mut warnings,
             build_key,
         } = analysis;
-        let (bytes, cache) = match (found, compiled) {
+        let (bytes, cache, nvcc_warnings) = match (found, compiled) {
             (Some(found), _) => found,
             (None, Some(units)) => {
                 let status = if self.cache.is_some() {
@@ -239,7 +239,9 @@ impl Session {
                 } else {
                     CacheStatus::Off
                 };
-                (merge_units(job, units, &mut warnings)?, status)
+                let (bytes, nvcc_warnings) = merge_units(job, units)?;
+                warnings.extend(nvcc_warnings.iter().cloned());
+                (bytes, status, nvcc_warnings)
             }
             (None, None) => {
                 return Err(Error::new(ErrorKind::Verify(format!(
@@ -252,7 +254,7 @@ impl Session {
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         // Only verified bytes enter the shared cache.
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
-            store.store(&build_key, &bytes)?;
+            store.store(&build_key, &bytes, &nvcc_warnings)?;
         }
         crosscheck::check(&fatbin, &kernels, &self.shared, self.reading, &what)?;
         let types = used_shared_types(&kernels, &self.shared);
@@ -281,6 +283,10 @@ impl Session {
             families: job.families.clone(),
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
+        replay::store(
+            &self.out_dir.join(out_dir::warnings_file(&job.module)),
+            &nvcc_warnings,
+        )?;
         fs::write_atomic(&fatbin_path, &bytes)?;
         fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
         Ok(Compiled {
@@ -294,21 +300,21 @@ impl Session {
 
     /// The fat binary for `build_key` without nvcc: this build's previous output if it has the
     /// same key, else a verified entry of the shared cache. Candidates that fail verification
-    /// are skipped, never used.
-    fn lookup(
-        &self,
-        job: &Job,
-        build_key: &str,
-        warnings: &mut Vec<String>,
-    ) -> Option<(Vec<u8>, CacheStatus)> {
-        if let Some(previous) = self.previous_output(job, build_key) {
-            return Some(previous);
+    /// are skipped, never used. The nvcc warnings stored with the one found are added to
+    /// `warnings`, marked as replayed, and returned as stored.
+    fn lookup(&self, job: &Job, build_key: &str, warnings: &mut Vec<String>) -> Option<Found> {
+        if let Some((bytes, cache)) = self.previous_output(job, build_key) {
+            let stored = replay::load(&self.out_dir.join(out_dir::warnings_file(&job.module)));
+            warnings.extend(replay::marked(&stored, replay::FROM_PREVIOUS));
+            return Some((bytes, cache, stored));
         }
         let cache = self.cache.as_ref()?;
         let bytes = cache.lookup(build_key)?;
         let what = format!("`{}`", job.source.display());
         if verify::verify(&bytes, &job.targets, &what).is_ok() {
-            return Some((bytes, CacheStatus::Hit));
+            let stored = cache.warnings(build_key);
+            warnings.extend(replay::marked(&stored, replay::FROM_CACHE));
+            return Some((bytes, CacheStatus::Hit, stored));
         }
         warnings.push(format!(
             "the cache entry {} for {what} is corrupt or not what its key promises; \
@@ -578,8 +584,11 @@ pub(crate) struct Prepared<'j> {
     /// What the translation units say; `None` in a cold build until nvcc has kept them.
     analysis: Option<Analysis>,
     /// The fat binary when no compilation is needed: the previous output or a cache hit.
-    found: Option<(Vec<u8>, CacheStatus)>,
+    found: Option<Found>,
 }
+
+/// A fat binary found without nvcc, where, and the nvcc warnings stored with it.
+type Found = (Vec<u8>, CacheStatus, Vec<String>);
 
 /// What a file's translation units say.
 #[derive(Debug)]
@@ -667,8 +676,8 @@ pub(crate) struct Unit {
 }
 
 /// The container one nvcc run for every target would have written, from the single-target
-/// parts in target order; nvcc's warnings, each once, naming the targets that printed it.
-fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Result<Vec<u8>, Error> {
+/// parts in target order; and nvcc's warnings, each once, naming the targets that printed it.
+fn merge_units(job: &Job, units: Vec<Unit>) -> Result<(Vec<u8>, Vec<String>), Error> {
     let runs: Vec<(Vec<String>, Vec<String>)> = units
         .iter()
         .map(|unit| {
@@ -676,13 +685,14 @@ fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Resul
             (targets, unit.warnings.clone())
         })
         .collect();
-    warnings.extend(diagnostics::once_per_file(&runs));
+    let warnings = diagnostics::once_per_file(&runs);
     if units.len() == 1 {
-        return Ok(units
+        let bytes = units
             .into_iter()
             .next()
             .map(|unit| unit.bytes)
-            .unwrap_or_default());
+            .unwrap_or_default();
+        return Ok((bytes, warnings));
     }
     let parsed = units
         .iter()
@@ -694,7 +704,7 @@ fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Resul
                 job.source.display()
             )))
         })?;
-    Ok(FatBinary::merge(&parsed).unwrap_or_default())
+    Ok((FatBinary::merge(&parsed).unwrap_or_default(), warnings))
 }
 
 /// The shared types the kernels take, each once, in order of first use.
