@@ -254,7 +254,8 @@ impl Session {
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         // Only verified bytes enter the shared cache.
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
-            store.store(&build_key, &bytes, &nvcc_warnings)?;
+            let portable = replay::portable(&nvcc_warnings, &job.source);
+            store.store(&build_key, &bytes, &portable)?;
         }
         crosscheck::check(&fatbin, &kernels, &self.shared, self.reading, &what)?;
         let types = used_shared_types(&kernels, &self.shared);
@@ -312,7 +313,7 @@ impl Session {
         let bytes = cache.lookup(build_key)?;
         let what = format!("`{}`", job.source.display());
         if verify::verify(&bytes, &job.targets, &what).is_ok() {
-            let stored = cache.warnings(build_key);
+            let stored = replay::localized(&cache.warnings(build_key), &job.source);
             warnings.extend(replay::marked(&stored, replay::FROM_CACHE));
             return Some((bytes, CacheStatus::Hit, stored));
         }

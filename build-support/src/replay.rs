@@ -18,6 +18,9 @@ pub(crate) const FROM_CACHE: &str = "replayed from the build cache";
 /// Where warnings replayed from this build's previous output come from.
 pub(crate) const FROM_PREVIOUS: &str = "replayed from an earlier build";
 
+/// What stands for the source file's path in the cache, which checkouts at other paths share.
+const SOURCE: &str = "<sasskit:source>";
+
 /// The most bytes of stored warnings read back: far more than nvcc prints for one file; a
 /// larger file is not replayed.
 const MAX_WARNINGS_FILE: u64 = 1 << 20;
@@ -45,6 +48,26 @@ pub(crate) fn load(path: &Path) -> Vec<String> {
     String::from_utf8_lossy(&bytes)
         .lines()
         .map(str::to_owned)
+        .collect()
+}
+
+/// `lines` as the shared cache keeps them: the source's path, which differs between checkouts
+/// that share the entry, replaced by a placeholder.
+pub(crate) fn portable(lines: &[String], source: &Path) -> Vec<String> {
+    let path = source.display().to_string();
+    lines
+        .iter()
+        .map(|line| line.replace(&path, SOURCE))
+        .collect()
+}
+
+/// Lines from the shared cache with the placeholder for the source's path replaced by `source`,
+/// the path in this checkout.
+pub(crate) fn localized(lines: &[String], source: &Path) -> Vec<String> {
+    let path = source.display().to_string();
+    lines
+        .iter()
+        .map(|line| line.replace(SOURCE, &path))
         .collect()
 }
 
@@ -92,5 +115,24 @@ mod tests {
         assert!(load(&path).is_empty());
         store(&path, &[]).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_cache_keeps_warnings_free_of_the_checkout_path() {
+        let here = Path::new("/home/a/krate/kernels/k.cu");
+        let there = Path::new("/home/b/clone/kernels/k.cu");
+        let lines = vec![format!(
+            "{}:3: warning #177-D: … (nvcc for sm_90)",
+            here.display()
+        )];
+        let stored = portable(&lines, here);
+        assert_eq!(
+            stored,
+            ["<sasskit:source>:3: warning #177-D: … (nvcc for sm_90)"]
+        );
+        assert_eq!(
+            localized(&stored, there),
+            ["/home/b/clone/kernels/k.cu:3: warning #177-D: … (nvcc for sm_90)"]
+        );
     }
 }

@@ -213,7 +213,8 @@ impl Context<'_> {
         };
         let images = embedded_images(&bytes, &job.targets, &what)?;
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.session.cache) {
-            store.store(&prepared.build_key, &bytes, &nvcc_warnings)?;
+            let portable = replay::portable(&nvcc_warnings, &job.source);
+            store.store(&prepared.build_key, &bytes, &portable)?;
         }
         replay::store(&stored_warnings, &nvcc_warnings)?;
         fs::write_atomic(&prepared.path, &bytes)?;
@@ -259,7 +260,7 @@ impl Context<'_> {
         let cache = self.session.cache.as_ref()?;
         let bytes = cache.lookup(&prepared.build_key)?;
         if embedded_images(&bytes, &job.targets, "a cache entry").is_ok() {
-            let stored = cache.warnings(&prepared.build_key);
+            let stored = replay::localized(&cache.warnings(&prepared.build_key), &job.source);
             return Some((bytes, CacheStatus::Hit, stored, replay::FROM_CACHE));
         }
         warnings.push(format!(
