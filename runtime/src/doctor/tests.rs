@@ -118,7 +118,9 @@ fn without_a_driver_only_the_static_part_is_reported() {
     let report = DoctorReport::new(none.clone(), vec![Subject::of(&SCALE_SM90)]);
     assert_eq!(report.severity(), Severity::Ok);
     assert!(
-        report.verdict().starts_with("static only: no driver here, no GPU checked"),
+        report
+            .verdict()
+            .starts_with("static only: no driver here, no GPU checked"),
         "{report}"
     );
     assert!(
