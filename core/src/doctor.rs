@@ -94,6 +94,8 @@ pub enum Outcome {
         ptx: Target,
         /// The release the PTX needs, when known.
         needs: Option<Release>,
+        /// The SASS target that would run there without a JIT.
+        required: Target,
     },
     /// Only PTX fits, and the driver is older than the toolkit that wrote it:
     /// `CUDA_ERROR_UNSUPPORTED_PTX_VERSION`.
@@ -104,6 +106,8 @@ pub enum Outcome {
         needs: Release,
         /// The driver's CUDA version.
         driver: Release,
+        /// The SASS target that would run there without the PTX.
+        required: Target,
     },
     /// No image runs on the device: `CUDA_ERROR_NO_BINARY_FOR_GPU`.
     NoImage {
@@ -178,12 +182,27 @@ pub fn diagnose(
             ptx: target,
             needs,
             driver,
+            required: cc.exact_target(),
         },
-        _ => Outcome::Jit { ptx: target, needs },
+        _ => Outcome::Jit {
+            ptx: target,
+            needs,
+            required: cc.exact_target(),
+        },
     }
 }
 
 impl Outcome {
+    /// The SASS target that would make the load native, when it is not.
+    pub fn missing(&self) -> Option<Target> {
+        match self {
+            Outcome::Sass { .. } => None,
+            Outcome::Jit { required, .. }
+            | Outcome::PtxTooNew { required, .. }
+            | Outcome::NoImage { required } => Some(*required),
+        }
+    }
+
     /// Ok, slow or fails.
     pub fn severity(&self) -> Severity {
         match self {
@@ -212,14 +231,16 @@ impl fmt::Display for Outcome {
                 }
                 Ok(())
             }
-            Outcome::Jit { ptx, needs } => {
+            Outcome::Jit { ptx, needs, .. } => {
                 write!(f, "JIT of ptx {ptx} at every load")?;
                 if let Some(needs) = needs {
                     write!(f, " (PTX of CUDA {needs})")?;
                 }
                 Ok(())
             }
-            Outcome::PtxTooNew { ptx, needs, driver } => write!(
+            Outcome::PtxTooNew {
+                ptx, needs, driver, ..
+            } => write!(
                 f,
                 "fails: ptx {ptx} is from CUDA {needs}, newer than the driver's CUDA {driver} \
                  (CUDA_ERROR_UNSUPPORTED_PTX_VERSION)"
@@ -281,22 +302,33 @@ pub fn verdict(findings: &[Finding]) -> (Severity, String) {
         .map(|finding| finding.outcome.severity())
         .max()
         .unwrap_or(Severity::Ok);
-    let named: Vec<String> = findings
+    let at_worst: Vec<&Finding> = findings
         .iter()
         .filter(|finding| finding.outcome.severity() == worst)
+        .collect();
+    let named: Vec<String> = at_worst
+        .iter()
         .map(|finding| format!("`{}` on {}", finding.module, finding.device))
         .collect();
+    let mut missing: Vec<String> = Vec::new();
+    for target in at_worst
+        .iter()
+        .filter_map(|finding| finding.outcome.missing())
+    {
+        let target = target.to_string();
+        if !missing.contains(&target) {
+            missing.push(target);
+        }
+    }
+    let fix = format!(
+        "add {} to SASSKIT_ARCHS, to `[package.metadata.sasskit] archs` or to the build.rs \
+         target list, and rebuild",
+        missing.join(", ")
+    );
     let line = match worst {
         Severity::Ok => "ok: every module loads SASS on every GPU".to_owned(),
-        Severity::Slow => format!(
-            "slow: PTX JIT at load for {}; add each device's sm_XY target to the build",
-            named.join(", ")
-        ),
-        Severity::Fails => format!(
-            "fails: {} cannot load; add each device's sm_XY target to the build, or update the \
-             driver",
-            named.join(", ")
-        ),
+        Severity::Slow => format!("slow: PTX JIT at load for {}; {fix}", named.join(", ")),
+        Severity::Fails => format!("fails: {} cannot load; {fix}", named.join(", ")),
     };
     (worst, line)
 }

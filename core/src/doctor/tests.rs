@@ -85,6 +85,7 @@ fn ptx_from_a_newer_nvcc_than_the_driver_fails() {
             ptx: "compute_80".parse().unwrap(),
             needs: Release::new(13, 5),
             driver: Release::new(13, 0),
+            required: "sm_90".parse().unwrap(),
         }
     );
     assert!(
