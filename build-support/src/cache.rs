@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::{env, fs};
+use crate::{env, fs, replay};
 
 /// The variable that names the shared cache directory.
 pub const CACHE_DIR_ENV: &str = "SASSKIT_CACHE_DIR";
@@ -110,9 +110,15 @@ impl Cache {
         fs::read_at_most(&self.entry(key), fs::MAX_FATBIN_FILE).ok()
     }
 
-    /// Stores verified bytes for `key`, replacing any entry there; a read-only build stores
-    /// nothing.
-    pub(crate) fn store(&self, key: &str, bytes: &[u8]) -> Result<(), Error> {
+    /// Where nvcc's warnings for the entry of `key` are kept: `<key>.warnings` beside it.
+    pub(crate) fn warnings_entry(&self, key: &str) -> PathBuf {
+        self.entry(key).with_extension("warnings")
+    }
+
+    /// Stores verified bytes for `key`, replacing any entry there, with the warnings nvcc
+    /// printed when it compiled them (first, so that an entry a reader finds has its warnings
+    /// in place); a read-only build stores nothing.
+    pub(crate) fn store(&self, key: &str, bytes: &[u8], warnings: &[String]) -> Result<(), Error> {
         if !self.writes() {
             return Ok(());
         }
@@ -120,13 +126,43 @@ impl Cache {
         if let Some(shard) = entry.parent() {
             fs::create_dir_all(shard)?;
         }
+        replay::store(&self.warnings_entry(key), warnings)?;
         fs::write_atomic(&entry, bytes)
+    }
+
+    /// The warnings nvcc printed when it compiled the entry of `key`, as stored.
+    pub(crate) fn warnings(&self, key: &str) -> Vec<String> {
+        replay::load(&self.warnings_entry(key))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cache_hit_replays_the_stored_warning() {
+        let dir = std::env::temp_dir().join(format!("sasskit-cache-{}", std::process::id()));
+        let cache = Cache {
+            dir: dir.clone(),
+            mode: CacheMode::ReadWrite,
+        };
+        let warning = "k.cu:3: warning #177-D: variable \"x\" was declared but never referenced \
+                       (nvcc for sm_90)"
+            .to_owned();
+        cache
+            .store("ab12", b"fat binary", std::slice::from_ref(&warning))
+            .unwrap();
+        assert_eq!(cache.lookup("ab12").as_deref(), Some(&b"fat binary"[..]));
+        assert_eq!(
+            replay::marked(&cache.warnings("ab12"), replay::FROM_CACHE),
+            [format!("{warning} (replayed from the build cache)")]
+        );
+        // An entry compiled without warnings replays none.
+        cache.store("cd34", b"other", &[]).unwrap();
+        assert!(cache.warnings("cd34").is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn the_mode_reads_both_values_and_names_them_for_anything_else() {
@@ -161,14 +197,14 @@ mod tests {
             dir: dir.clone(),
             mode: CacheMode::ReadWrite,
         };
-        writer.store(key, b"first").unwrap();
+        writer.store(key, b"first", &[]).unwrap();
         let reader = Cache {
             dir: dir.clone(),
             mode: CacheMode::ReadOnly,
         };
         assert_eq!(reader.lookup(key).as_deref(), Some(&b"first"[..]));
-        reader.store(key, b"second").unwrap();
-        reader.store("cd4567", b"new").unwrap();
+        reader.store(key, b"second", &[]).unwrap();
+        reader.store("cd4567", b"new", &[]).unwrap();
         assert_eq!(reader.lookup(key).as_deref(), Some(&b"first"[..]));
         assert!(!reader.entry("cd4567").exists());
         assert!(!dir.join("cd").exists(), "not even the shard folder");

@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::launcher::{self, Launcher};
 use crate::shared::Registry;
 use crate::toolkit::Nvcc;
-use crate::{config, crosscheck, deps, diagnostics, fs, key, signature, verify};
+use crate::{config, crosscheck, deps, diagnostics, fs, key, replay, signature, verify};
 
 /// What every file of one build shares.
 #[derive(Debug)]
@@ -240,17 +240,23 @@ impl Session {
             bytes,
             cache,
             cross_checked,
+            nvcc_warnings,
         } = match (found, compiled) {
             (Some(found), _) => found,
-            (None, Some(units)) => Found {
-                bytes: merge_units(job, units, &mut warnings)?,
-                cache: if self.cache.is_some() {
-                    CacheStatus::Miss
-                } else {
-                    CacheStatus::Off
-                },
-                cross_checked: false,
-            },
+            (None, Some(units)) => {
+                let (bytes, nvcc_warnings) = merge_units(job, units)?;
+                warnings.extend(nvcc_warnings.iter().cloned());
+                Found {
+                    bytes,
+                    cache: if self.cache.is_some() {
+                        CacheStatus::Miss
+                    } else {
+                        CacheStatus::Off
+                    },
+                    cross_checked: false,
+                    nvcc_warnings,
+                }
+            }
             (None, None) => {
                 return Err(Error::new(ErrorKind::Verify(format!(
                     "nothing was compiled for {what}; this is a sasskit bug, please report it"
@@ -265,7 +271,8 @@ impl Session {
         }
         // Only verified and cross-checked bytes enter the shared cache.
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
-            store.store(&build_key, &bytes)?;
+            let portable = replay::portable(&nvcc_warnings, &job.source);
+            store.store(&build_key, &bytes, &portable)?;
         }
         let types = used_shared_types(&kernels, &self.shared);
         let manifest = Manifest {
@@ -293,6 +300,10 @@ impl Session {
             families: job.families.clone(),
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
+        replay::store(
+            &self.out_dir.join(out_dir::warnings_file(&job.module)),
+            &nvcc_warnings,
+        )?;
         fs::write_atomic(&fatbin_path, &bytes)?;
         fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
         Ok(Compiled {
@@ -308,7 +319,8 @@ impl Session {
     /// same key, else an entry of the shared cache that holds what this build would compile
     /// ([`Session::entry_mismatch`]). Candidates that fail are skipped with a warning naming
     /// the entry, never used; the rebuilt fat binary replaces the entry unless the cache is
-    /// read-only.
+    /// read-only. The nvcc warnings stored with the one found are added to `warnings`, marked
+    /// as replayed, and returned as stored.
     fn lookup(
         &self,
         job: &Job,
@@ -316,17 +328,23 @@ impl Session {
         kernels: &[KernelSignature],
         warnings: &mut Vec<String>,
     ) -> Option<Found> {
-        if let Some(previous) = self.previous_output(job, build_key) {
+        if let Some(mut previous) = self.previous_output(job, build_key) {
+            let stored = replay::load(&self.out_dir.join(out_dir::warnings_file(&job.module)));
+            warnings.extend(replay::marked(&stored, replay::FROM_PREVIOUS));
+            previous.nvcc_warnings = stored;
             return Some(previous);
         }
         let cache = self.cache.as_ref()?;
         let bytes = cache.lookup(build_key)?;
         let what = format!("`{}`", job.source.display());
         let Some(mismatch) = self.entry_mismatch(&bytes, job, kernels, &what) else {
+            let stored = replay::localized(&cache.warnings(build_key), &job.source);
+            warnings.extend(replay::marked(&stored, replay::FROM_CACHE));
             return Some(Found {
                 bytes,
                 cache: CacheStatus::Hit,
                 cross_checked: true,
+                nvcc_warnings: stored,
             });
         };
         let then = if cache.writes() {
@@ -379,6 +397,7 @@ impl Session {
             bytes,
             cache: manifest.module.cache,
             cross_checked: false,
+            nvcc_warnings: Vec::new(),
         })
     }
 
@@ -639,6 +658,9 @@ struct Found {
     /// Whether the kernels were already cross-checked against it (a cache entry, before it
     /// was accepted), so that it is not checked twice.
     cross_checked: bool,
+    /// nvcc's warnings from its compile: printed by this build, or stored with the output or
+    /// the cache entry it was reused from.
+    nvcc_warnings: Vec<String>,
 }
 
 /// What a file's translation units say.
@@ -727,8 +749,8 @@ pub(crate) struct Unit {
 }
 
 /// The container one nvcc run for every target would have written, from the single-target
-/// parts in target order; nvcc's warnings, each once, naming the targets that printed it.
-fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Result<Vec<u8>, Error> {
+/// parts in target order; and nvcc's warnings, each once, naming the targets that printed it.
+fn merge_units(job: &Job, units: Vec<Unit>) -> Result<(Vec<u8>, Vec<String>), Error> {
     let runs: Vec<(Vec<String>, Vec<String>)> = units
         .iter()
         .map(|unit| {
@@ -736,13 +758,14 @@ fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Resul
             (targets, unit.warnings.clone())
         })
         .collect();
-    warnings.extend(diagnostics::once_per_file(&runs));
+    let warnings = diagnostics::once_per_file(&runs);
     if units.len() == 1 {
-        return Ok(units
+        let bytes = units
             .into_iter()
             .next()
             .map(|unit| unit.bytes)
-            .unwrap_or_default());
+            .unwrap_or_default();
+        return Ok((bytes, warnings));
     }
     let parsed = units
         .iter()
@@ -754,7 +777,7 @@ fn merge_units(job: &Job, units: Vec<Unit>, warnings: &mut Vec<String>) -> Resul
                 job.source.display()
             )))
         })?;
-    Ok(FatBinary::merge(&parsed).unwrap_or_default())
+    Ok((FatBinary::merge(&parsed).unwrap_or_default(), warnings))
 }
 
 /// The shared types the kernels take, each once, in order of first use.

@@ -76,6 +76,7 @@ mod native;
 mod parallel;
 mod plan;
 mod prebuilt;
+mod replay;
 mod shared;
 mod signature;
 mod sources;

@@ -4,6 +4,8 @@
 //!
 //! * [`verify`]: a built binary carries SASS for every required architecture
 //!   (`cargo sasskit verify target/release/app --require sm_90,sm_100,sm_121`);
+//! * [`doctor`]: how every fat binary in a binary would load on every GPU of this machine: SASS,
+//!   a PTX JIT, or a failure (`cargo sasskit doctor target/release/app`);
 //! * [`prebuild`]: refresh the crate's prebuilt fat binaries (`cargo sasskit prebuild`), or fail
 //!   while they are stale (`cargo sasskit prebuild --check`), as `cargo fmt --check` does for
 //!   formatting.
@@ -19,6 +21,7 @@
 //! # Ok::<(), cargo_sasskit::Error>(())
 //! ```
 
+pub mod doctor;
 pub mod prebuild;
 pub mod verify;
 

@@ -1,4 +1,4 @@
-//! `cargo sasskit`: `verify` and `prebuild` from the command line.
+//! `cargo sasskit`: `verify`, `doctor` and `prebuild` from the command line.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -14,6 +14,10 @@ usage:
       --manifests names each container's module or library object and source from the build
       manifests at or below <folder> (an OUT_DIR/sasskit, or target/release/build);
       --json prints the report as one JSON object instead of the table
+  cargo sasskit doctor <file> [--manifests <folder>]...
+      how every fat binary in <file> would load on every GPU of this machine (SASS, PTX JIT or
+      failure), with the driver's CUDA version and CUDA_MODULE_LOADING; without a driver, what
+      each one embeds; exit code 0 ok, 1 slow (a PTX JIT somewhere), 2 fails
   cargo sasskit prebuild [--check] [--manifest-path <Cargo.toml>] [-p <package>]... [-- <cargo args>]
       refresh the package's prebuilt fat binaries with nvcc, or (--check) fail while they are stale";
 
@@ -22,6 +26,16 @@ fn main() -> ExitCode {
     // `cargo sasskit …` runs `cargo-sasskit sasskit …`.
     if args.first().is_some_and(|arg| arg == "sasskit") {
         args.remove(0);
+    }
+    if args.first().is_some_and(|arg| arg == "doctor") {
+        return match doctor(&args[1..]) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("error: {message}");
+                // Above the verdict's codes, so a script can tell a usage error from `fails`.
+                ExitCode::from(3)
+            }
+        };
     }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,6 +107,39 @@ fn verify(args: &[OsString]) -> Result<(), String> {
         cargo_sasskit::verify::run_with(&file, &required, &origins)
     };
     verified.map_err(|error| error.to_string())
+}
+
+/// `doctor`: prints the report and returns its exit code.
+fn doctor(args: &[OsString]) -> Result<u8, String> {
+    let mut file: Option<PathBuf> = None;
+    let mut manifests: Vec<PathBuf> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--manifests") => {
+                let folder = args.next().ok_or(
+                    "`--manifests` takes a folder: an OUT_DIR/sasskit, or target/release/build",
+                )?;
+                manifests.push(PathBuf::from(folder));
+            }
+            Some(option) if option.starts_with('-') => {
+                return Err(format!("unknown option `{option}` for `doctor`\n{USAGE}"));
+            }
+            _ if file.is_some() => {
+                return Err(format!(
+                    "`doctor` takes one file, got a second one: `{}`",
+                    arg.to_string_lossy()
+                ));
+            }
+            _ => file = Some(PathBuf::from(arg)),
+        }
+    }
+    let file = file.ok_or_else(|| format!("`doctor` needs a file\n{USAGE}"))?;
+    let origins = cargo_sasskit::verify::Origins::from_folders(&manifests)
+        .map_err(|error| error.to_string())?;
+    let report = cargo_sasskit::doctor::file(&file, &origins).map_err(|error| error.to_string())?;
+    println!("{}\n{report}", file.display());
+    Ok(report.severity().exit_code())
 }
 
 fn prebuild(args: &[OsString]) -> Result<(), String> {

@@ -3,6 +3,7 @@
 //! * [`arch`]: GPU architectures, target lists and the rules of which code runs on which device;
 //! * [`fatbin`]: a defensive parser for NVIDIA fat binary containers, and the SASS-only filter;
 //! * [`select`]: the image the driver would choose for a device;
+//! * [`doctor`]: whether a module loads natively, by JIT or not at all on a device and driver;
 //! * [`manifest`]: what the build script hands to the macro and the runtime;
 //! * [`library`]: what the static-library mode hands to `host_functions!`;
 //! * [`out_dir`]: the file names of that handoff under `OUT_DIR`;
@@ -16,6 +17,7 @@
 
 pub mod arch;
 pub mod cubin;
+pub mod doctor;
 pub mod family;
 pub mod fatbin;
 #[cfg(feature = "manifest")]

@@ -5,6 +5,7 @@
 //! $OUT_DIR/sasskit/
 //! ├── saxpy.fatbin        the fat binary of kernels/saxpy.cu   (sasskit::kernels!(saxpy))
 //! ├── saxpy.toml          its manifest
+//! ├── saxpy.warnings      nvcc's warnings when it compiled it, replayed when it is reused
 //! ├── params.types.rs     Rust twins of kernels/params.h       (sasskit::shared_types!(params))
 //! ├── params.types.toml   their layouts
 //! ├── moe.library.toml    the manifest of the static library libmoe.a (sasskit::host_functions!(moe))
@@ -51,6 +52,12 @@ pub fn object_file(library: &str, module: &str) -> String {
 /// `saxpy.fatbin`.
 pub fn fatbin_file(module: &str) -> String {
     format!("{module}.fatbin")
+}
+
+/// `saxpy.warnings`: nvcc's warnings from compiling the module, shown again when a later build
+/// reuses its fat binary; absent when there were none.
+pub fn warnings_file(module: &str) -> String {
+    format!("{module}.warnings")
 }
 
 /// `saxpy.toml`.

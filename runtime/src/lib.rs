@@ -21,7 +21,9 @@
 //! ```
 //!
 //! [`check`] runs the same decision without a driver, for tests and tools, and
-//! [`load_on_every_device`] checks every device before loading on any.
+//! [`load_on_every_device`] checks every device before loading on any. [`doctor`] answers "will
+//! these modules run here, and natively?" for every module on every GPU at once, loading
+//! nothing ([`DoctorReport`]).
 //!
 //! # With generated wrappers
 //!
@@ -114,6 +116,7 @@
 mod args;
 mod build_info;
 mod device;
+mod doctor;
 mod driver;
 mod embedded;
 mod error;
@@ -134,12 +137,14 @@ pub mod __private;
 pub use cudarc;
 pub use float8;
 pub use half;
+pub use sasskit_core::doctor::{Finding, ModuleLoading, Outcome, Release, Severity};
 pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
 pub use sasskit_macros::{host_functions, kernels, shared_types};
 
 pub use args::{AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, Null};
 pub use build_info::{BuildFacts, KernelFacts};
 pub use device::DeviceInfo;
+pub use doctor::{DoctorReport, Host, MODULE_LOADING_ENV, Subject, doctor};
 pub use driver::driver_present;
 pub use embedded::EmbeddedModule;
 pub use error::LoadError;

@@ -211,6 +211,52 @@ fn changing_targets_rebuilds_and_switching_back_is_a_verified_cache_hit() {
     );
 }
 
+/// A kernel with a device-side warning (an unused variable), which nvcc prints when it compiles.
+const KERNEL_WARNS: &str =
+    "extern \"C\" __global__ void w(float* x) {\n    int unused = 3;\n    x[0] = 1.0f;\n}\n";
+
+/// The lines of a build's output that carry nvcc's warning.
+fn unused_warnings(build: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&build.stderr)
+        .lines()
+        .filter(|line| line.contains("warning #177-D"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_cache_hit_replays_the_warnings_nvcc_printed() {
+    let Some(nvcc) = require_or_skip("rebuilds: replayed warnings", Tool::Nvcc) else {
+        return;
+    };
+    let root = scratch("warned");
+    let cache = root.join("cache");
+    let cache = cache.to_str().unwrap();
+    let krate = Throwaway::new(
+        &root,
+        "warned_crate",
+        &shared_target(),
+        &nvcc,
+        &[("kernels/w.cu", KERNEL_WARNS)],
+        "",
+    );
+
+    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_90"), ("SASSKIT_CACHE_DIR", cache)]);
+    let shown = unused_warnings(&build);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(!shown[0].contains("(replayed from"), "{shown:?}");
+
+    krate.build_ok(&[("SASSKIT_ARCHS", "sm_100"), ("SASSKIT_CACHE_DIR", cache)]);
+    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_90"), ("SASSKIT_CACHE_DIR", cache)]);
+    assert_eq!(cache_status(&krate, &build, "w"), "hit");
+    let shown = unused_warnings(&build);
+    assert_eq!(shown.len(), 1, "shown once: {shown:?}");
+    assert!(
+        shown[0].contains("w.cu:2: warning #177-D: variable \"unused\" was declared but never referenced (nvcc for sm_90) (replayed from the build cache)"),
+        "{shown:?}"
+    );
+}
+
 #[test]
 fn concurrent_builds_share_a_cache_and_a_corrupt_entry_is_rebuilt() {
     let Some(nvcc) = require_or_skip("rebuilds: concurrent builds", Tool::Nvcc) else {

@@ -11,7 +11,7 @@ use sasskit_core::{Arch, Image, Target, TargetList, out_dir};
 
 use crate::compile::{Job, Session, compile_error, run};
 use crate::error::{Error, ErrorKind};
-use crate::{deps, diagnostics, fs, key, signature};
+use crate::{deps, diagnostics, fs, key, replay, signature};
 
 /// What every file of one library shares.
 #[derive(Debug)]
@@ -196,21 +196,27 @@ impl Context<'_> {
         let job = prepared.job;
         let what = format!("the object of `{}`", job.source.display());
         let mut warnings = prepared.warnings.clone();
-        let (bytes, cache) = if let Some(found) = self.reuse(prepared, &mut warnings) {
-            found
+        let stored_warnings = prepared.path.with_extension("warnings");
+        let (bytes, cache, nvcc_warnings) = if let Some((bytes, cache, stored, from)) =
+            self.reuse(prepared, &stored_warnings, &mut warnings)
+        {
+            warnings.extend(replay::marked(&stored, from));
+            (bytes, cache, stored)
         } else {
             let (bytes, nvcc_warnings) = self.compile(job, &prepared.path)?;
-            warnings.extend(nvcc_warnings);
+            warnings.extend(nvcc_warnings.iter().cloned());
             let status = match &self.session.cache {
                 Some(_) => CacheStatus::Miss,
                 None => CacheStatus::Off,
             };
-            (bytes, status)
+            (bytes, status, nvcc_warnings)
         };
         let images = embedded_images(&bytes, &job.targets, &what)?;
         if let (CacheStatus::Miss, Some(store)) = (cache, &self.session.cache) {
-            store.store(&prepared.build_key, &bytes)?;
+            let portable = replay::portable(&nvcc_warnings, &job.source);
+            store.store(&prepared.build_key, &bytes, &portable)?;
         }
+        replay::store(&stored_warnings, &nvcc_warnings)?;
         fs::write_atomic(&prepared.path, &bytes)?;
         let inputs = prepared.inputs.files.iter().map(PathBuf::from).collect();
         Ok(Built {
@@ -229,11 +235,14 @@ impl Context<'_> {
         })
     }
 
+    /// The previous object or a cache entry, with the nvcc warnings stored with it and where
+    /// they are replayed from.
     fn reuse(
         &self,
         prepared: &Prepared<'_>,
+        stored_warnings: &Path,
         warnings: &mut Vec<String>,
-    ) -> Option<(Vec<u8>, CacheStatus)> {
+    ) -> Option<(Vec<u8>, CacheStatus, Vec<String>, &'static str)> {
         let job = prepared.job;
         let previous = self.previous.and_then(|manifest| {
             manifest.objects.iter().find(|object| {
@@ -245,12 +254,14 @@ impl Context<'_> {
             && let Ok(bytes) = std::fs::read(&prepared.path)
             && embedded_images(&bytes, &job.targets, "the previous object").is_ok()
         {
-            return Some((bytes, previous.cache));
+            let stored = replay::load(stored_warnings);
+            return Some((bytes, previous.cache, stored, replay::FROM_PREVIOUS));
         }
         let cache = self.session.cache.as_ref()?;
         let bytes = cache.lookup(&prepared.build_key)?;
         if embedded_images(&bytes, &job.targets, "a cache entry").is_ok() {
-            return Some((bytes, CacheStatus::Hit));
+            let stored = replay::localized(&cache.warnings(&prepared.build_key), &job.source);
+            return Some((bytes, CacheStatus::Hit, stored, replay::FROM_CACHE));
         }
         warnings.push(format!(
             "the cache entry {} for the object of `{}` is corrupt or not what its key promises; \
