@@ -225,9 +225,9 @@ impl Session {
             (Some(analysis), _) => analysis,
             (None, Some(units)) => self.analyze(job, self.kept_translation_units(job, units)?)?,
             (None, None) => {
-                return Err(Error::new(ErrorKind::Verify(format!(
-                    "nothing was compiled for {what}; this is a sasskit bug, please report it"
-                ))));
+                return Err(Error::internal(format_args!(
+                    "nothing was compiled for {what}"
+                )));
             }
         };
         let Analysis {
@@ -258,9 +258,9 @@ impl Session {
                 }
             }
             (None, None) => {
-                return Err(Error::new(ErrorKind::Verify(format!(
-                    "nothing was compiled for {what}; this is a sasskit bug, please report it"
-                ))));
+                return Err(Error::internal(format_args!(
+                    "nothing was compiled for {what}"
+                )));
             }
         };
         let fatbin_path = self.out_dir.join(out_dir::fatbin_file(&job.module));
@@ -594,11 +594,10 @@ fn kept_translation_unit(dir: &Path) -> Result<String, Error> {
         .collect();
     match (found.pop(), found.is_empty()) {
         (Some(path), true) => Ok(String::from_utf8_lossy(&fs::read(&path)?).into_owned()),
-        _ => Err(Error::new(ErrorKind::Verify(format!(
-            "nvcc did not keep exactly one device translation unit (`*.cpp1.ii`) in `{}`; \
-             this is a sasskit bug, please report it",
+        _ => Err(Error::internal(format_args!(
+            "nvcc did not keep exactly one device translation unit (`*.cpp1.ii`) in `{}`",
             dir.display()
-        )))),
+        ))),
     }
 }
 

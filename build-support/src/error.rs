@@ -33,6 +33,8 @@ pub(crate) enum ErrorKind {
     Verify(String),
     /// The crate's prebuilt folder is stale where it must be current.
     Prebuilt(String),
+    /// sasskit's own bug: a state its code should never reach. The message says what happened.
+    Internal(String),
     /// A file could not be read or written.
     Io {
         path: PathBuf,
@@ -49,6 +51,13 @@ pub(crate) enum ErrorKind {
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Error {
         Error { kind }
+    }
+
+    /// sasskit's own bug: `what` happened, which its code should never allow.
+    pub(crate) fn internal(what: impl fmt::Display) -> Error {
+        Error::new(ErrorKind::Internal(format!(
+            "{what}; this is a sasskit bug, please report it with the build's output"
+        )))
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Error {
@@ -114,6 +123,12 @@ impl Error {
         matches!(self.kind, ErrorKind::Prebuilt(_))
     }
 
+    /// Whether the build hit a bug of sasskit's own (a state its code should never reach),
+    /// not a problem with the crate, its settings or the toolkit.
+    pub fn is_internal(&self) -> bool {
+        matches!(self.kind, ErrorKind::Internal(_))
+    }
+
     /// Whether a file could not be read or written, or a program not started.
     pub fn is_io(&self) -> bool {
         matches!(self.kind, ErrorKind::Io { .. } | ErrorKind::Spawn { .. })
@@ -132,7 +147,8 @@ impl fmt::Display for Error {
             | ErrorKind::Header(message)
             | ErrorKind::Layout(message)
             | ErrorKind::Verify(message)
-            | ErrorKind::Prebuilt(message) => f.write_str(message),
+            | ErrorKind::Prebuilt(message)
+            | ErrorKind::Internal(message) => f.write_str(message),
             ErrorKind::Io {
                 path,
                 action,
@@ -153,5 +169,22 @@ impl std::error::Error for Error {
             ErrorKind::Io { source, .. } | ErrorKind::Spawn { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn an_internal_error_says_it_is_sasskits_bug_and_is_no_other_kind() {
+        let error = Error::internal("a file was finished twice");
+        assert!(error.is_internal());
+        assert!(!error.is_verify() && !error.is_config() && !error.is_io());
+        assert_eq!(
+            error.to_string(),
+            "a file was finished twice; this is a sasskit bug, please report it with the \
+             build's output"
+        );
     }
 }

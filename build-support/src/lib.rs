@@ -915,9 +915,7 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
                 let units = in_target_order(file.job, parts);
                 session.finish(file, units)
             }
-            (None, None) => Err(Error::new(error::ErrorKind::Verify(
-                "a file was finished twice; this is a sasskit bug, please report it".to_owned(),
-            ))),
+            (None, None) => Err(Error::internal("a file was finished twice")),
         };
         *lock(&results[index]) = Some(result);
     });
@@ -926,12 +924,7 @@ fn compile_all(session: &Session, jobs: &[Job]) -> Result<Vec<compile::Compiled>
         .map(|slot| {
             slot.into_inner()
                 .unwrap_or_else(PoisonError::into_inner)
-                .unwrap_or_else(|| {
-                    Err(Error::new(error::ErrorKind::Verify(
-                        "a file was never finished; this is a sasskit bug, please report it"
-                            .to_owned(),
-                    )))
-                })
+                .unwrap_or_else(|| Err(Error::internal("a file was never finished")))
         })
         .collect()
 }

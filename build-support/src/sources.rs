@@ -65,10 +65,7 @@ pub(crate) fn check_current(
 
 /// A decision and the outputs got out of step: a sasskit bug.
 fn unreachable_prebuilt() -> Result<Compiled, Error> {
-    Err(Error::new(ErrorKind::Verify(
-        "a module was neither prebuilt nor built; this is a sasskit bug, please report it"
-            .to_owned(),
-    )))
+    Err(Error::internal("a module was neither prebuilt nor built"))
 }
 
 /// What the folder (if any) offers each job, under `mode`: a refresh builds everything.

@@ -86,12 +86,9 @@ impl Nvcc {
             let virtual_ = scope.spawn(|| run("--list-gpu-arch"));
             let version = run("--version");
             let joined = |handle: std::thread::ScopedJoinHandle<'_, Result<String, Error>>| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(Error::new(ErrorKind::NvccNotFound(
-                        "querying nvcc panicked; this is a sasskit bug, please report it"
-                            .to_owned(),
-                    )))
-                })
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::internal("querying nvcc panicked")))
             };
             (version, joined(real), joined(virtual_))
         });
