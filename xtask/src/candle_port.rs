@@ -258,17 +258,28 @@ fn stub_cuda_home(toolchain: &Toolchain) -> Result<PathBuf> {
         .read()
         .context("building the stub CUDA libraries")?;
     let home = PathBuf::from(home.trim());
+    // The toolkit's libcudart.so.13: in `lib` for the pinned wheels, `lib64` for a system
+    // install. Only stock candle-kernels links it (the port links the static runtime).
     let cudart = toolchain
         .nvcc
         .parent()
         .and_then(Path::parent)
-        .map(|cuda| cuda.join("lib").join("libcudart.so.13"))
-        .filter(|cudart| cudart.is_file())
-        .context("the CUDA toolkit has no lib/libcudart.so.13 next to nvcc's bin folder")?;
+        .and_then(|cuda| {
+            ["lib", "lib64"]
+                .iter()
+                .map(|dir| cuda.join(dir).join("libcudart.so.13"))
+                .find(|cudart| cudart.is_file())
+        });
     let link = home.join("lib64").join("libcudart.so");
     let _ = fs::remove_file(&link);
-    std::os::unix::fs::symlink(&cudart, &link)
-        .with_context(|| format!("linking {}", link.display()))?;
+    match cudart {
+        Some(cudart) => std::os::unix::fs::symlink(&cudart, &link)
+            .with_context(|| format!("linking {}", link.display()))?,
+        None => eprintln!(
+            "candle-port: no libcudart.so.13 next to {}: stock candle-kernels will not link",
+            toolchain.nvcc.display()
+        ),
+    }
     Ok(home)
 }
 
