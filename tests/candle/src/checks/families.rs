@@ -62,10 +62,16 @@ pub(crate) fn generic_affine_and_cast(
         &affine_generic(stream, affine, &x, mul, add)?,
         &want,
     )];
-    let x16: Vec<f16> = x.iter().map(|&x| f16::from_f32(x)).collect();
-    let got = affine_generic(stream, affine, &x16, f16::from_f32(mul), f16::from_f32(add))?;
-    let want16: Vec<f16> = want.iter().map(|&x| f16::from_f32(x)).collect();
-    outcomes.push(Outcome::exact("affine::<f16> (generic)", &got, &want16));
+    let halves: Vec<f16> = x.iter().map(|&x| f16::from_f32(x)).collect();
+    let got = affine_generic(
+        stream,
+        affine,
+        &halves,
+        f16::from_f32(mul),
+        f16::from_f32(add),
+    )?;
+    let expected: Vec<f16> = want.iter().map(|&x| f16::from_f32(x)).collect();
+    outcomes.push(Outcome::exact("affine::<f16> (generic)", &got, &expected));
     let xb: Vec<bf16> = x.iter().map(|&x| bf16::from_f32(x)).collect();
     let got = affine_generic(
         stream,
@@ -74,12 +80,12 @@ pub(crate) fn generic_affine_and_cast(
         bf16::from_f32(mul),
         bf16::from_f32(add),
     )?;
-    let wantb: Vec<bf16> = want.iter().map(|&x| bf16::from_f32(x)).collect();
-    outcomes.push(Outcome::exact("affine::<bf16> (generic)", &got, &wantb));
-    let xu: Vec<u32> = (0..N as u32).collect();
-    let wantu: Vec<u32> = xu.iter().map(|x| x * 3 + 7).collect();
-    let got = affine_generic(stream, affine, &xu, 3, 7)?;
-    outcomes.push(Outcome::exact("affine::<u32> (generic)", &got, &wantu));
+    let expected: Vec<bf16> = want.iter().map(|&x| bf16::from_f32(x)).collect();
+    outcomes.push(Outcome::exact("affine::<bf16> (generic)", &got, &expected));
+    let integers: Vec<u32> = (0..N as u32).collect();
+    let expected: Vec<u32> = integers.iter().map(|x| x * 3 + 7).collect();
+    let got = affine_generic(stream, affine, &integers, 3, 7)?;
+    outcomes.push(Outcome::exact("affine::<u32> (generic)", &got, &expected));
 
     let inp = stream.clone_htod(&x)?;
     let mut out = stream.alloc_zeros::<bf16>(N)?;
@@ -157,9 +163,9 @@ pub(crate) fn launch_cost(
             // The first round warms both ways up and is not counted.
             if round > 0 {
                 if way {
-                    generic.push(per_launch)
+                    generic.push(per_launch);
                 } else {
-                    per_type.push(per_launch)
+                    per_type.push(per_launch);
                 }
             }
         }
