@@ -103,12 +103,7 @@ fn an_optional_sm90a_library_runs_on_hopper_and_is_unavailable_elsewhere() {
     println!("device 0: cc {major}.{minor}");
 
     let n: i64 = 1 << 20;
-    let host_x: Vec<f32> = (0..n)
-        .map(|i| f32::from(i16::try_from(i % 1000).unwrap_or_default()) * 0.25 - 100.0)
-        .collect();
-    let host_y: Vec<f32> = (0..n)
-        .map(|i| f32::from(i16::try_from(i % 77).unwrap_or_default()) * 0.5)
-        .collect();
+    let (host_x, host_y) = axpy_inputs(n);
     let x = stream.clone_htod(&host_x).unwrap();
     let mut y = stream.clone_htod(&host_y).unwrap();
     // SAFETY: `y` and `x` hold `n` floats; the function launches one thread per element and
@@ -168,12 +163,7 @@ fn an_integer_stream_runs_on_a_non_default_stream_and_inside_a_graph_capture() {
     let library = host_axpy_sm90a::Library::check(&ctx).unwrap();
     let stream = ctx.new_stream().unwrap();
     let n: i64 = 1 << 16;
-    let host_x: Vec<f32> = (0..n)
-        .map(|i| f32::from(i16::try_from(i % 1000).unwrap_or_default()) * 0.25 - 100.0)
-        .collect();
-    let host_y: Vec<f32> = (0..n)
-        .map(|i| f32::from(i16::try_from(i % 77).unwrap_or_default()) * 0.5)
-        .collect();
+    let (host_x, host_y) = axpy_inputs(n);
     let x = stream.clone_htod(&host_x).unwrap();
     let mut y = stream.clone_htod(&host_y).unwrap();
     let expect = |times: f32| -> Vec<u32> {
@@ -210,4 +200,16 @@ fn an_integer_stream_runs_on_a_non_default_stream_and_inside_a_graph_capture() {
     println!(
         "launch_axpy_f32 captured in a CUDA graph, replayed twice: {n} of {n} values equal the CPU's"
     );
+}
+
+/// `n` values of `x` and `y` for `launch_axpy_f32`: multiples of 0.25 and 0.5, so that `2.5 x
+/// + y` is exact in f32 on the GPU and the CPU alike.
+fn axpy_inputs(n: i64) -> (Vec<f32>, Vec<f32>) {
+    let x = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 1000).unwrap_or_default()) * 0.25 - 100.0)
+        .collect();
+    let y = (0..n)
+        .map(|i| f32::from(i16::try_from(i % 77).unwrap_or_default()) * 0.5)
+        .collect();
+    (x, y)
 }
