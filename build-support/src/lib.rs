@@ -543,7 +543,7 @@ impl Build {
     /// What every mode of the build shares before deciding where fat binaries come from: the
     /// settings resolved (targets, flags, output folder), one job per file with its targets,
     /// and the shared headers generated.
-    fn setup(&self) -> Result<Setup, Error> {
+    pub(crate) fn setup(&self) -> Result<Setup, Error> {
         let manifest_dir = self
             .manifest_dir
             .clone()
@@ -585,41 +585,39 @@ impl Build {
         })
     }
 
-    /// The nvcc session of a mode that always compiles (static libraries): the setup, nvcc
-    /// (which must be there), the host compiler, cache and launcher, and the shared headers
-    /// checked on the device; with the jobs.
-    pub(crate) fn session(&self) -> Result<(Session, Vec<Job>), Error> {
-        let Setup {
-            manifest_dir,
-            flags,
-            out_dir,
-            jobs,
-            shared,
-            reading,
-            single_front_end,
-            ..
-        } = self.setup()?;
+    /// nvcc as the build names it (`Build::nvcc`), else as [`Nvcc::find`] finds it.
+    pub(crate) fn find_nvcc(&self) -> Result<Nvcc, Error> {
         let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
-        let nvcc = match &self.nvcc {
-            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned())?,
-            None => Nvcc::find(target_triple.as_deref())?,
-        };
-        let session = self.nvcc_session(NvccBuild {
+        match &self.nvcc {
+            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned()),
+            None => Nvcc::find(target_triple.as_deref()),
+        }
+    }
+
+    /// The nvcc session of a static library's build, from its setup and `nvcc`: the host
+    /// compiler, cache and launcher, and the shared headers checked on the device. `refresh`
+    /// builds for the crate's prebuilt folder (compressed).
+    pub(crate) fn library_session(
+        &self,
+        setup: &Setup,
+        nvcc: Nvcc,
+        refresh: bool,
+    ) -> Result<Session, Error> {
+        self.nvcc_session(NvccBuild {
             nvcc,
-            jobs: &jobs,
-            flags,
-            shared: &shared,
-            manifest_dir: manifest_dir.as_deref(),
-            out_dir: &out_dir,
-            reading,
-            single_front_end,
-            refresh: false,
-        })?;
-        Ok((session, jobs))
+            jobs: &setup.jobs,
+            flags: setup.flags.clone(),
+            shared: &setup.shared,
+            manifest_dir: setup.manifest_dir.as_deref(),
+            out_dir: &setup.out_dir,
+            reading: setup.reading,
+            single_front_end: setup.single_front_end,
+            refresh,
+        })
     }
 
     /// The crate's prebuilt folder, if it has one, and what `SASSKIT_PREBUILD` asks of it.
-    fn prebuilt_folder(
+    pub(crate) fn prebuilt_folder(
         &self,
         metadata: &config::Metadata,
         manifest_dir: Option<&Path>,
@@ -647,11 +645,7 @@ impl Build {
         folder: Option<&prebuilt::Folder>,
         mode: Mode,
     ) -> Result<Option<Nvcc>, Error> {
-        let target_triple = env::cargo("TARGET").and_then(|triple| triple.into_string().ok());
-        let find_nvcc = || match &self.nvcc {
-            Some(path) => Nvcc::query(Tool::new(path), "`Build::nvcc`".to_owned()),
-            None => Nvcc::find(target_triple.as_deref()),
-        };
+        let find_nvcc = || self.find_nvcc();
         if mode == Mode::Check {
             let nvcc = find_nvcc().ok();
             sources::check_current(jobs, decisions, folder, nvcc.as_ref())?;
@@ -689,28 +683,13 @@ impl Build {
         manifest_dir: Option<&Path>,
         out_root: &Path,
     ) -> Result<(), Error> {
-        let canonical = |path: &Path| path.canonicalize().ok();
-        let mut owned: Vec<PathBuf> = manifest_dir.into_iter().filter_map(canonical).collect();
-        owned.extend(
-            jobs.iter()
-                .filter_map(|job| job.source.parent())
-                .filter_map(canonical),
-        );
-        owned.extend(self.includes.iter().filter_map(|dir| {
-            canonical(&manifest_dir.map_or_else(|| dir.clone(), |root| root.join(dir)))
-        }));
-        let mut excluded: Vec<PathBuf> = canonical(out_root).into_iter().collect();
-        if let Some(nvcc) = built
+        let nvcc = built
             .first()
-            .map(|compiled| compiled.manifest.toolkit.nvcc.clone())
-        {
-            excluded.extend(
-                Path::new(&nvcc)
-                    .parent()
-                    .and_then(Path::parent)
-                    .and_then(canonical),
-            );
-        }
+            .map(|compiled| compiled.manifest.toolkit.nvcc.clone());
+        let toolkit = nvcc
+            .as_deref()
+            .and_then(|nvcc| Path::new(nvcc).parent()?.parent());
+        let (owned, excluded) = self.crate_files(jobs, manifest_dir, out_root, toolkit);
         let mut sizes = Vec::new();
         for (compiled, job) in built.iter().zip(built_jobs) {
             let index = jobs
@@ -724,6 +703,35 @@ impl Build {
             self.cargo_output.warning(&line);
         }
         Ok(())
+    }
+
+    /// Where the crate's own files are (its folder, the sources' folders, its include folders)
+    /// and where they are not (the build's output, the `toolkit` folder unless the crate is
+    /// inside it): what decides which files a prebuilt output records as its inputs.
+    pub(crate) fn crate_files(
+        &self,
+        jobs: &[Job],
+        manifest_dir: Option<&Path>,
+        out_root: &Path,
+        toolkit: Option<&Path>,
+    ) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let canonical = |path: &Path| path.canonicalize().ok();
+        let mut owned: Vec<PathBuf> = manifest_dir.into_iter().filter_map(canonical).collect();
+        owned.extend(
+            jobs.iter()
+                .filter_map(|job| job.source.parent())
+                .filter_map(canonical),
+        );
+        owned.extend(self.includes.iter().filter_map(|dir| {
+            canonical(&manifest_dir.map_or_else(|| dir.clone(), |root| root.join(dir)))
+        }));
+        let mut excluded: Vec<PathBuf> = canonical(out_root).into_iter().collect();
+        if let Some(toolkit) = toolkit.and_then(canonical)
+            && !owned.iter().any(|root| root.starts_with(&toolkit))
+        {
+            excluded.push(toolkit);
+        }
+        (owned, excluded)
     }
 
     /// The nvcc session of a build: the targets checked against nvcc, the host compiler,
@@ -787,16 +795,16 @@ impl Build {
 }
 
 /// What a build resolved before deciding where each fat binary comes from.
-struct Setup {
-    manifest_dir: Option<PathBuf>,
-    metadata: config::Metadata,
-    flags: Vec<String>,
-    out_root: PathBuf,
-    out_dir: PathBuf,
-    jobs: Vec<Job>,
-    shared: shared::Registry,
-    reading: crosscheck::Reading,
-    single_front_end: bool,
+pub(crate) struct Setup {
+    pub(crate) manifest_dir: Option<PathBuf>,
+    pub(crate) metadata: config::Metadata,
+    pub(crate) flags: Vec<String>,
+    pub(crate) out_root: PathBuf,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) jobs: Vec<Job>,
+    pub(crate) shared: shared::Registry,
+    pub(crate) reading: crosscheck::Reading,
+    pub(crate) single_front_end: bool,
 }
 
 /// The nvcc part of a build, as [`Build::nvcc_session`] gets it.

@@ -21,16 +21,19 @@ mod archive;
 mod functions;
 mod link;
 mod object;
+mod prebuilt;
 mod whole;
 
 use std::path::{Path, PathBuf};
 
 use sasskit_core::library::{FORMAT, HostFunction, LibraryInfo, LibraryManifest};
-use sasskit_core::manifest::ToolkitInfo;
+use sasskit_core::manifest::{Origin, ToolkitInfo};
 use sasskit_core::out_dir;
 
-use crate::error::Error;
-use crate::{Build, cargo_output, claims, config, env, fs, parallel, signature};
+use crate::compile::Session;
+use crate::error::{Error, ErrorKind};
+use crate::prebuilt::{Mode, REFRESH_HINT};
+use crate::{Build, Setup, cargo_output, claims, config, fs, parallel, signature};
 
 pub use link::Cudart;
 
@@ -67,6 +70,8 @@ pub struct Library {
     archive: PathBuf,
     manifest_path: PathBuf,
     warnings: Vec<String>,
+    /// The files the objects were built from.
+    inputs: Vec<PathBuf>,
 }
 
 impl Build {
@@ -192,30 +197,254 @@ impl StaticLibrary {
         whole::check_name(&self.name)?;
         let target = link::TargetFacts::from_cargo();
         target.check_supported()?;
-        let (session, jobs) = self.build.session()?;
-        whole::check_one_target_list(&jobs)?;
-        if let Some(first) = jobs.first() {
-            // Two libraries of one name would overwrite each other's archive and manifest.
-            claims::claim_library(&session.out_dir, &self.name, &first.source)?;
-        }
-        let crate_root = self.build.crate_root();
-        let library_dir = session.out_dir.join(&self.name);
+        let setup = self.build.setup()?;
+        whole::check_one_target_list(&setup.jobs)?;
+        let Some(first) = setup.jobs.first() else {
+            return Err(Error::config(format!(
+                "the static library `{}` has no `.cu` files: add them with `Build::file`",
+                self.name
+            )));
+        };
+        // Two libraries of one name would overwrite each other's archive and manifest.
+        claims::claim_library(&setup.out_dir, &self.name, &first.source)?;
+        let library_dir = setup.out_dir.join(&self.name);
         fs::create_dir_all(&library_dir)?;
-        let manifest_path = session
+        let manifest_path = setup
             .out_dir
             .join(out_dir::library_manifest_file(&self.name));
-        let previous = std::fs::read_to_string(&manifest_path)
+        let (folder, mode) = self
+            .build
+            .prebuilt_folder(&setup.metadata, setup.manifest_dir.as_deref())?;
+        let prebuilt = folder
+            .as_ref()
+            .filter(|_| mode != Mode::Off)
+            .map(|folder| prebuilt::Prebuilt::new(folder, &self.name, target.triple()));
+        let settings = self.prebuilt_settings(&setup, &target);
+        let mut stale = None;
+        if let Some(prebuilt) = prebuilt.as_ref().filter(|_| mode != Mode::Refresh) {
+            match prebuilt.lookup(&settings, &first.targets, self.cudart)? {
+                prebuilt::Lookup::Current(found) => {
+                    return self.use_prebuilt(
+                        prebuilt,
+                        *found,
+                        mode,
+                        &setup,
+                        &target,
+                        &manifest_path,
+                    );
+                }
+                prebuilt::Lookup::Stale(reason) => {
+                    if mode == Mode::Check {
+                        return Err(Error::new(ErrorKind::Prebuilt(format!(
+                            "the prebuilt library `{}` in `{}` is stale: {reason}\n{REFRESH_HINT}",
+                            self.name,
+                            prebuilt.display()
+                        ))));
+                    }
+                    stale = Some(reason);
+                }
+            }
+        }
+        let nvcc = match self.build.find_nvcc() {
+            Ok(nvcc) => nvcc,
+            Err(missing) => {
+                return Err(match (&prebuilt, stale) {
+                    (Some(prebuilt), Some(reason)) if missing.is_toolkit() => {
+                        Error::new(ErrorKind::Prebuilt(format!(
+                            "the prebuilt library `{}` in `{}` is stale: {reason}; and there is \
+                             no nvcc to build it ({missing}). Either {REFRESH_HINT}, or install \
+                             the CUDA toolkit here",
+                            self.name,
+                            prebuilt.display()
+                        )))
+                    }
+                    _ => missing,
+                });
+            }
+        };
+        if let (Some(prebuilt), Some(reason)) = (&prebuilt, &stale) {
+            self.build.cargo_output.warning(&format!(
+                "the prebuilt library `{}` in `{}` is stale ({reason}): building it with nvcc; \
+                 {REFRESH_HINT}",
+                self.name,
+                prebuilt.display()
+            ));
+        }
+        let session = self
+            .build
+            .library_session(&setup, nvcc, mode == Mode::Refresh)?;
+        let library = self.build_with_nvcc(&session, &setup, &target, &manifest_path)?;
+        if let (Mode::Refresh, Some(prebuilt), Some(folder)) = (mode, &prebuilt, &folder) {
+            let (owned, excluded) = self.build.crate_files(
+                &setup.jobs,
+                setup.manifest_dir.as_deref(),
+                &setup.out_root,
+                Some(&link::toolkit_root(&session.nvcc)),
+            );
+            let read: Vec<PathBuf> = library.inputs.clone();
+            let recorded = folder.record_inputs(&read, &settings, &owned, &excluded)?;
+            let runtime = match self.cudart {
+                Cudart::Static => self
+                    .cudart
+                    .toolkit_dir(&session.nvcc)?
+                    .zip(self.cudart.file())
+                    .map(|(dir, file)| dir.join(file)),
+                Cudart::Shared | Cudart::None => None,
+            };
+            let size = prebuilt.write(
+                &library.manifest,
+                &library.archive,
+                runtime.as_deref(),
+                recorded,
+            )?;
+            for line in crate::prebuilt::size_report(folder, &[(self.name.clone(), size)]) {
+                self.build.cargo_output.warning(&line);
+            }
+        }
+        Ok(library)
+    }
+
+    /// The settings a prebuilt library records besides its files: those of its objects, the
+    /// files themselves, the target, the runtime and the parameter marks.
+    fn prebuilt_settings(&self, setup: &Setup, target: &link::TargetFacts) -> Vec<String> {
+        let manifest_dir = setup.manifest_dir.as_deref();
+        let mut settings = self.build.prebuilt_settings(
+            &setup.jobs[0],
+            &setup.flags,
+            setup.reading.long,
+            setup.single_front_end,
+            manifest_dir,
+        );
+        settings.push(format!("library={}", self.name));
+        for job in &setup.jobs {
+            let source = manifest_dir
+                .and_then(|root| crate::prebuilt::relative(&job.source, root))
+                .unwrap_or_else(|| job.source.display().to_string());
+            settings.push(format!("source={source}"));
+        }
+        settings.push(format!("target={}", target.triple()));
+        settings.push(format!("cudart={}", self.cudart.name()));
+        let signature::Marks {
+            host_pointers,
+            streams,
+            read_only,
+        } = &self.marks;
+        for (kind, marks) in [
+            ("host_pointer", host_pointers),
+            ("stream", streams),
+            ("read_only", read_only),
+        ] {
+            for (function, parameter) in marks {
+                settings.push(format!("{kind}={function}:{parameter}"));
+            }
+        }
+        settings
+    }
+
+    /// Installs the current prebuilt library, links it, and replays what its functions warn
+    /// about; `SASSKIT_PREBUILD=check` also wants it built by the nvcc found, if any.
+    fn use_prebuilt(
+        &self,
+        prebuilt: &prebuilt::Prebuilt<'_>,
+        found: prebuilt::Found,
+        mode: Mode,
+        setup: &Setup,
+        target: &link::TargetFacts,
+        manifest_path: &Path,
+    ) -> Result<Library, Error> {
+        let nvcc = || self.build.find_nvcc().ok();
+        if mode == Mode::Check
+            && let Some(nvcc) = nvcc().filter(|nvcc| nvcc.version != found.nvcc_version())
+        {
+            return Err(Error::new(ErrorKind::Prebuilt(format!(
+                "the prebuilt library `{}` in `{}` was built by nvcc {}, and the nvcc here is \
+                 {}\n{REFRESH_HINT}",
+                self.name,
+                prebuilt.display(),
+                found.nvcc_version(),
+                nvcc.version
+            ))));
+        }
+        let library_dir = setup.out_dir.join(&self.name);
+        let installed = prebuilt.install(
+            found,
+            &setup.out_dir,
+            &library_dir,
+            manifest_path,
+            self.optional,
+        )?;
+        let runtime_dir = match (self.cudart, installed.runtime_dir) {
+            (Cudart::Shared, _) => {
+                let nvcc = nvcc().ok_or_else(|| {
+                    Error::config(format!(
+                        "the prebuilt library `{}` links the CUDA runtime as a shared library, \
+                         which needs the toolkit's `libcudart.so` to link, and there is no nvcc \
+                         here: link it statically (`Cudart::Static`, the default), whose \
+                         prebuilt folder ships the runtime, or install the CUDA toolkit",
+                        self.name
+                    ))
+                })?;
+                self.cudart.toolkit_dir(&nvcc)?
+            }
+            (_, dir) => dir,
+        };
+        for input in &installed.inputs {
+            cargo_output::rerun_if_changed(input);
+        }
+        let mut warnings: Vec<String> = installed
+            .manifest
+            .functions
+            .iter()
+            .filter_map(signature::untyped_warning)
+            .collect();
+        warnings.extend(functions::unmarked_streams(&installed.manifest.functions));
+        for warning in &warnings {
+            self.build.cargo_output.warning(warning);
+        }
+        let archive = setup.out_dir.join(out_dir::archive_file(&self.name));
+        if self.build.cargo_output.metadata {
+            let lines = link::lines(
+                &setup.out_dir,
+                &self.name,
+                self.cudart,
+                target,
+                runtime_dir.as_deref(),
+            );
+            for line in lines {
+                println!("{line}");
+            }
+        }
+        Ok(Library {
+            manifest: installed.manifest,
+            archive,
+            manifest_path: manifest_path.to_owned(),
+            warnings,
+            inputs: installed.inputs,
+        })
+    }
+
+    /// Compiles every file with nvcc (or takes its object from the last build or the cache),
+    /// archives the objects, writes the manifest and prints the link lines.
+    fn build_with_nvcc(
+        &self,
+        session: &Session,
+        setup: &Setup,
+        target: &link::TargetFacts,
+        manifest_path: &Path,
+    ) -> Result<Library, Error> {
+        let jobs = &setup.jobs;
+        let previous = std::fs::read_to_string(manifest_path)
             .ok()
             .and_then(|text| LibraryManifest::from_toml(&text).ok());
         let context = object::Context {
-            session: &session,
+            session,
             library: &self.name,
             extra_args: target.object_flags(),
             marks: &self.marks,
-            crate_root: crate_root.as_deref(),
+            crate_root: setup.manifest_dir.as_deref(),
             previous: previous.as_ref(),
         };
-        let prepared = parallel::run_all(&jobs, |job| context.prepare(job))
+        let prepared = parallel::run_all(jobs, |job| context.prepare(job))
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
         let mut order: Vec<usize> = (0..prepared.len()).collect();
@@ -232,18 +461,23 @@ impl StaticLibrary {
         let archive_path = session.out_dir.join(out_dir::archive_file(&self.name));
         let object_paths: Vec<&Path> = objects.iter().map(|built| built.path.as_path()).collect();
         archive::create(&archive_path, &object_paths)?;
+        let runtime_dir = self.cudart.toolkit_dir(&session.nvcc)?;
         let link_lines = link::lines(
             &session.out_dir,
             &self.name,
             self.cudart,
-            &target,
-            &session.nvcc,
-        )?;
+            target,
+            runtime_dir.as_deref(),
+        );
 
         let mut warnings = Vec::new();
+        let mut inputs = Vec::new();
         for built in &objects {
             for input in &built.inputs {
                 cargo_output::rerun_if_changed(input);
+                if !inputs.contains(input) {
+                    inputs.push(input.clone());
+                }
             }
             warnings.extend(built.warnings.iter().cloned());
         }
@@ -260,6 +494,7 @@ impl StaticLibrary {
                 build_key: whole::library_key(&objects),
                 cache: whole::library_cache(&objects),
                 optional: self.optional,
+                origin: Origin::Built,
             },
             toolkit: ToolkitInfo {
                 nvcc: session.nvcc.tool.path().display().to_string(),
@@ -270,9 +505,10 @@ impl StaticLibrary {
             objects: objects.iter().map(|built| built.info.clone()).collect(),
             functions,
             types: Vec::new(),
+            prebuilt: None,
         };
         // The archive is in place before the manifest that names it.
-        fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
+        fs::write_atomic(manifest_path, manifest.to_toml().as_bytes())?;
         if self.build.cargo_output.metadata {
             for line in link_lines {
                 println!("{line}");
@@ -281,18 +517,10 @@ impl StaticLibrary {
         Ok(Library {
             manifest,
             archive: archive_path,
-            manifest_path,
+            manifest_path: manifest_path.to_owned(),
             warnings,
+            inputs,
         })
-    }
-}
-
-impl Build {
-    /// The crate root: `Build::manifest_dir`, else `CARGO_MANIFEST_DIR`.
-    fn crate_root(&self) -> Option<PathBuf> {
-        self.manifest_dir
-            .clone()
-            .or_else(|| env::cargo("CARGO_MANIFEST_DIR").map(PathBuf::from))
     }
 }
 

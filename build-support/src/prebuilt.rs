@@ -175,6 +175,11 @@ impl Folder {
         }))
     }
 
+    /// The crate's folder, which recorded paths are relative to.
+    pub(crate) fn crate_root(&self) -> &Path {
+        &self.crate_root
+    }
+
     /// The folder as the crate names it, for messages: `kernels/prebuilt`.
     pub(crate) fn display(&self) -> String {
         relative(&self.dir, &self.crate_root).unwrap_or_else(|| self.dir.display().to_string())
@@ -227,29 +232,10 @@ impl Folder {
                 None,
             );
         };
-        if let Some(reason) = settings_change(&recorded.settings, settings) {
-            return stale(reason, Some(manifest));
-        }
-        let mut inputs = Vec::with_capacity(recorded.inputs.len());
-        for input in &recorded.inputs {
-            let path = self.crate_root.join(&input.path);
-            crate::cargo_output::rerun_if_changed(&path);
-            match std::fs::read(&path) {
-                Ok(bytes) if sha256(&bytes) == input.sha256 => inputs.push(path),
-                Ok(_) => {
-                    return stale(
-                        format!("`{}` changed since it was prebuilt", input.path),
-                        Some(manifest),
-                    );
-                }
-                Err(_) => {
-                    return stale(
-                        format!("`{}`, one of its inputs, is missing", input.path),
-                        Some(manifest),
-                    );
-                }
-            }
-        }
+        let inputs = match self.current_inputs(&recorded, settings) {
+            Ok(inputs) => inputs,
+            Err(reason) => return stale(reason, Some(manifest)),
+        };
         let fatbin_path = self.dir.join(&manifest.module.fatbin);
         crate::cargo_output::rerun_if_changed(&fatbin_path);
         match fs::read_at_most(&fatbin_path, fs::MAX_FATBIN_FILE) {
@@ -266,6 +252,71 @@ impl Folder {
                 None,
             ),
         }
+    }
+
+    /// The recorded inputs, absolute, when `settings` and every recorded file are still what
+    /// they were; else the first difference, for people.
+    pub(crate) fn current_inputs(
+        &self,
+        recorded: &PrebuiltInputs,
+        settings: &[String],
+    ) -> Result<Vec<PathBuf>, String> {
+        if let Some(reason) = settings_change(&recorded.settings, settings) {
+            return Err(reason);
+        }
+        let mut inputs = Vec::with_capacity(recorded.inputs.len());
+        for input in &recorded.inputs {
+            let path = self.crate_root.join(&input.path);
+            crate::cargo_output::rerun_if_changed(&path);
+            match std::fs::read(&path) {
+                Ok(bytes) if sha256(&bytes) == input.sha256 => inputs.push(path),
+                Ok(_) => return Err(format!("`{}` changed since it was prebuilt", input.path)),
+                Err(_) => {
+                    return Err(format!("`{}`, one of its inputs, is missing", input.path));
+                }
+            }
+        }
+        Ok(inputs)
+    }
+
+    /// The inputs to record for an output built with `settings` from the files `read`: those
+    /// that belong to the crate (under the crate's folder, the source's folder or an include
+    /// folder of the build, not under `excluded`), relative to the crate, with their SHA-256.
+    pub(crate) fn record_inputs(
+        &self,
+        read: &[PathBuf],
+        settings: &[String],
+        owned: &[PathBuf],
+        excluded: &[PathBuf],
+    ) -> Result<PrebuiltInputs, Error> {
+        let mut inputs: Vec<PrebuiltInput> = Vec::new();
+        for path in read {
+            let Ok(path) = path.canonicalize() else {
+                continue;
+            };
+            let path = &path;
+            let belongs = owned.iter().any(|root| path.starts_with(root))
+                && !excluded.iter().any(|root| path.starts_with(root));
+            if !belongs {
+                continue;
+            }
+            let Some(relative) = relative(path, &self.crate_root) else {
+                continue;
+            };
+            if inputs.iter().any(|input| input.path == relative) {
+                continue;
+            }
+            let bytes = fs::read(path)?;
+            inputs.push(PrebuiltInput {
+                path: relative,
+                sha256: sha256(&bytes),
+            });
+        }
+        Ok(PrebuiltInputs {
+            source_key: source_key(settings, &inputs),
+            settings: settings.to_vec(),
+            inputs,
+        })
     }
 
     /// Verifies a current prebuilt module like any fat binary (parser, every target, kernels
@@ -355,36 +406,13 @@ impl Folder {
         excluded: &[PathBuf],
     ) -> Result<u64, Error> {
         fs::create_dir_all(&self.dir)?;
-        let mut inputs = Vec::new();
-        for path in &compiled.inputs {
-            let Ok(path) = path.canonicalize() else {
-                continue;
-            };
-            let path = &path;
-            let belongs = owned.iter().any(|root| path.starts_with(root))
-                && !excluded.iter().any(|root| path.starts_with(root));
-            if !belongs {
-                continue;
-            }
-            let Some(relative) = relative(path, &self.crate_root) else {
-                continue;
-            };
-            let bytes = fs::read(path)?;
-            inputs.push(PrebuiltInput {
-                path: relative,
-                sha256: sha256(&bytes),
-            });
-        }
+        let recorded = self.record_inputs(&compiled.inputs, settings, owned, excluded)?;
         let mut manifest = compiled.manifest.clone();
         self.make_relative(&mut manifest);
         manifest.module.origin = Origin::Prebuilt;
         manifest.module.cache = sasskit_core::manifest::CacheStatus::Off;
         "nvcc".clone_into(&mut manifest.toolkit.nvcc);
-        manifest.prebuilt = Some(PrebuiltInputs {
-            source_key: source_key(settings, &inputs),
-            settings: settings.to_vec(),
-            inputs,
-        });
+        manifest.prebuilt = Some(recorded);
         let bytes = fs::read(&compiled.fatbin_path)?;
         fs::write_atomic(&self.dir.join(&manifest.module.fatbin), &bytes)?;
         fs::write_atomic(

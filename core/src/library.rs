@@ -14,6 +14,7 @@
 //! targets = ["sm_90", "sm_100", "sm_121"]
 //! build_key = "9c1e…"          # a hash of every object's key
 //! cache = "off"
+//! origin = "built"             # or "prebuilt": the crate's prebuilt folder
 //!
 //! [toolkit]
 //! nvcc = "/usr/local/cuda/bin/nvcc"
@@ -49,7 +50,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::handoff::{self, Versioned};
 use crate::kernel::{ParamType, Scalar, ValueType};
-use crate::manifest::{CacheStatus, ImageInfo, ManifestError, ToolkitInfo};
+use crate::manifest::{CacheStatus, ImageInfo, ManifestError, Origin, PrebuiltInputs, ToolkitInfo};
 use crate::shared::SharedType;
 
 /// The library manifest format this version writes and reads.
@@ -77,6 +78,10 @@ pub struct LibraryManifest {
     /// The shared-header types the functions take.
     #[serde(default)]
     pub types: Vec<SharedType>,
+    /// In a crate's prebuilt folder: what the library was built from, which a build compares
+    /// with the crate's files before it takes the library instead of running nvcc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prebuilt: Option<PrebuiltInputs>,
 }
 
 /// The library part of a [`LibraryManifest`].
@@ -98,6 +103,10 @@ pub struct LibraryInfo {
     /// refusing it, and the library's functions are unavailable there.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
+    /// Where the archive came from: built by nvcc in this build (or from the cache), or the
+    /// crate's prebuilt library, whose inputs match the crate's files.
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// One object of the library.
@@ -339,6 +348,7 @@ mod tests {
                 build_key: "abc".into(),
                 cache: CacheStatus::Off,
                 optional: false,
+                origin: Origin::Built,
             },
             toolkit: ToolkitInfo {
                 nvcc: "/usr/local/cuda/bin/nvcc".into(),
@@ -373,6 +383,7 @@ mod tests {
                 untyped: None,
             }],
             types: Vec::new(),
+            prebuilt: None,
         }
     }
 

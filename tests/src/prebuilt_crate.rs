@@ -339,7 +339,7 @@ pub fn built_manifest(build: &Output, module: &str) -> sasskit_core::manifest::M
 }
 
 /// `PATH` without the folders that hold an `nvcc`.
-fn path_without_nvcc() -> OsString {
+pub fn path_without_nvcc() -> OsString {
     let path = crate::process::env_var("PATH").unwrap_or_default();
     let kept: Vec<PathBuf> = std::env::split_paths(&path)
         .filter(|dir| !dir.join("nvcc").exists())

@@ -114,6 +114,26 @@ pub fn setup_env_file() -> PathBuf {
         .join("env")
 }
 
+/// The host's target triple, as `rustc -vV` reports it: what a build script's `TARGET` is for
+/// a build without `--target`.
+///
+/// # Panics
+///
+/// When rustc cannot be run or reports no host.
+pub fn host_triple() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV reports the host")
+        .trim()
+        .to_owned()
+}
+
 /// The workspace root, the parent of this crate's manifest directory.
 pub fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));

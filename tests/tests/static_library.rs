@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sasskit_core::fatbin::find_fat_binaries;
 use sasskit_core::library::LibraryManifest;
+use sasskit_tests::prebuilt_crate::{nvcc_at_fixed_location, path_without_nvcc};
 use sasskit_tests::process::{command, failure, output};
 use sasskit_tests::throwaway::Throwaway;
 use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
@@ -407,6 +408,174 @@ fn library_errors_name_the_fix() {
     let failed = krate.build(CUDARC);
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("cannot name a static library"), "{stderr}");
+}
+
+const PREBUILT_BUILD_RS: &str = r#"fn main() {
+    sasskit_build::Build::new()
+        .file("kernels/scale.cu")
+        .prebuilt("prebuilt")
+        .static_library("scale")
+        .stream_parameter("*", "stream")
+        .read_only("launch_scale_i64_stream", "x")
+        .compile();
+}
+"#;
+
+/// `cargo build` of the crate with no nvcc anywhere: `NVCC`, `CUDA_HOME` and `CUDA_PATH` unset,
+/// and no `PATH` folder that holds one.
+fn build_without_nvcc(krate: &Throwaway) -> std::process::Output {
+    let mut cargo = krate.cargo(&["build", "--message-format=json"]);
+    cargo
+        .env("PATH", path_without_nvcc())
+        .env_remove("NVCC")
+        .env_remove("CUDA_HOME")
+        .env_remove("CUDA_PATH");
+    for (key, value) in CUDARC {
+        cargo.env(key, value);
+    }
+    output(&mut cargo)
+}
+
+#[test]
+fn a_prebuilt_library_links_without_a_toolkit_and_refuses_stale_inputs() {
+    let Some(nvcc) = require_or_skip("static_library: prebuilt", Tool::Nvcc) else {
+        return;
+    };
+    if nvcc_at_fixed_location() {
+        eprintln!(
+            "skipped: an nvcc at /usr/local/cuda is found without PATH, so no build here lacks one"
+        );
+        return;
+    }
+    let krate = library_crate(
+        "library_prebuilt",
+        &nvcc,
+        &[("kernels/scale.cu", SCALE), ("src/main.rs", MAIN_RS)],
+    );
+    krate.set_build_rs(PREBUILT_BUILD_RS);
+    let triple = sasskit_tests::toolchain::host_triple();
+    let folder = krate.dir().join("prebuilt").join(format!("scale.{triple}"));
+
+    // The author refreshes: compressed objects, the runtime, the inputs relative to the crate.
+    krate.build_ok(&[CUDARC[0], ("SASSKIT_PREBUILD", "refresh")]);
+    let compiles: Vec<String> = krate
+        .nvcc_calls()
+        .into_iter()
+        .filter(|call| call.starts_with("-c "))
+        .collect();
+    assert_eq!(compiles.len(), 1, "{compiles:?}");
+    assert!(
+        compiles[0].contains("--compress-mode=size"),
+        "{}",
+        compiles[0]
+    );
+    for file in ["libscale.a", "libcudart_static.a", "scale.library.toml"] {
+        assert!(
+            folder.join(file).is_file(),
+            "{file} in {}",
+            folder.display()
+        );
+    }
+    let recorded = std::fs::read_to_string(folder.join("scale.library.toml")).unwrap();
+    let recorded = LibraryManifest::from_toml(&recorded).unwrap();
+    let inputs = recorded.prebuilt.as_ref().expect("recorded inputs");
+    let paths: Vec<&str> = inputs
+        .inputs
+        .iter()
+        .map(|input| input.path.as_str())
+        .collect();
+    assert_eq!(paths, ["kernels/scale.cu"]);
+    assert!(
+        inputs.settings.contains(&format!("target={triple}")),
+        "{:?}",
+        inputs.settings
+    );
+    assert_eq!(recorded.functions[0].file, "kernels/scale.cu");
+
+    // A user with no toolkit at all: no nvcc runs, the library and its runtime come from the
+    // folder, and the program links and runs.
+    let calls = krate.nvcc_calls().len();
+    let built = build_without_nvcc(&krate);
+    assert!(
+        built.status.success(),
+        "{}",
+        failure(&command("cargo build"), &built)
+    );
+    assert_eq!(krate.nvcc_calls().len(), calls, "no nvcc ran");
+    let out = outputs(&krate, &built);
+    assert_manifest(&out);
+    let installed = LibraryManifest::from_toml(
+        &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        installed.library.origin,
+        sasskit_core::manifest::Origin::Prebuilt
+    );
+    assert!(installed.prebuilt.is_none());
+    assert!(Path::new(&installed.functions[0].file).is_absolute());
+    let stdout = String::from_utf8_lossy(&built.stdout);
+    let toolkit = nvcc
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    assert!(
+        !stdout.contains(&toolkit),
+        "nothing linked from the toolkit: {stdout}"
+    );
+    let binary = krate.target_dir().join("debug").join("library_prebuilt");
+    let ran = output(&mut command(&binary.display().to_string()));
+    assert!(
+        String::from_utf8_lossy(&ran.stdout).contains("answer 42"),
+        "{}",
+        failure(&command("library_prebuilt"), &ran)
+    );
+
+    // A changed source: an error naming it without nvcc; a warning and a rebuild with it.
+    std::fs::write(
+        krate.dir().join("kernels/scale.cu"),
+        SCALE.replace("an input left non-const", "an input left non-const."),
+    )
+    .unwrap();
+    let failed = build_without_nvcc(&krate);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the prebuilt library `scale` in `prebuilt/scale.{triple}` is stale: \
+             `kernels/scale.cu` changed since it was prebuilt; and there is no nvcc to build it"
+        )),
+        "{stderr}"
+    );
+    let checked = krate.build(&[CUDARC[0], ("SASSKIT_PREBUILD", "check")]);
+    assert!(!checked.status.success());
+    assert!(
+        String::from_utf8_lossy(&checked.stderr)
+            .contains("`kernels/scale.cu` changed since it was prebuilt"),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let rebuilt = krate.build_ok(CUDARC);
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr);
+    assert!(
+        stderr.contains("the prebuilt library `scale` in")
+            && stderr.contains("building it with nvcc"),
+        "{stderr}"
+    );
+
+    // A current library whose archive is damaged is refused, not linked.
+    std::fs::write(krate.dir().join("kernels/scale.cu"), SCALE).unwrap();
+    std::fs::write(folder.join("libscale.a"), b"!<arch>\nnot an object").unwrap();
+    let failed = build_without_nvcc(&krate);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("its archive holds 0 fat binaries for 1 objects"),
+        "{stderr}"
+    );
 }
 
 /// The executable carries the object's fat binary, SASS for both targets, and needs no

@@ -48,6 +48,11 @@ impl TargetFacts {
     }
 
     /// MSVC names archives `moe.lib` and links the runtime differently; not done yet.
+    /// The target triple, `x86_64-unknown-linux-gnu`.
+    pub(super) fn triple(&self) -> &str {
+        &self.triple
+    }
+
     pub(super) fn check_supported(&self) -> Result<(), Error> {
         if self.env == "msvc" {
             return Err(Error::config(format!(
@@ -90,25 +95,54 @@ impl TargetFacts {
     }
 }
 
-/// The `cargo:` lines that link `lib<name>.a` from `out_dir` and what it needs, in link order.
+impl Cudart {
+    /// The runtime's file in the toolkit: `libcudart_static.a`, `libcudart.so`, or none.
+    pub(super) fn file(self) -> Option<&'static str> {
+        match self {
+            Cudart::Static => Some("libcudart_static.a"),
+            Cudart::Shared => Some("libcudart.so"),
+            Cudart::None => None,
+        }
+    }
+
+    /// The name in the build's settings and messages.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Cudart::Static => "static",
+            Cudart::Shared => "shared",
+            Cudart::None => "none",
+        }
+    }
+
+    /// The toolkit folder that holds the runtime's file for `nvcc`; `None` for [`Cudart::None`].
+    pub(super) fn toolkit_dir(self, nvcc: &Nvcc) -> Result<Option<PathBuf>, Error> {
+        let Some(file) = self.file() else {
+            return Ok(None);
+        };
+        toolkit_library_dir(nvcc.tool.path(), &toolkit_root(nvcc), file).map(Some)
+    }
+}
+
+/// The `cargo:` lines that link `lib<name>.a` from `out_dir` and what it needs, in link order:
+/// the runtime from `runtime_dir` (the toolkit's folder, or the copy a prebuilt library
+/// ships).
 pub(super) fn lines(
     out_dir: &Path,
     name: &str,
     cudart: Cudart,
     target: &TargetFacts,
-    nvcc: &Nvcc,
-) -> Result<Vec<String>, Error> {
+    runtime_dir: Option<&Path>,
+) -> Vec<String> {
     let mut lines = vec![
         format!("cargo:rustc-link-search=native={}", out_dir.display()),
         format!("cargo:rustc-link-lib=static={name}"),
     ];
     let runtime = match cudart {
-        Cudart::Static => Some(("libcudart_static.a", "static=cudart_static")),
-        Cudart::Shared => Some(("libcudart.so", "dylib=cudart")),
+        Cudart::Static => Some("static=cudart_static"),
+        Cudart::Shared => Some("dylib=cudart"),
         Cudart::None => None,
     };
-    if let Some((file, lib)) = runtime {
-        let dir = toolkit_library_dir(nvcc.tool.path(), &toolkit_root(nvcc), file)?;
+    if let (Some(lib), Some(dir)) = (runtime, runtime_dir) {
         lines.push(format!("cargo:rustc-link-search=native={}", dir.display()));
         lines.push(format!("cargo:rustc-link-lib={lib}"));
     }
@@ -120,12 +154,12 @@ pub(super) fn lines(
     if let Some(stdlib) = target.cpp_stdlib() {
         lines.push(format!("cargo:rustc-link-lib=dylib={stdlib}"));
     }
-    Ok(lines)
+    lines
 }
 
 /// The toolkit's root as nvcc itself reports it (`#$ TOP=…` of a dry run), so that a wrapper
 /// script standing in for nvcc leads to the real toolkit; else the folder above nvcc's `bin`.
-fn toolkit_root(nvcc: &Nvcc) -> PathBuf {
+pub(super) fn toolkit_root(nvcc: &Nvcc) -> PathBuf {
     let dry_run = nvcc
         .tool
         .command()
@@ -198,14 +232,14 @@ mod tests {
         std::fs::create_dir_all(root.join("lib")).unwrap();
         std::fs::write(root.join("lib/libcudart_static.a"), b"!<arch>\n").unwrap();
         let nvcc = Nvcc::for_tests(&root.join("bin/nvcc").display().to_string(), "13.0.88");
+        let dir = Cudart::Static.toolkit_dir(&nvcc).unwrap();
         let lines = lines(
             Path::new("/out/sasskit"),
             "moe",
             Cudart::Static,
             &linux(),
-            &nvcc,
-        )
-        .unwrap();
+            dir.as_deref(),
+        );
         let expected_dir = format!(
             "cargo:rustc-link-search=native={}",
             root.join("lib").display()
@@ -222,9 +256,7 @@ mod tests {
                 "cargo:rustc-link-lib=dylib=pthread"
             ]
         );
-        let error = super::lines(Path::new("/out"), "moe", Cudart::Shared, &linux(), &nvcc)
-            .unwrap_err()
-            .to_string();
+        let error = Cudart::Shared.toolkit_dir(&nvcc).unwrap_err().to_string();
         assert!(error.contains("has no `libcudart.so`"), "{error}");
         assert!(error.contains("Cudart::None"), "{error}");
         let _ = std::fs::remove_dir_all(&root);

@@ -1,7 +1,7 @@
 //! Builds candle's CUDA kernels with sasskit: the 11 PTX-set files into fat binaries with SASS
 //! for every target (sm_90, sm_100, sm_121 unless `SASSKIT_ARCHS`, `[package.metadata.sasskit]`
-//! say otherwise), taken from `prebuilt/` when it is current, and the MoE/MMVQ/MMQ set into the
-//! static library `libmoe.a` for the same targets.
+//! say otherwise), and the MoE/MMVQ/MMQ set into the static library `libmoe.a` for the same
+//! targets; both taken from `prebuilt/` when it is current.
 
 include!("files.rs");
 
@@ -37,7 +37,10 @@ fn main() {
     library
         .files(LIBRARY_FILES.map(|file| format!("src/{file}")))
         .flags(FLAGS)
-        .debug(false);
+        .debug(false)
+        // The library ships too, for this target triple, with the CUDA runtime it links: with
+        // both, building candle with the port needs nothing but Rust.
+        .prebuilt("prebuilt");
     if std::env::var_os("CARGO_FEATURE_CUTILE").is_some() {
         library.file(format!("src/{CUTILE_FILE}"));
     }
