@@ -344,6 +344,11 @@ impl Build {
     ///
     /// Prebuilt fat binaries carry no line information, whatever the profile, unless
     /// [`Build::debug`] asks for it.
+    ///
+    /// A [`StaticLibrary`] of this `Build` ships in the same folder, per target triple:
+    /// `<name>.<triple>/` holds `lib<name>.a`, its manifest with the recorded inputs, and the
+    /// `libcudart_static.a` its objects were compiled against (with [`Cudart::Static`]), so its
+    /// users need neither nvcc nor the CUDA runtime's archive.
     pub fn prebuilt(&mut self, dir: impl AsRef<Path>) -> &mut Build {
         self.prebuilt = Some(dir.as_ref().to_owned());
         self
@@ -452,7 +457,8 @@ impl Build {
         let setup = self.setup()?;
         let Setup {
             manifest_dir,
-            metadata,
+            folder,
+            mode,
             flags,
             out_root,
             out_dir,
@@ -461,7 +467,6 @@ impl Build {
             reading,
             single_front_end,
         } = setup;
-        let (folder, mode) = self.prebuilt_folder(&metadata, manifest_dir.as_deref())?;
         let settings: Vec<Vec<String>> = jobs
             .iter()
             .map(|job| {
@@ -565,13 +570,30 @@ impl Build {
         for job in &jobs {
             claims::claim(&out_dir, &job.module, &job.source)?;
         }
-        let shared = shared::generate_all(&headers, &self.include_and_define_flags(), &out_dir)?;
+        let (folder, mode) = self.prebuilt_folder(&metadata, manifest_dir.as_deref())?;
+        let defines_and_includes = self.include_and_define_flags();
+        let bindings = folder
+            .clone()
+            .filter(|_| !headers.is_empty())
+            .map(|folder| {
+                let (owned, excluded) =
+                    self.crate_files(&jobs, manifest_dir.as_deref(), &out_root, None);
+                shared::Bindings::new(folder, mode, &defines_and_includes, owned, excluded)
+            });
+        let shared = shared::generate_all(
+            &headers,
+            &defines_and_includes,
+            &out_dir,
+            bindings.as_ref(),
+            self.cargo_output,
+        )?;
         let single_front_end = self
             .single_front_end
             .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?;
         Ok(Setup {
             manifest_dir,
-            metadata,
+            folder,
+            mode,
             flags,
             out_root,
             out_dir,
@@ -617,7 +639,7 @@ impl Build {
     }
 
     /// The crate's prebuilt folder, if it has one, and what `SASSKIT_PREBUILD` asks of it.
-    pub(crate) fn prebuilt_folder(
+    fn prebuilt_folder(
         &self,
         metadata: &config::Metadata,
         manifest_dir: Option<&Path>,
@@ -797,7 +819,9 @@ impl Build {
 /// What a build resolved before deciding where each fat binary comes from.
 pub(crate) struct Setup {
     pub(crate) manifest_dir: Option<PathBuf>,
-    pub(crate) metadata: config::Metadata,
+    /// The crate's prebuilt folder, and what `SASSKIT_PREBUILD` asks of it.
+    pub(crate) folder: Option<prebuilt::Folder>,
+    pub(crate) mode: Mode,
     pub(crate) flags: Vec<String>,
     pub(crate) out_root: PathBuf,
     pub(crate) out_dir: PathBuf,

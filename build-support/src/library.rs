@@ -16,6 +16,11 @@
 //!                the C++ standard library
 //!    OUT_DIR/sasskit/<name>.library.toml: images, objects, host functions
 //! ```
+//!
+//! With a prebuilt folder (`Build::prebuilt`), `prebuilt` first looks for the library built for
+//! this target triple: when its recorded inputs match the crate's files and settings, its
+//! archive and CUDA runtime are verified and installed, and nvcc does not run;
+//! `SASSKIT_PREBUILD=refresh` builds with `--compress-mode=size` and writes them.
 
 mod archive;
 mod functions;
@@ -212,9 +217,7 @@ impl StaticLibrary {
         let manifest_path = setup
             .out_dir
             .join(out_dir::library_manifest_file(&self.name));
-        let (folder, mode) = self
-            .build
-            .prebuilt_folder(&setup.metadata, setup.manifest_dir.as_deref())?;
+        let (folder, mode) = (&setup.folder, setup.mode);
         let prebuilt = folder
             .as_ref()
             .filter(|_| mode != Mode::Off)
@@ -274,7 +277,7 @@ impl StaticLibrary {
             .build
             .library_session(&setup, nvcc, mode == Mode::Refresh)?;
         let library = self.build_with_nvcc(&session, &setup, &target, &manifest_path)?;
-        if let (Mode::Refresh, Some(prebuilt), Some(folder)) = (mode, &prebuilt, &folder) {
+        if let (Mode::Refresh, Some(prebuilt), Some(folder)) = (mode, &prebuilt, folder) {
             let (owned, excluded) = self.build.crate_files(
                 &setup.jobs,
                 setup.manifest_dir.as_deref(),

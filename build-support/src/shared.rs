@@ -13,12 +13,14 @@ mod device_check;
 mod generate;
 #[cfg(feature = "bindgen")]
 mod layout;
+mod prebuilt;
 #[cfg(feature = "bindgen")]
 mod probe;
 mod registry;
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use self::prebuilt::Bindings;
 #[cfg(feature = "bindgen")]
 pub(crate) use self::registry::Probe;
 pub(crate) use self::registry::Registry;
@@ -27,12 +29,13 @@ pub(crate) use self::registry::test_registry;
 
 /// Marks the messages of the layout probes' assertions in nvcc's output.
 pub(crate) const PROBE_MARKER: &str = "sasskit layout:";
+use crate::cargo_output::CargoOutput;
 use crate::error::Error;
 
 /// The clang arguments bindgen parses every shared header with, besides the build's `-I` and
 /// `-D` options: C++ as nvcc compiles it, with CUDA's function qualifiers and `__align__` made
 /// plain, and `SASSKIT_BINDGEN` to guard anything clang must not see.
-#[cfg(feature = "bindgen")]
+#[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
 pub(crate) const CLANG_ARGS: &[&str] = &[
     "-x",
     "c++",
@@ -55,12 +58,14 @@ pub(crate) struct Header {
     pub(crate) module: String,
 }
 
-/// Generates the Rust types of every header into `out_dir`; `defines_and_includes` are the
-/// build's `-I`/`-D` options.
+/// Generates the Rust types of every header into `out_dir`, from the crate's prebuilt bindings
+/// where current; `defines_and_includes` are the build's `-I`/`-D` options.
 pub(crate) fn generate_all(
     headers: &[Header],
     defines_and_includes: &[String],
     out_dir: &Path,
+    prebuilt: Option<&Bindings>,
+    cargo_output: CargoOutput,
 ) -> Result<Registry, Error> {
     let mut registry = Registry::default();
     if headers.is_empty() {
@@ -69,7 +74,10 @@ pub(crate) fn generate_all(
     #[cfg(feature = "bindgen")]
     {
         for header in headers {
-            let generated = generate::generate(header, defines_and_includes, out_dir)?;
+            let generated = generate::generate(header, defines_and_includes, out_dir, prebuilt)?;
+            for warning in &generated.warnings {
+                cargo_output.warning(warning);
+            }
             registry.add(generated.types, generated.aliases);
             registry.add_probe(generated.probe);
         }
@@ -78,7 +86,13 @@ pub(crate) fn generate_all(
     #[cfg(not(feature = "bindgen"))]
     {
         // `Build` refuses shared headers without the feature before it gets here.
-        let _ = (defines_and_includes, out_dir, &mut registry);
+        let _ = (
+            defines_and_includes,
+            out_dir,
+            prebuilt,
+            cargo_output,
+            &mut registry,
+        );
         Err(feature_missing(&headers[0].path))
     }
 }

@@ -198,28 +198,37 @@ impl Throwaway {
             .collect()
     }
 
-    /// The module `name` of the last build, read from the `OUT_DIR` that cargo reported.
+    /// The `OUT_DIR/sasskit` folder of the crate's build script, as cargo reported it in
+    /// `build`'s JSON messages.
     ///
     /// # Panics
     ///
-    /// When the build output names no `OUT_DIR` or the module is missing or invalid.
-    pub fn module(&self, build: &Output, name: &str) -> Built {
+    /// When the build output names no `OUT_DIR` for the crate.
+    pub fn outputs(&self, build: &Output) -> PathBuf {
         let stdout = String::from_utf8_lossy(&build.stdout);
+        let name = self.dir.file_name().unwrap().to_string_lossy().into_owned();
         let out_dir = stdout
             .lines()
             .filter(|line| line.contains("\"reason\":\"build-script-executed\""))
             .filter(|line| {
-                line.contains(&format!(
-                    "/{}#",
-                    self.dir.file_name().unwrap().to_string_lossy()
-                )) || line.contains(&self.dir.display().to_string())
+                line.contains(&format!("/{name}#"))
+                    || line.contains(&self.dir.display().to_string())
             })
             .find_map(|line| {
                 let rest = &line[line.find("\"out_dir\":\"")? + 11..];
                 Some(PathBuf::from(&rest[..rest.find('"')?]))
             })
             .expect("cargo reported the build script's OUT_DIR");
-        let dir = sasskit_core::out_dir::folder(&out_dir);
+        sasskit_core::out_dir::folder(&out_dir)
+    }
+
+    /// The module `name` of the last build, read from the `OUT_DIR` that cargo reported.
+    ///
+    /// # Panics
+    ///
+    /// When the build output names no `OUT_DIR` or the module is missing or invalid.
+    pub fn module(&self, build: &Output, name: &str) -> Built {
+        let dir = self.outputs(build);
         let manifest = Manifest::from_toml(
             &std::fs::read_to_string(dir.join(sasskit_core::out_dir::manifest_file(name))).unwrap(),
         )

@@ -140,27 +140,6 @@ fn library_crate(test: &str, nvcc: &Path, files: &[(&str, &str)]) -> Throwaway {
     krate
 }
 
-/// The `OUT_DIR/sasskit` folder the last build reported for the crate.
-fn outputs(krate: &Throwaway, build: &std::process::Output) -> PathBuf {
-    let stdout = String::from_utf8_lossy(&build.stdout);
-    let name = krate
-        .dir()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let out_dir = stdout
-        .lines()
-        .filter(|line| line.contains("\"reason\":\"build-script-executed\""))
-        .filter(|line| line.contains(&format!("/{name}#")) || line.contains(&name))
-        .find_map(|line| {
-            let rest = &line[line.find("\"out_dir\":\"")? + 11..];
-            Some(PathBuf::from(&rest[..rest.find('"')?]))
-        })
-        .expect("cargo reported the build script's OUT_DIR");
-    sasskit_core::out_dir::folder(&out_dir)
-}
-
 /// The manifest of the `scale` library: both targets' SASS, the functions in source order, and
 /// how the marked parameters cross.
 fn assert_manifest(out: &Path) {
@@ -212,7 +191,7 @@ fn host_launched_kernels_build_into_a_verified_static_library_that_links() {
         &[("kernels/scale.cu", SCALE), ("src/main.rs", MAIN_RS)],
     );
     let build = krate.build_ok(CUDARC);
-    let out = outputs(&krate, &build);
+    let out = krate.outputs(&build);
 
     let compiles: Vec<String> = krate
         .nvcc_calls()
@@ -502,7 +481,7 @@ fn a_prebuilt_library_links_without_a_toolkit_and_refuses_stale_inputs() {
         failure(&command("cargo build"), &built)
     );
     assert_eq!(krate.nvcc_calls().len(), calls, "no nvcc ran");
-    let out = outputs(&krate, &built);
+    let out = krate.outputs(&built);
     assert_manifest(&out);
     let installed = LibraryManifest::from_toml(
         &std::fs::read_to_string(out.join("scale.library.toml")).unwrap(),

@@ -286,18 +286,25 @@ fn stub_cuda_home(toolchain: &Toolchain) -> Result<PathBuf> {
 /// `cargo xtask ci`'s check that the port cannot rot: the port's prebuilt folder is current
 /// (`SASSKIT_PREBUILD=check`), and candle-core 0.11.1 with the patch builds with `--features
 /// cuda` (and the startup program, and candle-core's CUDA tests, linked against the stub
-/// libraries) with the port's modules taken from that folder and its static library from
-/// `cache`.
+/// libraries) with no nvcc anywhere: the port's modules and its static library taken from that
+/// folder.
 pub(crate) fn check_port(toolchain: &Toolchain, cache: &Path) -> Result<()> {
     install_kernel_sources()?;
     let stubs = stub_cuda_home(toolchain)?;
     let args = test_executables(&["--workspace", "--features", "candle-core/cuda"]);
-    // `check`: the build fails, naming the changed input, unless every module is current in
-    // the prebuilt folder (`cargo xtask candle-port refresh` makes it so).
+    // `check`: the build fails, naming the changed input, unless every module and the static
+    // library are current in the prebuilt folder (`cargo xtask candle-port refresh` makes it
+    // so). With no nvcc anywhere, as a user of the port builds it: nothing but Rust.
+    let path = crate::cmd::env_var("PATH").unwrap_or_default();
+    let without_nvcc = std::env::join_paths(
+        std::env::split_paths(&path).filter(|dir| !dir.join("nvcc").exists()),
+    )?;
     let cargo = |args: &[&str]| -> Result<Cmd> {
         Ok(cargo(toolchain, Side::Port, &stubs, args)?
             .env("SASSKIT_CACHE_DIR", cache)
-            .env(sasskit_build::PREBUILD_ENV, "check"))
+            .env(sasskit_build::PREBUILD_ENV, "check")
+            .env_remove("NVCC")
+            .env("PATH", &without_nvcc))
     };
     cargo(&args)?.run()?;
     cargo(&["build", "-p", "candle-startup"])?.run()
@@ -320,7 +327,8 @@ fn build_library(toolchain: &Toolchain) -> Result<()> {
     cargo(toolchain, Side::Port, &stubs, &["build", "--workspace"])?.run()
 }
 
-/// Rewrites `ports/candle/candle-kernels/prebuilt` from an nvcc build of the 11 modules.
+/// Rewrites `ports/candle/candle-kernels/prebuilt` from an nvcc build of the 11 modules and the
+/// static library.
 fn refresh_prebuilt() -> Result<()> {
     let toolchain = toolchain::ensure()?;
     install_kernel_sources()?;

@@ -81,8 +81,8 @@ pub(crate) fn run() -> Result<()> {
             .context("run `cargo fmt` in tests/candle to fix it")?;
         candle(&["clippy", "--all-targets", "--", "-D", "warnings"]).run()
     })?;
-    // After `test`, whose corpus test put candle's static library in the cache: the port's
-    // modules come from its prebuilt folder, the library from the cache.
+    // The port's modules and static library come from its prebuilt folder, with no nvcc: what
+    // a user of the port builds.
     steps.run("candle port", || {
         candle_port::check_port(&toolchain, &cache)
     })?;

@@ -67,9 +67,12 @@ impl Cmd {
         self
     }
 
-    /// Runs the command without `key` in its environment, unless [`Cmd::env`] sets it.
+    /// Runs the command without `key` in its environment, also dropping what an earlier
+    /// [`Cmd::env`] set it to; a later one sets it again.
     pub(crate) fn env_remove(mut self, key: impl AsRef<OsStr>) -> Cmd {
-        self.removed.push(key.as_ref().to_owned());
+        let key = key.as_ref();
+        self.envs.retain(|(set, _)| set != key);
+        self.removed.push(key.to_owned());
         self
     }
 

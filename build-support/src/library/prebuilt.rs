@@ -10,8 +10,8 @@
 //!   the objects read);
 //! * `libcudart_static.a`, when the runtime is linked statically ([`Cudart::Static`]): the CUDA
 //!   runtime of the toolkit that compiled the objects, which NVIDIA's CUDA EULA lists as
-//!   redistributable. The build links this copy, so that the objects always meet the runtime
-//!   release they were compiled against.
+//!   distributable (its Attachment A). The build links this copy, so that the objects always
+//!   meet the runtime release they were compiled against.
 //!
 //! The host code in the objects is the target's machine code, hence one folder per triple; a
 //! refresh writes the triple it builds for and leaves the others.

@@ -101,10 +101,11 @@ fn candles_static_library_set_builds_declares_every_function_and_verifies() {
     let mut table = String::new();
     let _ = writeln!(
         table,
-        "candle static library: {OBJECTS} files of {} built into libmoe.a for {} in {build_secs:.1} s \
-         (cargo build --release in tests/candle, with the PTX set)",
+        "candle static library: {OBJECTS} files of {} in libmoe.a for {} (origin {}) in \
+         {build_secs:.1} s (cargo build --release in tests/candle, with the PTX set)",
         sources.display(),
-        ARCHS.join(", ")
+        ARCHS.join(", "),
+        manifest.library.origin
     );
     let _ = writeln!(
         table,
