@@ -578,7 +578,14 @@ impl Build {
             .map(|folder| {
                 let (owned, excluded) =
                     self.crate_files(&jobs, manifest_dir.as_deref(), &out_root, None);
-                shared::Bindings::new(folder, mode, &defines_and_includes, owned, excluded)
+                shared::Bindings::new(
+                    folder,
+                    mode,
+                    &defines_and_includes,
+                    plan::long_size(),
+                    owned,
+                    excluded,
+                )
             });
         let shared = shared::generate_all(
             &headers,

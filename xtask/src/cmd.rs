@@ -93,6 +93,39 @@ impl Cmd {
         Ok(())
     }
 
+    /// Runs the command with its output written to `log` (replaced), printing one line when it
+    /// starts (with the log's path) and one when it ends (with the time it took); on failure
+    /// also the log's last lines.
+    pub(crate) fn run_logged(&self, what: &str, log: &Path) -> Result<()> {
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        let _ = std::fs::remove_file(log);
+        eprintln!("==> {what} (log: {})", log.display());
+        let start = std::time::Instant::now();
+        let status = self
+            .spawn(log)?
+            .wait()
+            .with_context(|| format!("failed to wait for `{self}`"))?;
+        let secs = start.elapsed().as_secs_f64();
+        if status.success() {
+            eprintln!("    done in {secs:.1} s");
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(40)..];
+        eprintln!("    failed after {secs:.1} s; the log's last lines:");
+        for line in tail {
+            eprintln!("    | {line}");
+        }
+        bail!(
+            "`{self}` failed with {status}; its whole output is in {}",
+            log.display()
+        )
+    }
+
     /// Runs the command and returns its stdout; fails, quoting stderr, unless it exits with 0.
     pub(crate) fn read(&self) -> Result<String> {
         let output = self

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sasskit_core::kernel::LongSize;
 use sasskit_core::manifest::{MAX_MANIFEST_SIZE, PrebuiltInputs};
 
 use crate::error::{Error, ErrorKind};
@@ -18,6 +19,10 @@ use crate::prebuilt::{Folder, Mode, REFRESH_HINT};
 
 /// The largest prebuilt bindings file a build reads.
 const MAX_BINDINGS_FILE: u64 = 64 << 20;
+
+/// The bindgen release the bindings come from, as sasskit-build requires it (major and minor:
+/// the code of releases that semver calls compatible reads the same).
+const BINDGEN: &str = "0.72";
 
 /// The crate's prebuilt folder as the shared headers use it.
 #[derive(Debug, Clone)]
@@ -43,19 +48,27 @@ pub(crate) enum Lookup {
 #[cfg_attr(not(feature = "bindgen"), allow(dead_code))]
 impl Bindings {
     /// The folder under `mode`, for headers parsed with the build's `defines_and_includes`
-    /// (`-I`/`-D`); `owned` and `excluded` as [`Folder::record_inputs`] takes them.
+    /// (`-I`/`-D`) for a target whose `long` is `long` bytes; `owned` and `excluded` as
+    /// [`Folder::record_inputs`] takes them.
     pub(crate) fn new(
         folder: Folder,
         mode: Mode,
         defines_and_includes: &[String],
+        long: LongSize,
         owned: Vec<PathBuf>,
         excluded: Vec<PathBuf>,
     ) -> Bindings {
         let root = folder.crate_root().to_owned();
-        let mut settings: Vec<String> = super::CLANG_ARGS
-            .iter()
-            .map(|arg| format!("clang={arg}"))
-            .collect();
+        // The target's C type widths decide the layouts bindgen computes.
+        let pointer = crate::env::cargo("CARGO_CFG_TARGET_POINTER_WIDTH")
+            .and_then(|width| width.into_string().ok())
+            .unwrap_or_else(|| (usize::BITS).to_string());
+        let mut settings = vec![
+            format!("bindgen={BINDGEN}"),
+            format!("long={}", long.0),
+            format!("pointer_bits={pointer}"),
+        ];
+        settings.extend(super::CLANG_ARGS.iter().map(|arg| format!("clang={arg}")));
         for arg in defines_and_includes {
             let arg = match arg.strip_prefix("-I") {
                 Some(dir) => {
@@ -174,5 +187,22 @@ impl Bindings {
             self.display(header),
             self.folder.display()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The release recorded with the bindings is the one the workspace requires.
+    #[test]
+    fn the_recorded_bindgen_release_is_the_required_one() {
+        let manifest = include_str!("../../../Cargo.toml");
+        let line = manifest
+            .lines()
+            .find(|line| line.starts_with("bindgen = "))
+            .expect("the workspace requires bindgen");
+        assert!(
+            line.contains(&format!("version = \"{}\"", super::BINDGEN)),
+            "{line}"
+        );
     }
 }
