@@ -436,9 +436,11 @@ impl StaticLibrary {
         manifest_path: &Path,
     ) -> Result<Library, Error> {
         let jobs = &setup.jobs;
+        // A prebuilt library's manifest names objects that were never written here.
         let previous = std::fs::read_to_string(manifest_path)
             .ok()
-            .and_then(|text| LibraryManifest::from_toml(&text).ok());
+            .and_then(|text| LibraryManifest::from_toml(&text).ok())
+            .filter(|manifest| manifest.library.origin == Origin::Built);
         let context = object::Context {
             session,
             library: &self.name,

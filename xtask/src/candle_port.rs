@@ -77,10 +77,15 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             let toolchain = toolchain::ensure()?;
             build_library(&toolchain)
         }
+        [task] if task == "check" => {
+            let toolchain = toolchain::ensure()?;
+            check_port(&toolchain, &candle::cache_dir())
+        }
         [task] if task == "refresh" => refresh_prebuilt(),
         [task] if task == "bundle" => bundle(),
         _ => bail!(
-            "`candle-port` takes `sources`, `build`, `refresh` or `bundle` (see `cargo xtask help`)"
+            "`candle-port` takes `sources`, `build`, `check`, `refresh` or `bundle` (see `cargo \
+             xtask help`)"
         ),
     }
 }

@@ -167,21 +167,43 @@ struct Steps {
     done: Vec<(&'static str, Duration)>,
 }
 
+/// How many of a failed step's last log lines ci prints.
+const STEP_LOG_TAIL: usize = 150;
+
 impl Steps {
-    /// Runs one step under a banner; on failure prints the summary and returns the error.
+    /// Runs one step under a one-line banner, with the output of the commands it runs in a log
+    /// file of its own; on failure prints the log's last lines and the summary, and returns the
+    /// error.
     fn run<T>(&mut self, name: &'static str, step: impl FnOnce() -> Result<T>) -> Result<T> {
-        eprintln!("\n==> ci: {name}");
+        let log = crate::project_root()
+            .join("target")
+            .join("xtask-logs")
+            .join("ci")
+            .join(format!("{}.log", name.replace([' ', '\''], "-")));
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        let _ = std::fs::remove_file(&log);
+        eprintln!("==> ci: {name} (log: {})", log.display());
+        crate::cmd::log_steps_to(Some(log.clone()));
         let start = Instant::now();
         let result = step();
         let elapsed = start.elapsed();
+        crate::cmd::log_steps_to(None);
         match result {
             Ok(value) => {
+                eprintln!("    ok in {:.1} s", elapsed.as_secs_f64());
                 self.done.push((name, elapsed));
                 Ok(value)
             }
             Err(error) => {
+                crate::cmd::print_tail(&log, STEP_LOG_TAIL);
                 self.summary(Some((name, elapsed)));
-                Err(error.context(anyhow!("ci step `{name}` failed")))
+                Err(error.context(anyhow!(
+                    "ci step `{name}` failed; its whole output is in {}",
+                    log.display()
+                )))
             }
         }
     }

@@ -8,6 +8,28 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+/// Where [`Cmd::run`] sends the output of the commands it runs: the terminal (`None`) or a log
+/// file.
+static STEP_LOG: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// Sends the output of every command [`Cmd::run`] runs from now on to `log` (appended), or
+/// back to the terminal with `None`.
+pub(crate) fn log_steps_to(log: Option<PathBuf>) {
+    if let Ok(mut current) = STEP_LOG.lock() {
+        *current = log;
+    }
+}
+
+/// Prints the last `lines` lines of `log`, indented.
+pub(crate) fn print_tail(log: &Path, lines: usize) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    eprintln!("    the log's last {} lines:", lines.min(all.len()));
+    for line in &all[all.len().saturating_sub(lines)..] {
+        eprintln!("    | {line}");
+    }
+}
+
 /// A command to run, kept as data so that errors and banners can print it in full.
 #[derive(Debug, Clone)]
 pub(crate) struct Cmd {
@@ -81,12 +103,20 @@ impl Cmd {
         self
     }
 
-    /// Runs the command with the terminal as its stdio; fails unless it exits with status 0.
+    /// Runs the command with the terminal as its stdio, or with its output appended to the
+    /// step log [`log_steps_to`] set; fails unless it exits with status 0.
     pub(crate) fn run(&self) -> Result<()> {
-        let status = self
-            .to_command()
-            .status()
-            .with_context(|| format!("failed to start `{self}`"))?;
+        let step_log = STEP_LOG.lock().ok().and_then(|log| log.clone());
+        let status = match step_log {
+            Some(log) => self
+                .spawn(&log)?
+                .wait()
+                .with_context(|| format!("failed to wait for `{self}`"))?,
+            None => self
+                .to_command()
+                .status()
+                .with_context(|| format!("failed to start `{self}`"))?,
+        };
         if !status.success() {
             bail!("`{self}` failed with {status}");
         }
@@ -113,13 +143,8 @@ impl Cmd {
             eprintln!("    done in {secs:.1} s");
             return Ok(());
         }
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(40)..];
-        eprintln!("    failed after {secs:.1} s; the log's last lines:");
-        for line in tail {
-            eprintln!("    | {line}");
-        }
+        eprintln!("    failed after {secs:.1} s");
+        print_tail(log, 40);
         bail!(
             "`{self}` failed with {status}; its whole output is in {}",
             log.display()

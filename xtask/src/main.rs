@@ -44,6 +44,8 @@ tasks:
                         ports/candle/candle-kernels/src (git-ignored), print the folder
   candle-port build     build candle-core 0.11.1 with ports/candle/candle-core.patch and the
                         port's candle-kernels (--features cuda, against stub CUDA libraries)
+  candle-port check     what ci checks: the prebuilt folder is current, and candle-core's
+                        CUDA tests build on the port with no nvcc anywhere
   candle-port refresh   rewrite ports/candle/candle-kernels/prebuilt with nvcc
   candle-port bundle    build candle-core's CUDA tests and the start-up program in release,
                         stock (PTX, cudaforge, CUDA_COMPUTE_CAP=90) and on sasskit, into
