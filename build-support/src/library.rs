@@ -278,33 +278,47 @@ impl StaticLibrary {
             .library_session(&setup, nvcc, mode == Mode::Refresh)?;
         let library = self.build_with_nvcc(&session, &setup, &target, &manifest_path)?;
         if let (Mode::Refresh, Some(prebuilt), Some(folder)) = (mode, &prebuilt, folder) {
-            let (owned, excluded) = self.build.crate_files(
-                &setup.jobs,
-                setup.manifest_dir.as_deref(),
-                &setup.out_root,
-                Some(&link::toolkit_root(&session.nvcc)),
-            );
-            let read: Vec<PathBuf> = library.inputs.clone();
-            let recorded = folder.record_inputs(&read, &settings, &owned, &excluded)?;
-            let runtime = match self.cudart {
-                Cudart::Static => self
-                    .cudart
-                    .toolkit_dir(&session.nvcc)?
-                    .zip(self.cudart.file())
-                    .map(|(dir, file)| dir.join(file)),
-                Cudart::Shared | Cudart::None => None,
-            };
-            let size = prebuilt.write(
-                &library.manifest,
-                &library.archive,
-                runtime.as_deref(),
-                recorded,
-            )?;
-            for line in crate::prebuilt::size_report(folder, &[(self.name.clone(), size)]) {
-                self.build.cargo_output.warning(&line);
-            }
+            self.write_prebuilt(prebuilt, folder, &library, &session, &setup, &settings)?;
         }
         Ok(library)
+    }
+
+    /// Writes the library nvcc just built into the crate's prebuilt folder, with the toolkit's
+    /// runtime and the crate files it read, and prints the size.
+    fn write_prebuilt(
+        &self,
+        prebuilt: &prebuilt::Prebuilt<'_>,
+        folder: &crate::prebuilt::Folder,
+        library: &Library,
+        session: &Session,
+        setup: &Setup,
+        settings: &[String],
+    ) -> Result<(), Error> {
+        let (owned, excluded) = self.build.crate_files(
+            &setup.jobs,
+            setup.manifest_dir.as_deref(),
+            &setup.out_root,
+            Some(&link::toolkit_root(&session.nvcc)),
+        );
+        let recorded = folder.record_inputs(&library.inputs, settings, &owned, &excluded)?;
+        let runtime = match self.cudart {
+            Cudart::Static => self
+                .cudart
+                .toolkit_dir(&session.nvcc)?
+                .zip(self.cudart.file())
+                .map(|(dir, file)| dir.join(file)),
+            Cudart::Shared | Cudart::None => None,
+        };
+        let size = prebuilt.write(
+            &library.manifest,
+            &library.archive,
+            runtime.as_deref(),
+            recorded,
+        )?;
+        for line in crate::prebuilt::size_report(folder, &[(self.name.clone(), size)]) {
+            self.build.cargo_output.warning(&line);
+        }
+        Ok(())
     }
 
     /// The settings a prebuilt library records besides its files: those of its objects, the

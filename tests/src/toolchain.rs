@@ -121,11 +121,8 @@ pub fn setup_env_file() -> PathBuf {
 ///
 /// When rustc cannot be run or reports no host.
 pub fn host_triple() -> String {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = std::process::Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .expect("rustc -vV runs");
+    let rustc = env_var("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = crate::process::output(crate::process::command(rustc).arg("-vV"));
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("host: "))

@@ -435,41 +435,7 @@ fn a_prebuilt_library_links_without_a_toolkit_and_refuses_stale_inputs() {
     let triple = sasskit_tests::toolchain::host_triple();
     let folder = krate.dir().join("prebuilt").join(format!("scale.{triple}"));
 
-    // The author refreshes: compressed objects, the runtime, the inputs relative to the crate.
-    krate.build_ok(&[CUDARC[0], ("SASSKIT_PREBUILD", "refresh")]);
-    let compiles: Vec<String> = krate
-        .nvcc_calls()
-        .into_iter()
-        .filter(|call| call.starts_with("-c "))
-        .collect();
-    assert_eq!(compiles.len(), 1, "{compiles:?}");
-    assert!(
-        compiles[0].contains("--compress-mode=size"),
-        "{}",
-        compiles[0]
-    );
-    for file in ["libscale.a", "libcudart_static.a", "scale.library.toml"] {
-        assert!(
-            folder.join(file).is_file(),
-            "{file} in {}",
-            folder.display()
-        );
-    }
-    let recorded = std::fs::read_to_string(folder.join("scale.library.toml")).unwrap();
-    let recorded = LibraryManifest::from_toml(&recorded).unwrap();
-    let inputs = recorded.prebuilt.as_ref().expect("recorded inputs");
-    let paths: Vec<&str> = inputs
-        .inputs
-        .iter()
-        .map(|input| input.path.as_str())
-        .collect();
-    assert_eq!(paths, ["kernels/scale.cu"]);
-    assert!(
-        inputs.settings.contains(&format!("target={triple}")),
-        "{:?}",
-        inputs.settings
-    );
-    assert_eq!(recorded.functions[0].file, "kernels/scale.cu");
+    refresh_writes_the_library_its_runtime_and_inputs(&krate, &folder, &triple);
 
     // A user with no toolkit at all: no nvcc runs, the library and its runtime come from the
     // folder, and the program links and runs.
@@ -506,20 +472,67 @@ fn a_prebuilt_library_links_without_a_toolkit_and_refuses_stale_inputs() {
         "nothing linked from the toolkit: {stdout}"
     );
     let binary = krate.target_dir().join("debug").join("library_prebuilt");
-    let ran = output(&mut command(&binary.display().to_string()));
+    let ran = output(&mut command(&binary));
     assert!(
         String::from_utf8_lossy(&ran.stdout).contains("answer 42"),
         "{}",
         failure(&command("library_prebuilt"), &ran)
     );
 
-    // A changed source: an error naming it without nvcc; a warning and a rebuild with it.
+    stale_and_damaged_libraries_are_refused(&krate, &folder, &triple);
+}
+
+/// The author's refresh: compressed objects, the runtime, the inputs relative to the crate.
+fn refresh_writes_the_library_its_runtime_and_inputs(
+    krate: &Throwaway,
+    folder: &Path,
+    triple: &str,
+) {
+    krate.build_ok(&[CUDARC[0], ("SASSKIT_PREBUILD", "refresh")]);
+    let compiles: Vec<String> = krate
+        .nvcc_calls()
+        .into_iter()
+        .filter(|call| call.starts_with("-c "))
+        .collect();
+    assert_eq!(compiles.len(), 1, "{compiles:?}");
+    assert!(
+        compiles[0].contains("--compress-mode=size"),
+        "{}",
+        compiles[0]
+    );
+    for file in ["libscale.a", "libcudart_static.a", "scale.library.toml"] {
+        assert!(
+            folder.join(file).is_file(),
+            "{file} in {}",
+            folder.display()
+        );
+    }
+    let recorded = std::fs::read_to_string(folder.join("scale.library.toml")).unwrap();
+    let recorded = LibraryManifest::from_toml(&recorded).unwrap();
+    let inputs = recorded.prebuilt.as_ref().expect("recorded inputs");
+    let paths: Vec<&str> = inputs
+        .inputs
+        .iter()
+        .map(|input| input.path.as_str())
+        .collect();
+    assert_eq!(paths, ["kernels/scale.cu"]);
+    assert!(
+        inputs.settings.contains(&format!("target={triple}")),
+        "{:?}",
+        inputs.settings
+    );
+    assert_eq!(recorded.functions[0].file, "kernels/scale.cu");
+}
+
+/// A changed source is an error naming it without nvcc, a warning and a rebuild with it; a
+/// current library whose archive is damaged is refused, not linked.
+fn stale_and_damaged_libraries_are_refused(krate: &Throwaway, folder: &Path, triple: &str) {
     std::fs::write(
         krate.dir().join("kernels/scale.cu"),
         SCALE.replace("an input left non-const", "an input left non-const."),
     )
     .unwrap();
-    let failed = build_without_nvcc(&krate);
+    let failed = build_without_nvcc(krate);
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
@@ -548,7 +561,7 @@ fn a_prebuilt_library_links_without_a_toolkit_and_refuses_stale_inputs() {
     // A current library whose archive is damaged is refused, not linked.
     std::fs::write(krate.dir().join("kernels/scale.cu"), SCALE).unwrap();
     std::fs::write(folder.join("libscale.a"), b"!<arch>\nnot an object").unwrap();
-    let failed = build_without_nvcc(&krate);
+    let failed = build_without_nvcc(krate);
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
