@@ -29,6 +29,7 @@ pub mod library;
 #[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod out_dir;
+pub mod provenance;
 pub mod select;
 #[cfg(feature = "manifest")]
 pub mod shared;

@@ -61,14 +61,13 @@
 //! declared = [{ name = "select", pattern = "where_{}_{}" }]
 //! ```
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::family::FamilySettings;
 use crate::handoff::{self, Versioned};
 pub use crate::handoff::{MAX_MANIFEST_SIZE, ManifestError};
 use crate::kernel::KernelSignature;
+pub use crate::provenance::{CacheStatus, Origin};
 use crate::shared::SharedType;
 
 /// The manifest format this version writes and reads.
@@ -126,30 +125,6 @@ pub struct PrebuiltInput {
     pub sha256: String,
 }
 
-/// Where the fat binary a manifest describes came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    /// nvcc built it in this build (or the build cache served it).
-    #[default]
-    Built,
-    /// It is the crate's prebuilt fat binary, whose inputs match the crate's files.
-    Prebuilt,
-    /// There is none: a metadata-only build (docs.rs, `SASSKIT_METADATA_ONLY=1`) with no nvcc
-    /// and no current prebuilt fat binary. The wrappers exist; loading the module is an error.
-    Unavailable,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Origin::Built => "built",
-            Origin::Prebuilt => "prebuilt",
-            Origin::Unavailable => "unavailable",
-        })
-    }
-}
-
 /// The module part of a [`Manifest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleInfo {
@@ -178,28 +153,6 @@ pub struct ModuleInfo {
     /// Why there is no fat binary, when `origin` is `unavailable`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
-}
-
-/// Where a fat binary came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CacheStatus {
-    /// No shared cache is configured; nvcc compiled it.
-    Off,
-    /// A cache is configured and held a verified entry for the build key.
-    Hit,
-    /// A cache is configured but had no usable entry; nvcc compiled it and the cache stored it.
-    Miss,
-}
-
-impl fmt::Display for CacheStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CacheStatus::Off => "off",
-            CacheStatus::Hit => "hit",
-            CacheStatus::Miss => "miss",
-        })
-    }
 }
 
 /// The toolkit part of a [`Manifest`].

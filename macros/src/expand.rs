@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{Manifest, Origin};
 
+use crate::facts;
 use crate::families::{self, Families, Family};
 use crate::input::KernelsInput;
 use crate::manifest_file::{Located, locate};
@@ -57,7 +58,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     let family_traits = families::trait_items(&families.families, name);
     let module_doc = module_doc(manifest, &families);
     let private = quote!(::sasskit::__private);
-    let build_facts = build_facts(manifest);
+    let build_facts = build_facts(manifest, input.module.span())?;
     Ok(quote! {
         #[doc = #module_doc]
         #visibility mod #module {
@@ -139,33 +140,41 @@ pub(crate) fn generate(input: &KernelsInput, located: &Located) -> syn::Result<T
     })
 }
 
-/// The `BuildFacts` constant: what the runtime reports and decides with, so that it parses
-/// nothing at load time.
-fn build_facts(manifest: &Manifest) -> TokenStream {
+/// The `BuildFacts` constant: what the runtime reports and decides with, in core's types, so
+/// that it parses nothing at load time.
+fn build_facts(manifest: &Manifest, span: Span) -> syn::Result<TokenStream> {
     let private = quote!(::sasskit::__private);
     let nvcc = &manifest.toolkit.version;
     let key = &manifest.module.build_key;
-    let cache = manifest.module.cache.to_string();
+    let cache = facts::cache(manifest.module.cache);
     let every_target = &manifest.module.targets;
-    let kernels = manifest.kernels.iter().map(|kernel| {
-        let name = &kernel.name;
-        let partial = !kernel.targets.is_empty()
-            && !every_target
-                .iter()
-                .all(|target| kernel.targets.contains(target));
-        let only_in: &[String] = if partial { &kernel.targets } else { &[] };
-        quote!(#private::KernelFacts { name: #name, only_in: &[#(#only_in),*] })
-    });
-    let front_end = manifest.module.front_end.as_ref().map_or_else(
-        || quote!(::core::option::Option::None),
-        |arch| quote!(::core::option::Option::Some(#arch)),
-    );
-    let origin = manifest.module.origin.to_string();
+    let kernels = manifest
+        .kernels
+        .iter()
+        .map(|kernel| {
+            let name = &kernel.name;
+            let partial = !kernel.targets.is_empty()
+                && !every_target
+                    .iter()
+                    .all(|target| kernel.targets.contains(target));
+            let only_in: &[String] = if partial { &kernel.targets } else { &[] };
+            let only_in = facts::targets(only_in, span)?;
+            Ok(quote!(#private::KernelFacts { name: #name, only_in: #only_in }))
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
+    let front_end = match &manifest.module.front_end {
+        None => quote!(::core::option::Option::None),
+        Some(arch) => {
+            let target = facts::target(arch, span)?;
+            quote!(::core::option::Option::Some(#target))
+        }
+    };
+    let origin = facts::origin(manifest.module.origin);
     let unavailable = manifest.module.unavailable.as_ref().map_or_else(
         || quote!(::core::option::Option::None),
         |reason| quote!(::core::option::Option::Some(#reason)),
     );
-    quote! {
+    Ok(quote! {
         #private::BuildFacts {
             nvcc_version: #nvcc,
             build_key: #key,
@@ -175,7 +184,7 @@ fn build_facts(manifest: &Manifest) -> TokenStream {
             origin: #origin,
             unavailable: #unavailable,
         }
-    }
+    })
 }
 
 /// The launch methods: one per typed kernel, then one per family.

@@ -8,6 +8,7 @@ use quote::quote;
 use sasskit_core::library::LibraryManifest;
 use sasskit_core::out_dir;
 
+use crate::facts;
 use crate::host_wrapper::{declaration, wrapper};
 use crate::input::KernelsInput;
 
@@ -115,10 +116,11 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
     let visibility = &input.visibility;
     let name = &manifest.library.name;
     let manifest_path = located.manifest_path.display().to_string();
-    let targets = &manifest.library.targets;
+    let targets = facts::targets(&manifest.library.targets, input.module.span())?;
     let nvcc = &manifest.toolkit.version;
     let key = &manifest.library.build_key;
-    let cache = manifest.library.cache.to_string();
+    let cache = facts::cache(manifest.library.cache);
+    let origin = facts::origin(manifest.library.origin);
     let optional = manifest.library.optional;
     let declarations = typed.iter().map(|function| declaration(function));
     let names: Vec<&str> = typed
@@ -168,7 +170,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
             /// What the build recorded about the library: its targets, nvcc and build key.
             pub static LIBRARY: #private::EmbeddedLibrary = #private::EmbeddedLibrary {
                 name: #name,
-                targets: &[#(#targets),*],
+                targets: #targets,
                 optional: #optional,
                 build: #private::BuildFacts {
                     nvcc_version: #nvcc,
@@ -176,7 +178,7 @@ pub(crate) fn generate(input: &KernelsInput, located: &LocatedLibrary) -> syn::R
                     cache: #cache,
                     kernels: &[],
                     front_end: ::core::option::Option::None,
-                    origin: "built",
+                    origin: #origin,
                     unavailable: ::core::option::Option::None,
                 },
             };

@@ -5,6 +5,7 @@
 //! Use it through `sasskit::kernels!`; this crate's API follows sasskit's version exactly.
 
 mod expand;
+mod facts;
 mod families;
 mod host_functions;
 mod host_wrapper;

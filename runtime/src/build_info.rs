@@ -3,6 +3,7 @@
 //! tools, and the runtime never reads it).
 
 use sasskit_core::Target;
+use sasskit_core::provenance::{CacheStatus, Origin};
 
 /// Shown for facts a hand-made [`EmbeddedModule`](crate::EmbeddedModule) does not give.
 pub(crate) const UNKNOWN: &str = "unknown";
@@ -17,27 +18,20 @@ pub struct BuildFacts {
     pub nvcc_version: &'static str,
     /// The build key.
     pub build_key: &'static str,
-    /// Whether the build cache served the fat binary: `off`, `hit` or `miss`.
-    pub cache: &'static str,
+    /// Whether the build cache served the fat binary; `None` when unknown.
+    pub cache: Option<CacheStatus>,
     /// Every `extern "C"` kernel of the module.
     pub kernels: &'static [KernelFacts],
     /// The virtual architecture one front end compiled every plain SASS image from, in the fast
     /// mode for development builds (`Build::single_front_end`): `compute_90`. `None` for a
     /// normal build.
-    pub front_end: Option<&'static str>,
-    /// Where the fat binary came from: `built` (nvcc, in this build or from its cache) or
-    /// `prebuilt` (the crate's prebuilt folder).
-    pub origin: &'static str,
+    pub front_end: Option<Target>,
+    /// Where the fat binary came from: built by nvcc (in this build or from its cache) or the
+    /// crate's prebuilt folder; `None` when unknown.
+    pub origin: Option<Origin>,
     /// Why the module has no fat binary, in a metadata-only build (docs.rs): loading it is
     /// [`LoadError::NotBuilt`](crate::LoadError::NotBuilt).
     pub unavailable: Option<&'static str>,
-}
-
-/// Whether `targets` (as nvcc spells them) name `target`, compared without formatting it.
-pub(crate) fn names(targets: &[&str], target: Target) -> bool {
-    targets
-        .iter()
-        .any(|name| name.parse::<Target>().is_ok_and(|named| named == target))
 }
 
 /// One kernel of a module.
@@ -47,7 +41,7 @@ pub struct KernelFacts {
     pub name: &'static str,
     /// The targets (`sm_100`, `compute_90`) whose images define the kernel, when not every
     /// image does (`#if __CUDA_ARCH__`); empty when every image does.
-    pub only_in: &'static [&'static str],
+    pub only_in: &'static [Target],
 }
 
 impl BuildFacts {
@@ -56,15 +50,15 @@ impl BuildFacts {
     pub const UNKNOWN: BuildFacts = BuildFacts {
         nvcc_version: UNKNOWN,
         build_key: UNKNOWN,
-        cache: UNKNOWN,
+        cache: None,
         kernels: &[],
         front_end: None,
-        origin: UNKNOWN,
+        origin: None,
         unavailable: None,
     };
 
     /// The targets whose image defines `kernel`, when not every image does.
-    pub(crate) fn targets_of(&self, kernel: &str) -> Option<&'static [&'static str]> {
+    pub(crate) fn targets_of(&self, kernel: &str) -> Option<&'static [Target]> {
         self.kernels
             .iter()
             .find(|facts| facts.name == kernel && !facts.only_in.is_empty())
@@ -75,7 +69,7 @@ impl BuildFacts {
     pub(crate) fn absent_from(&self, target: Target) -> usize {
         self.kernels
             .iter()
-            .filter(|facts| !facts.only_in.is_empty() && !names(facts.only_in, target))
+            .filter(|facts| !facts.only_in.is_empty() && !facts.only_in.contains(&target))
             .count()
     }
 
@@ -100,7 +94,7 @@ mod tests {
     const FACTS: BuildFacts = BuildFacts {
         nvcc_version: "13.0.88",
         build_key: "5f0c12ab9d",
-        cache: "hit",
+        cache: Some(CacheStatus::Hit),
         kernels: &[
             KernelFacts {
                 name: "scale",
@@ -108,11 +102,11 @@ mod tests {
             },
             KernelFacts {
                 name: "tcgen05_only",
-                only_in: &["sm_100"],
+                only_in: &[Target::Sass(Arch::plain(100))],
             },
         ],
         front_end: None,
-        origin: "built",
+        origin: Some(Origin::Built),
         unavailable: None,
     };
 
@@ -120,7 +114,7 @@ mod tests {
     fn kernels_guarded_by_architecture_are_absent_from_other_images() {
         assert_eq!(FACTS.kernel_names(), ["scale", "tcgen05_only"]);
         assert_eq!(FACTS.targets_of("scale"), None);
-        assert_eq!(FACTS.targets_of("tcgen05_only"), Some(&["sm_100"][..]));
+        assert_eq!(FACTS.targets_of("tcgen05_only"), Some(&[sm(100)][..]));
         assert_eq!(FACTS.absent_from(sm(90)), 1);
         assert_eq!(FACTS.absent_from(sm(100)), 0);
     }

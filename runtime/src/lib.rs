@@ -138,7 +138,8 @@ pub use cudarc;
 pub use float8;
 pub use half;
 pub use sasskit_core::doctor::{Finding, ModuleLoading, Outcome, Release, Severity};
-pub use sasskit_core::{ComputeCapability, ImageMatch, Target};
+pub use sasskit_core::provenance::{CacheStatus, Origin};
+pub use sasskit_core::{Arch, ComputeCapability, ImageMatch, Target, Variant};
 pub use sasskit_macros::{host_functions, kernels, shared_types};
 
 pub use args::{AnyDeviceBuffer, AnyDeviceBufferMut, DeviceBuffer, DeviceBufferMut, Null};

@@ -34,7 +34,7 @@ pub struct EmbeddedLibrary {
     /// The library name (`moe` for `libmoe.a`).
     pub name: &'static str,
     /// The targets every object of the library holds an image for: `sm_90`, `compute_90`.
-    pub targets: &'static [&'static str],
+    pub targets: &'static [Target],
     /// Whether the program runs without the library on devices it has no code for
     /// (`StaticLibrary::optional`).
     pub optional: bool,
@@ -171,11 +171,7 @@ fn decide(
     policy: LoadPolicy,
     setup_time: Duration,
 ) -> Result<LoadReport, LoadError> {
-    let targets: Vec<Option<Target>> = library
-        .targets
-        .iter()
-        .map(|target| target.parse().ok())
-        .collect();
+    let targets: Vec<Option<Target>> = library.targets.iter().copied().map(Some).collect();
     let embedded: Vec<String> = targets.iter().flatten().map(|t| label(*t)).collect();
     let cc = device.compute_capability;
     let required = cc.exact_target();

@@ -7,7 +7,7 @@ use cudarc::driver::sys::CUresult;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule, DriverError};
 use cudarc::nvrtc::Ptx;
 
-use crate::build_info::{self, BuildFacts};
+use crate::build_info::BuildFacts;
 use crate::device::DeviceInfo;
 use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
@@ -96,7 +96,7 @@ impl LoadedModule {
     pub fn has_kernel(&self, name: &str) -> bool {
         self.build
             .targets_of(name)
-            .is_none_or(|targets| build_info::names(targets, self.chosen))
+            .is_none_or(|targets| targets.contains(&self.chosen))
     }
 
     /// The kernel called `name`: its `extern "C"` name, as in the `.cu` source.
@@ -120,7 +120,7 @@ impl LoadedModule {
                     .targets_of(name)
                     .unwrap_or_default()
                     .iter()
-                    .map(|target| (*target).to_owned())
+                    .map(ToString::to_string)
                     .collect(),
             });
         }

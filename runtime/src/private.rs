@@ -9,6 +9,9 @@ pub use half;
 
 pub use std::sync::OnceLock;
 
+pub use sasskit_core::provenance::{CacheStatus, Origin};
+pub use sasskit_core::{Arch, Target, Variant};
+
 pub use crate::launch::{launched, resolve};
 pub use crate::{
     AnyDeviceBuffer, AnyDeviceBufferMut, BuildFacts, CheckedLibrary, DeviceBuffer, DeviceBufferMut,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sasskit_core::provenance::Origin;
 use sasskit_core::{ImageKind, Target};
 
 use crate::ImageMatch;
@@ -107,10 +108,10 @@ struct Source<'a>(&'a BuildFacts);
 
 impl fmt::Display for Source<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.origin == "prebuilt" {
-            f.write_str("prebuilt")
-        } else {
-            write!(f, "cache {}", self.0.cache)
+        match (self.0.origin, self.0.cache) {
+            (Some(Origin::Prebuilt), _) => f.write_str("prebuilt"),
+            (_, Some(cache)) => write!(f, "cache {cache}"),
+            (_, None) => write!(f, "cache {UNKNOWN}"),
         }
     }
 }
@@ -155,7 +156,7 @@ impl fmt::Display for NotInImage {
 
 /// `, single front end compute_90` in the fast mode for development builds: every image has
 /// the lowest target's `__CUDA_ARCH__`.
-struct FrontEnd(Option<&'static str>);
+struct FrontEnd(Option<Target>);
 
 impl fmt::Display for FrontEnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -206,10 +207,10 @@ mod tests {
     const FACTS: BuildFacts = BuildFacts {
         nvcc_version: "13.0.88",
         build_key: "5f0c12ab9d8e7f60",
-        cache: "off",
+        cache: Some(crate::CacheStatus::Off),
         kernels: &[],
         front_end: None,
-        origin: "built",
+        origin: Some(crate::Origin::Built),
         unavailable: None,
     };
 
@@ -273,7 +274,7 @@ mod tests {
     fn a_prebuilt_module_says_so_instead_of_the_cache() {
         let line = LoadReport {
             build: BuildFacts {
-                origin: "prebuilt",
+                origin: Some(crate::Origin::Prebuilt),
                 ..FACTS
             },
             ..report()
@@ -294,11 +295,14 @@ mod tests {
             },
             KernelFacts {
                 name: "tcgen05_a",
-                only_in: &["sm_100"],
+                only_in: &[Target::Sass(Arch::plain(100))],
             },
             KernelFacts {
                 name: "tcgen05_b",
-                only_in: &["sm_100", "sm_121"],
+                only_in: &[
+                    Target::Sass(Arch::plain(100)),
+                    Target::Sass(Arch::plain(121)),
+                ],
             },
         ];
         let report = LoadReport {
@@ -320,7 +324,7 @@ mod tests {
     fn a_single_front_end_build_says_so() {
         let line = LoadReport {
             build: BuildFacts {
-                front_end: Some("compute_90"),
+                front_end: Some(Target::Ptx(Arch::plain(90))),
                 ..FACTS
             },
             ..report()

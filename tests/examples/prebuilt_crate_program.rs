@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let work = workspace_root().join("target").join("prebuilt-program");
-    let target = workspace_root().join("target").join("throwaway-prebuilt");
+    let target = sasskit_tests::throwaway::shared_target_dir();
     let author = Author::write(&work.join("author"), &target);
     if let Err(error) = author.prebuild(&nvcc, false) {
         eprintln!("error: refreshing the prebuilt folder: {error}");

@@ -248,6 +248,14 @@ impl Throwaway {
     }
 }
 
+/// The one target directory of the test suite's throwaway crates (`target/throwaway`), kept
+/// between runs: sasskit's crates and their dependencies compile once for all of them, once
+/// per feature set. Test executables run one after another, and cargo's lock orders the builds
+/// of one executable's tests.
+pub fn shared_target_dir() -> PathBuf {
+    workspace_root().join("target").join("throwaway")
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();

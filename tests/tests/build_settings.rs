@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use sasskit_tests::throwaway::Throwaway;
-use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
+use sasskit_tests::toolchain::{Tool, require_or_skip};
 
 const KERNEL: &str = "extern \"C\" __global__ void k(float* x) {\n\
                       #ifdef SCALE\n    x[0] = SCALE;\n#endif\n}\n";
@@ -20,9 +20,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// One target directory for these tests, kept between runs so sasskit-build compiles once.
+/// The suite's one target directory for throwaway crates.
 fn shared_target() -> PathBuf {
-    workspace_root().join("target").join("throwaway-settings")
+    sasskit_tests::throwaway::shared_target_dir()
 }
 
 fn krate(test: &str, nvcc: &Path, files: &[(&str, &str)]) -> Throwaway {

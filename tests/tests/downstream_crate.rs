@@ -75,8 +75,7 @@ fn a_downstream_crate_builds_and_embeds_its_targets() {
     write(&dir.join("build.rs"), BUILD_RS);
     write(&dir.join("kernels/scale.cu"), SCALE_CU);
     write(&dir.join("src/main.rs"), MAIN_RS);
-    // A target directory of its own under the workspace's, kept between runs for speed.
-    let target = root.join("target").join("throwaway");
+    let target = sasskit_tests::throwaway::shared_target_dir();
     let mut run = command(env!("CARGO"));
     run.arg("run")
         .arg("--quiet")

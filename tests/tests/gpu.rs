@@ -118,17 +118,23 @@ mod gpu {
             ]
         );
         // What the program itself knows, without parsing the manifest.
-        let facts: Vec<(&str, &[&str])> = arch_guarded::EMBEDDED
+        let facts: Vec<(&str, Vec<String>)> = arch_guarded::EMBEDDED
             .build
             .kernels
             .iter()
-            .map(|kernel| (kernel.name, kernel.only_in))
+            .map(|kernel| {
+                let only_in = kernel.only_in.iter().map(ToString::to_string).collect();
+                (kernel.name, only_in)
+            })
             .collect();
         assert_eq!(
             facts,
             [
-                ("fill_everywhere", &[][..]),
-                ("fill_blackwell_only", &["sm_100", "sm_121"][..])
+                ("fill_everywhere", vec![]),
+                (
+                    "fill_blackwell_only",
+                    vec!["sm_100".to_owned(), "sm_121".to_owned()]
+                )
             ]
         );
     }

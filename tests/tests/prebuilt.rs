@@ -12,7 +12,7 @@ use sasskit_tests::prebuilt_crate::{
     Author, Consumer, HEADER, HEADER_PATH, NAME, built_manifest, nvcc_at_fixed_location,
 };
 use sasskit_tests::process::{command, failure, output};
-use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
+use sasskit_tests::toolchain::{Tool, require_or_skip};
 
 const TARGETS: &str = "sm_90,sm_100,sm_121";
 
@@ -46,7 +46,7 @@ fn a_packaged_crate_builds_from_its_prebuilt_folder_without_nvcc() {
     };
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("prebuilt");
     // Kept between runs: the dependencies compile once.
-    let target: PathBuf = workspace_root().join("target").join("throwaway-prebuilt");
+    let target: PathBuf = sasskit_tests::throwaway::shared_target_dir();
     let author = Author::write(&scratch.join("author"), &target);
     refresh_compressed_and_current(&author, &nvcc);
 

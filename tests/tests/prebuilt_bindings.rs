@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sasskit_tests::process::{command, failure};
 use sasskit_tests::throwaway::Throwaway;
-use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
+use sasskit_tests::toolchain::{Tool, require_or_skip};
 
 const SHAPE_H: &str = r"#pragma once
 #include <stdint.h>
@@ -42,7 +42,7 @@ fn prebuilt_bindings_replace_bindgen_until_the_header_changes() {
         return;
     };
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("prebuilt_bindings");
-    let target = workspace_root().join("target").join("throwaway-bindings");
+    let target = sasskit_tests::throwaway::shared_target_dir();
     let krate = Throwaway::new(
         &scratch,
         "bindings_prebuilt",

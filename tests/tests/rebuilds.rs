@@ -22,10 +22,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// One target directory for the sequential tests, kept between runs so sasskit-build's
-/// dependencies compile once.
+/// The suite's one target directory for throwaway crates.
 fn shared_target() -> PathBuf {
-    workspace_root().join("target").join("throwaway-rebuilds")
+    sasskit_tests::throwaway::shared_target_dir()
 }
 
 fn two_kernel_crate(

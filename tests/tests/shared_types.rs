@@ -310,8 +310,7 @@ fn without_the_bindgen_feature_a_struct_parameter_names_the_feature() {
         return;
     };
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("without_bindgen");
-    // Shared with the other throwaway crates: sasskit-build is built there without features.
-    let target = workspace_root().join("target").join("throwaway");
+    let target = sasskit_tests::throwaway::shared_target_dir();
     // A kernel taking a struct still ships, untyped, with a warning that names the feature;
     // when every kernel must be typed, the same text fails the build.
     let cases = [

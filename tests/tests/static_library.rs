@@ -88,7 +88,8 @@ fn wrapper_types(
 fn main() {
     // SAFETY: a host function without arguments that touches no GPU.
     println!("answer {}", unsafe { scale::ffi::library_answer() });
-    println!("targets {:?}", scale::LIBRARY.targets);
+    let targets: Vec<String> = scale::LIBRARY.targets.iter().map(ToString::to_string).collect();
+    println!("targets {targets:?}");
     let h100 = DeviceInfo {
         index: 0,
         name: "NVIDIA H100 80GB HBM3".into(),
@@ -120,9 +121,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// One target directory for these tests, kept between runs so sasskit-build compiles once.
+/// The suite's one target directory for throwaway crates.
 fn shared_target() -> PathBuf {
-    workspace_root().join("target").join("throwaway-library")
+    sasskit_tests::throwaway::shared_target_dir()
 }
 
 fn library_crate(test: &str, nvcc: &Path, files: &[(&str, &str)]) -> Throwaway {

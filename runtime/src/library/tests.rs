@@ -1,17 +1,23 @@
 use super::*;
-use crate::ComputeCapability;
+use crate::{Arch, ComputeCapability, Variant};
+
+const SM90: Target = Target::Sass(Arch::plain(90));
+const SM90A: Target = Target::Sass(Arch::new(90, Variant::Specific));
+const SM100: Target = Target::Sass(Arch::plain(100));
+const SM121: Target = Target::Sass(Arch::plain(121));
+const COMPUTE90: Target = Target::Ptx(Arch::plain(90));
 
 const FACTS: BuildFacts = BuildFacts {
     nvcc_version: "13.0.88",
     build_key: "9c1e2f3a4b5c6d7e",
-    cache: "off",
+    cache: Some(crate::CacheStatus::Off),
     kernels: &[],
     front_end: None,
-    origin: "built",
+    origin: Some(crate::Origin::Built),
     unavailable: None,
 };
 
-fn library(targets: &'static [&'static str]) -> EmbeddedLibrary {
+fn library(targets: &'static [Target]) -> EmbeddedLibrary {
     EmbeddedLibrary {
         name: "moe",
         targets,
@@ -31,7 +37,7 @@ fn device(major: u32, minor: u32) -> DeviceInfo {
 #[test]
 fn a_library_with_sass_for_the_device_reports_like_a_module_load() {
     let report = check_library_for(
-        &library(&["sm_90", "sm_100", "sm_121"]),
+        &library(&[SM90, SM100, SM121]),
         &device(9, 0),
         LoadPolicy::SassOnly,
     )
@@ -52,7 +58,7 @@ fn a_library_with_sass_for_the_device_reports_like_a_module_load() {
 #[test]
 fn a_library_without_sass_for_the_device_is_refused_with_the_module_error_naming_a_library() {
     let error = check_library_for(
-        &library(&["sm_100", "sm_121"]),
+        &library(&[SM100, SM121]),
         &device(9, 0),
         LoadPolicy::SassOnly,
     )
@@ -73,7 +79,7 @@ fn a_library_without_sass_for_the_device_is_refused_with_the_module_error_naming
 
 #[test]
 fn ptx_only_is_refused_unless_the_jit_is_allowed() {
-    let ptx = library(&["compute_90"]);
+    let ptx = library(&[COMPUTE90]);
     let error = check_library_for(&ptx, &device(9, 0), LoadPolicy::SassOnly).unwrap_err();
     assert!(matches!(error, LoadError::JitRefused { .. }), "{error:?}");
     let report = check_library_for(&ptx, &device(9, 0), LoadPolicy::AllowJit).unwrap();
@@ -90,7 +96,7 @@ fn calls_on_unchecked_devices_and_runtime_errors_name_the_fix() {
     let checked = CheckedLibrary {
         name: "moe",
         reports: vec![
-            check_library_for(&library(&["sm_90"]), &device(9, 0), LoadPolicy::SassOnly).unwrap(),
+            check_library_for(&library(&[SM90]), &device(9, 0), LoadPolicy::SassOnly).unwrap(),
         ],
         unavailable: Vec::new(),
     };
@@ -117,7 +123,7 @@ fn calls_on_unchecked_devices_and_runtime_errors_name_the_fix() {
     );
 }
 
-fn optional(targets: &'static [&'static str]) -> EmbeddedLibrary {
+fn optional(targets: &'static [Target]) -> EmbeddedLibrary {
     EmbeddedLibrary {
         optional: true,
         ..library(targets)
@@ -139,7 +145,7 @@ fn decisions(
 
 #[test]
 fn a_refusal_names_a_static_library_not_a_module() {
-    let error = check_library_for(&library(&["sm_100"]), &device(9, 0), LoadPolicy::SassOnly)
+    let error = check_library_for(&library(&[SM100]), &device(9, 0), LoadPolicy::SassOnly)
         .unwrap_err()
         .to_string();
     assert!(
@@ -150,7 +156,7 @@ fn a_refusal_names_a_static_library_not_a_module() {
 
 #[test]
 fn an_optional_library_is_unavailable_on_a_device_it_has_no_code_for() {
-    let hopper_only = optional(&["sm_90a"]);
+    let hopper_only = optional(&[SM90A]);
     let ada = DeviceInfo {
         index: 0,
         name: "NVIDIA L4".into(),
@@ -201,7 +207,7 @@ fn an_optional_library_is_unavailable_on_a_device_it_has_no_code_for() {
 
 #[test]
 fn an_optional_library_is_available_where_it_has_code() {
-    let hopper_only = optional(&["sm_90a"]);
+    let hopper_only = optional(&[SM90A]);
     let h200 = device(9, 0);
     let checked =
         CheckedLibrary::settle(&hopper_only, decisions(&hopper_only, &[h200]), false).unwrap();
@@ -213,7 +219,7 @@ fn an_optional_library_is_available_where_it_has_code() {
 
 #[test]
 fn every_device_check_of_an_optional_library_splits_devices_instead_of_failing() {
-    let hopper_only = optional(&["sm_90a"]);
+    let hopper_only = optional(&[SM90A]);
     let blackwell = DeviceInfo {
         index: 1,
         name: "NVIDIA B200".into(),
@@ -227,7 +233,7 @@ fn every_device_check_of_an_optional_library_splits_devices_instead_of_failing()
     assert!(!checked.is_available());
 
     // The same library, required: the check fails for the device it cannot run on.
-    let required = library(&["sm_90a"]);
+    let required = library(&[SM90A]);
     let error =
         CheckedLibrary::settle(&required, decisions(&required, &devices), true).unwrap_err();
     assert!(

@@ -18,10 +18,10 @@ const SM100_COMPUTE100: &[u8] =
 const FACTS: crate::BuildFacts = crate::BuildFacts {
     nvcc_version: "13.0.88",
     build_key: "5f0c12ab9d8e",
-    cache: "off",
+    cache: Some(crate::CacheStatus::Off),
     kernels: &[],
     front_end: None,
-    origin: "built",
+    origin: Some(crate::Origin::Built),
     unavailable: None,
 };
 

@@ -21,7 +21,12 @@ fn main() -> ExitCode {
     println!(
         "{} host functions of libmoe.a linked, for {}",
         addresses.len(),
-        moe::LIBRARY.targets.join(", ")
+        moe::LIBRARY
+            .targets
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     ExitCode::SUCCESS
 }
