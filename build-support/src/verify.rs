@@ -1,7 +1,7 @@
 //! Checks a fat binary with the parser: every requested target must be there, and in a cache
 //! entry no other.
 
-use sasskit_core::{FatBinary, TargetList};
+use sasskit_core::{FatBinary, Image, TargetList};
 
 use crate::error::{Error, ErrorKind};
 
@@ -16,15 +16,9 @@ pub(crate) fn verify<'a>(
             "nvcc produced a fat binary for {what} that sasskit cannot read: {error}"
         )))
     })?;
-    let missing: Vec<String> = targets
+    let missing: Vec<String> = Image::missing_targets(fatbin.images(), targets.iter())
         .iter()
-        .filter(|target| {
-            !fatbin
-                .images()
-                .iter()
-                .any(|image| image.target() == Some(*target))
-        })
-        .map(|target| target.to_string())
+        .map(ToString::to_string)
         .collect();
     if missing.is_empty() {
         return Ok(fatbin);

@@ -23,7 +23,7 @@ use std::fs;
 use std::path::Path;
 
 use sasskit_core::fatbin::{FatBinary, FatbinError, Found, Image, ImageKind};
-use sasskit_core::{Target, TargetList, Variant, cubin};
+use sasskit_core::{Target, TargetList, cubin};
 
 use crate::Error;
 
@@ -215,16 +215,9 @@ pub fn check_with(data: &[u8], required: &TargetList, origins: &Origins) -> Repo
     }
 }
 
-/// Whether `image` serves the required `target` (see the module docs).
+/// Whether `image` serves the required `target` (see the module docs): [`Image::serves`].
 pub fn satisfies(image: &Image, target: Target) -> bool {
-    let same_arch = |have: sasskit_core::Arch, want: sasskit_core::Arch| {
-        have.sm == want.sm && (want.variant == Variant::Plain || have.variant == want.variant)
-    };
-    match (image.target(), target) {
-        (Some(Target::Sass(have)), Target::Sass(want))
-        | (Some(Target::Ptx(have)), Target::Ptx(want)) => same_arch(have, want),
-        _ => false,
-    }
+    image.serves(target)
 }
 
 fn parse(fatbin: &FatBinary<'_>) -> Parsed {

@@ -369,10 +369,9 @@ pub(super) fn embedded_images(
         })?;
         images.extend(fatbin.images().iter().cloned());
     }
-    let missing: Vec<String> = targets
+    let missing: Vec<String> = Image::missing_targets(&images, targets.iter())
         .iter()
-        .filter(|target| !images.iter().any(|image| image.target() == Some(*target)))
-        .map(|target| target.to_string())
+        .map(ToString::to_string)
         .collect();
     if missing.is_empty() {
         return Ok(images);

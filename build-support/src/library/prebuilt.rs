@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use sasskit_core::fatbin::find_fat_binaries;
 use sasskit_core::library::LibraryManifest;
 use sasskit_core::manifest::{CacheStatus, MAX_MANIFEST_SIZE, Origin, PrebuiltInputs};
-use sasskit_core::{TargetList, out_dir};
+use sasskit_core::{Image, TargetList, out_dir};
 
 use super::Cudart;
 use crate::error::{Error, ErrorKind};
@@ -318,15 +318,9 @@ fn verify(found: &Found, targets: &TargetList) -> Result<(), String> {
                 container.offset
             )
         })?;
-        let missing: Vec<String> = targets
+        let missing: Vec<String> = Image::missing_targets(fatbin.images(), targets.iter())
             .iter()
-            .filter(|target| {
-                !fatbin
-                    .images()
-                    .iter()
-                    .any(|image| image.target() == Some(*target))
-            })
-            .map(|target| target.to_string())
+            .map(ToString::to_string)
             .collect();
         if !missing.is_empty() {
             return Err(format!(

@@ -112,6 +112,36 @@ impl Image {
         }
     }
 
+    /// Whether this image serves the required `target`, the rule of `cargo sasskit verify`:
+    /// SASS (PTX) for the same SM number, where a required plain `sm_XY` is served by `sm_XY`,
+    /// `sm_XYa` and `sm_XYf` alike (each runs on a device of compute capability X.Y) and a
+    /// required `sm_XYa` or `sm_XYf` only by exactly that. The build's own check is stricter:
+    /// [`Image::missing_targets`].
+    pub fn serves(&self, target: Target) -> bool {
+        let same_arch = |have: Arch, want: Arch| {
+            have.sm == want.sm && (want.variant == Variant::Plain || have.variant == want.variant)
+        };
+        match (self.target(), target) {
+            (Some(Target::Sass(have)), Target::Sass(want))
+            | (Some(Target::Ptx(have)), Target::Ptx(want)) => same_arch(have, want),
+            _ => false,
+        }
+    }
+
+    /// The targets of `targets` that no image of `images` is exactly for (`sm_90` is not
+    /// `sm_90a`, SASS is not PTX), in `targets`' order: what a build that asked for `targets`
+    /// failed to produce. [`Image::serves`] is the looser rule for a binary's users; whether a
+    /// device can run an image is a third ([`select_image`](crate::select_image)).
+    pub fn missing_targets(
+        images: &[Image],
+        targets: impl IntoIterator<Item = Target>,
+    ) -> Vec<Target> {
+        targets
+            .into_iter()
+            .filter(|target| !images.iter().any(|image| image.target() == Some(*target)))
+            .collect()
+    }
+
     /// Total size of the entry, header and payload.
     pub fn entry_size(&self) -> usize {
         self.header_size + self.payload_size
@@ -141,5 +171,50 @@ impl fmt::Display for Image {
             write!(f, " ({})", self.compression)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(kind: ImageKind, sm: u32, variant: Variant) -> Image {
+        Image {
+            kind,
+            arch: Arch::new(sm, variant),
+            compression: Compression::None,
+            version: (1, 8),
+            flags: 0,
+            offset: 0,
+            header_size: 64,
+            payload_size: 0,
+            compressed_size: None,
+            uncompressed_size: None,
+        }
+    }
+
+    #[test]
+    fn the_build_wants_exactly_its_targets_and_verify_takes_a_variant_for_plain() {
+        let images = [
+            image(ImageKind::Sass, 90, Variant::Specific),
+            image(ImageKind::Sass, 100, Variant::Plain),
+            image(ImageKind::Ptx, 100, Variant::Plain),
+        ];
+        let sm90 = Target::Sass(Arch::plain(90));
+        let sm90a = Target::Sass(Arch::new(90, Variant::Specific));
+        let sm100 = Target::Sass(Arch::plain(100));
+        let sm100f = Target::Sass(Arch::new(100, Variant::Family));
+        let compute90 = Target::Ptx(Arch::plain(90));
+        assert_eq!(
+            Image::missing_targets(&images, [sm90, sm90a, sm100, sm100f, compute90]),
+            [sm90, sm100f, compute90]
+        );
+        assert!(images[0].serves(sm90), "sm_90a serves a required sm_90");
+        assert!(images[0].serves(sm90a));
+        assert!(
+            !images[1].serves(sm100f),
+            "plain does not serve a required sm_100f"
+        );
+        assert!(!images[2].serves(sm100), "PTX does not serve SASS");
     }
 }
