@@ -200,21 +200,21 @@ mod tests {
             image(ImageKind::Sass, 100, Variant::Plain),
             image(ImageKind::Ptx, 100, Variant::Plain),
         ];
-        let sm90 = Target::Sass(Arch::plain(90));
-        let sm90a = Target::Sass(Arch::new(90, Variant::Specific));
-        let sm100 = Target::Sass(Arch::plain(100));
-        let sm100f = Target::Sass(Arch::new(100, Variant::Family));
-        let compute90 = Target::Ptx(Arch::plain(90));
+        let hopper = Target::Sass(Arch::plain(90));
+        let hopper_a = Target::Sass(Arch::new(90, Variant::Specific));
+        let blackwell = Target::Sass(Arch::plain(100));
+        let blackwell_f = Target::Sass(Arch::new(100, Variant::Family));
+        let ptx_90 = Target::Ptx(Arch::plain(90));
         assert_eq!(
-            Image::missing_targets(&images, [sm90, sm90a, sm100, sm100f, compute90]),
-            [sm90, sm100f, compute90]
+            Image::missing_targets(&images, [hopper, hopper_a, blackwell, blackwell_f, ptx_90]),
+            [hopper, blackwell_f, ptx_90]
         );
-        assert!(images[0].serves(sm90), "sm_90a serves a required sm_90");
-        assert!(images[0].serves(sm90a));
+        assert!(images[0].serves(hopper), "sm_90a serves a required sm_90");
+        assert!(images[0].serves(hopper_a));
         assert!(
-            !images[1].serves(sm100f),
+            !images[1].serves(blackwell_f),
             "plain does not serve a required sm_100f"
         );
-        assert!(!images[2].serves(sm100), "PTX does not serve SASS");
+        assert!(!images[2].serves(blackwell), "PTX does not serve SASS");
     }
 }
