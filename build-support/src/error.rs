@@ -172,6 +172,23 @@ impl std::error::Error for Error {
     }
 }
 
+/// The value, or, for a build script that cannot go on, the error and its causes on stderr and
+/// exit status 1: what `compile` does where `try_compile` returns the error.
+pub(crate) fn or_exit<T>(result: Result<T, Error>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => {
+            eprintln!("error: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                eprintln!("caused by: {cause}");
+                source = cause.source();
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Error;

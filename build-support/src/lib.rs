@@ -431,18 +431,7 @@ impl Build {
     /// Builds every file, printing cargo's rerun lines; on failure prints the error and exits
     /// the build script with status 1.
     pub fn compile(&self) -> Output {
-        match self.try_compile() {
-            Ok(output) => output,
-            Err(error) => {
-                eprintln!("error: {error}");
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    eprintln!("caused by: {cause}");
-                    source = cause.source();
-                }
-                std::process::exit(1);
-            }
-        }
+        error::or_exit(self.try_compile())
     }
 
     /// Builds every file and returns what it produced, or the first error.

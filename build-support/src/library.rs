@@ -177,18 +177,7 @@ impl StaticLibrary {
     /// Builds the library and prints cargo's link and rerun lines; on failure prints the error
     /// and exits the build script with status 1.
     pub fn compile(&self) -> Library {
-        match self.try_compile() {
-            Ok(library) => library,
-            Err(error) => {
-                eprintln!("error: {error}");
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    eprintln!("caused by: {cause}");
-                    source = cause.source();
-                }
-                std::process::exit(1);
-            }
-        }
+        crate::error::or_exit(self.try_compile())
     }
 
     /// Builds the library and returns what it produced, or the first error.
