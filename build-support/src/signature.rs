@@ -13,12 +13,14 @@
 
 mod host;
 mod params;
+mod scope;
 mod tokens;
 
 use sasskit_core::kernel::KernelSignature;
 
 pub(crate) use self::host::{Marks, extract_host_functions, untyped_warning};
 use self::params::{TypeAliases, parse_params};
+use self::scope::Scope;
 pub(crate) use self::tokens::line_marker;
 use self::tokens::{Token, tokenize};
 use crate::shared::Registry;
@@ -110,40 +112,24 @@ pub(crate) fn extract(preprocessed: &str, shared: &Registry) -> Extracted {
     let tokens = &unit.tokens;
     let aliases = TypeAliases::collect(tokens);
     let mut out = Extracted::default();
-    // For each open brace: whether it opened an `extern "C"` block.
-    let mut braces: Vec<bool> = Vec::new();
-    let mut statement_start = 0;
+    let mut scope = Scope::default();
     let mut i = 0;
     while i < tokens.len() {
-        match tokens[i].text {
-            "{" => {
-                let extern_c_block =
-                    i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
-                braces.push(extern_c_block);
-                statement_start = i + 1;
+        if !scope.step(tokens, i)
+            && tokens[i].text == "<"
+            && is_launch(preprocessed, tokens[i].text)
+        {
+            let site = (unit.files[tokens[i].file].clone(), tokens[i].line);
+            if !out.launches.contains(&site) {
+                out.launches.push(site);
             }
-            "}" => {
-                braces.pop();
-                statement_start = i + 1;
-            }
-            ";" => statement_start = i + 1,
-            "<" if is_launch(preprocessed, tokens[i].text) => {
-                let site = (unit.files[tokens[i].file].clone(), tokens[i].line);
-                if !out.launches.contains(&site) {
-                    out.launches.push(site);
-                }
-            }
-            _ => {}
         }
         let Some(after) = global_attribute_end(tokens, i) else {
             i += 1;
             continue;
         };
-        let prefix = &tokens[statement_start..i];
-        let extern_c = braces.iter().any(|&block| block)
-            || prefix
-                .windows(2)
-                .any(|pair| pair[0].text == "extern" && pair[1].text == "\"C\"");
+        let prefix = &tokens[scope.statement_start..i];
+        let extern_c = scope.extern_c(prefix);
         let is_template = prefix.iter().any(|token| token.text == "template");
         match declaration(tokens, after) {
             Some(decl) if decl.has_body => {

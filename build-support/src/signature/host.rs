@@ -19,6 +19,7 @@ use sasskit_core::library::{HostFunction, HostParam, HostParamType};
 
 use super::matching_paren;
 use super::params::{TypeAliases, matching_brace, parse_param, split_top_level};
+use super::scope::Scope;
 use super::tokens::{Token, tokenize};
 use crate::shared::Registry;
 
@@ -77,34 +78,15 @@ pub(crate) fn extract_host_functions(
     let tokens = &unit.tokens;
     let aliases = TypeAliases::collect(tokens);
     let mut out = HostExtracted::default();
-    // For each open brace: whether it opened an `extern "C"` block.
-    let mut braces: Vec<bool> = Vec::new();
-    let mut statement_start = 0;
+    let mut scope = Scope::default();
     let mut i = 0;
     while i < tokens.len() {
-        match tokens[i].text {
-            "{" => {
-                let extern_c_block =
-                    i >= 2 && tokens[i - 2].text == "extern" && tokens[i - 1].text == "\"C\"";
-                braces.push(extern_c_block);
-                statement_start = i + 1;
-                i += 1;
-                continue;
-            }
-            "}" => {
-                braces.pop();
-                statement_start = i + 1;
-                i += 1;
-                continue;
-            }
-            ";" => {
-                statement_start = i + 1;
-                i += 1;
-                continue;
-            }
-            _ => {}
+        if scope.step(tokens, i) {
+            i += 1;
+            continue;
         }
-        let at_file_scope = braces.iter().all(|&block| block);
+        let statement_start = scope.statement_start;
+        let at_file_scope = scope.at_file_scope();
         let opens_call = tokens.get(i + 1).is_some_and(|next| next.text == "(");
         if !at_file_scope || !opens_call || !tokens[i].is_ident() || i <= statement_start {
             i += 1;
@@ -125,10 +107,7 @@ pub(crate) fn extract_host_functions(
         };
         let body_end = matching_brace(tokens, body).unwrap_or(tokens.len());
         let prefix = &tokens[statement_start..i];
-        let extern_c = braces.iter().any(|&block| block)
-            || prefix
-                .windows(2)
-                .any(|pair| pair[0].text == "extern" && pair[1].text == "\"C\"");
+        let extern_c = scope.extern_c(prefix);
         let file = &unit.files[tokens[i].file];
         if extern_c
             && own_file(file)
@@ -149,8 +128,9 @@ pub(crate) fn extract_host_functions(
                 out.functions.push(function);
             }
         }
+        // The body is skipped whole: its braces never reach the scope.
         i = body_end + 1;
-        statement_start = i;
+        scope.statement_start = i;
     }
     out
 }
