@@ -1,5 +1,6 @@
 //! Loading one module on every device, deciding for all of them before loading on any.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use cudarc::driver::CudaContext;
@@ -42,17 +43,8 @@ pub fn load_on_every_device(
     let mut failures = Vec::new();
     for index in 0..count {
         let started = Instant::now();
-        let decided = CudaContext::new(index)
-            .map_err(|error| LoadError::Driver {
-                context: format!(
-                    "creating the primary context of device {index} (cuDevicePrimaryCtxRetain)"
-                ),
-                error,
-            })
-            .and_then(|ctx| {
-                let device = DeviceInfo::query(&ctx)?;
-                Ok((ctx, check(module, &device, policy)?))
-            });
+        let decided =
+            open_device(index).and_then(|(ctx, device)| Ok((ctx, check(module, &device, policy)?)));
         match decided {
             Ok((ctx, plan)) => checked.push((index, ctx, plan, started.elapsed())),
             Err(error @ LoadError::CorruptFatbin { .. }) => {
@@ -77,6 +69,19 @@ pub fn load_on_every_device(
     } else {
         Err(LoadError::EveryDevice(failures))
     }
+}
+
+/// The primary context of device `index` and what the device is: what every per-device loop
+/// starts with.
+pub(crate) fn open_device(index: usize) -> Result<(Arc<CudaContext>, DeviceInfo), LoadError> {
+    let ctx = CudaContext::new(index).map_err(|error| LoadError::Driver {
+        context: format!(
+            "creating the primary context of device {index} (cuDevicePrimaryCtxRetain)"
+        ),
+        error,
+    })?;
+    let device = DeviceInfo::query(&ctx)?;
+    Ok((ctx, device))
 }
 
 /// How many devices the driver sees: [`LoadError::NoDriver`] without a working driver,

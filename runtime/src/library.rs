@@ -22,7 +22,7 @@ use crate::build_info::BuildFacts;
 use crate::device::DeviceInfo;
 use crate::driver;
 use crate::error::LoadError;
-use crate::every_device::device_count;
+use crate::every_device::{device_count, open_device};
 use crate::launch::LaunchError;
 use crate::policy::LoadPolicy;
 use crate::report::LoadReport;
@@ -112,16 +112,8 @@ pub fn check_library_on_every_device(
     let mut failures = Vec::new();
     for index in 0..count {
         let started = Instant::now();
-        let device = CudaContext::new(index)
-            .map_err(|error| LoadError::Driver {
-                context: format!(
-                    "creating the primary context of device {index} (cuDevicePrimaryCtxRetain)"
-                ),
-                error,
-            })
-            .and_then(|ctx| DeviceInfo::query(&ctx));
-        match device {
-            Ok(device) => {
+        match open_device(index) {
+            Ok((_, device)) => {
                 let decided = decide(library, &device, policy, started.elapsed());
                 decisions.push((device, decided));
             }
