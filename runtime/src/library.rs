@@ -132,11 +132,12 @@ pub fn check_library_on_every_device(
 /// [`check_library`] records it instead of failing.
 ///
 /// ```
-/// use sasskit::{BuildFacts, ComputeCapability, DeviceInfo, EmbeddedLibrary, LoadPolicy};
+/// use sasskit::{Arch, BuildFacts, ComputeCapability, DeviceInfo, EmbeddedLibrary, LoadPolicy, Target};
 ///
+/// const BLACKWELL: &[Target] = &[Target::Sass(Arch::plain(100)), Target::Sass(Arch::plain(121))];
 /// let blackwell_only = EmbeddedLibrary {
 ///     name: "moe",
-///     targets: &["sm_100", "sm_121"],
+///     targets: BLACKWELL,
 ///     optional: false,
 ///     build: BuildFacts::UNKNOWN,
 /// };
