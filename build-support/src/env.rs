@@ -18,3 +18,17 @@ pub(crate) fn tracked(name: &str) -> Option<OsString> {
 pub(crate) fn cargo(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
+
+/// An on/off variable such as `SASSKIT_REQUIRE_TYPED_KERNELS`, [`tracked`]: `1` or `0`, off when
+/// unset.
+pub(crate) fn switch(name: &str) -> Result<bool, crate::error::Error> {
+    match tracked(name) {
+        None => Ok(false),
+        Some(value) if value == "1" => Ok(true),
+        Some(value) if value == "0" || value.is_empty() => Ok(false),
+        Some(value) => Err(crate::error::Error::config(format!(
+            "`{name}={}` is not `1` or `0`",
+            value.to_string_lossy()
+        ))),
+    }
+}

@@ -585,7 +585,7 @@ impl Build {
         )?;
         let single_front_end = self
             .single_front_end
-            .map_or_else(|| plan::switch_from_env(SINGLE_FRONT_END_ENV), Ok)?;
+            .map_or_else(|| env::switch(SINGLE_FRONT_END_ENV), Ok)?;
         Ok(Setup {
             manifest_dir,
             folder,
@@ -717,7 +717,7 @@ impl Build {
             let size = folder.write(compiled, &settings[index], &owned, &excluded)?;
             sizes.push((job.module.clone(), size));
         }
-        for line in prebuilt::size_report(folder, &sizes) {
+        for line in prebuilt::folder::size_report(folder, &sizes) {
             self.cargo_output.warning(&line);
         }
         Ok(())
@@ -791,7 +791,7 @@ impl Build {
             launcher: launcher::Launcher::configured(self.launcher.as_deref(), manifest_dir),
             require_typed: self
                 .require_typed
-                .map_or_else(|| plan::switch_from_env(REQUIRE_TYPED_ENV), Ok)?,
+                .map_or_else(|| env::switch(REQUIRE_TYPED_ENV), Ok)?,
             reading,
             nvcc_environment: toolkit::nvcc_environment(),
             roots,

@@ -37,7 +37,7 @@ use sasskit_core::out_dir;
 
 use crate::compile::Session;
 use crate::error::{Error, ErrorKind};
-use crate::prebuilt::{Mode, REFRESH_HINT};
+use crate::prebuilt::folder::{self, Folder, Mode, REFRESH_HINT};
 use crate::{Build, Setup, cargo_output, claims, config, fs, parallel, signature};
 
 pub use link::Cudart;
@@ -277,7 +277,7 @@ impl StaticLibrary {
     fn write_prebuilt(
         &self,
         prebuilt: &prebuilt::Prebuilt<'_>,
-        folder: &crate::prebuilt::Folder,
+        folder: &Folder,
         library: &Library,
         session: &Session,
         setup: &Setup,
@@ -304,7 +304,7 @@ impl StaticLibrary {
             runtime.as_deref(),
             recorded,
         )?;
-        for line in crate::prebuilt::size_report(folder, &[(self.name.clone(), size)]) {
+        for line in folder::size_report(folder, &[(self.name.clone(), size)]) {
             self.build.cargo_output.warning(&line);
         }
         Ok(())
@@ -324,7 +324,7 @@ impl StaticLibrary {
         settings.push(format!("library={}", self.name));
         for job in &setup.jobs {
             let source = manifest_dir
-                .and_then(|root| crate::prebuilt::relative(&job.source, root))
+                .and_then(|root| folder::relative(&job.source, root))
                 .unwrap_or_else(|| job.source.display().to_string());
             settings.push(format!("source={source}"));
         }

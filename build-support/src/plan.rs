@@ -178,7 +178,7 @@ impl Build {
         let mut settings = vec![format!("targets={}", config::names(&job.targets).join(","))];
         for dir in &self.includes {
             let relative = manifest_dir
-                .and_then(|root| prebuilt::relative(&root.join(dir), root))
+                .and_then(|root| prebuilt::folder::relative(&root.join(dir), root))
                 .unwrap_or_else(|| dir.display().to_string());
             settings.push(format!("include={relative}"));
         }
@@ -221,19 +221,6 @@ impl Build {
 pub(crate) fn profile_wants_debug_info() -> bool {
     env::cargo("DEBUG")
         .is_some_and(|value| !matches!(value.to_str(), Some("false" | "0" | "none" | "")))
-}
-
-/// An on/off variable such as `SASSKIT_REQUIRE_TYPED_KERNELS`: `1` or `0`, off when unset.
-pub(crate) fn switch_from_env(name: &str) -> Result<bool, Error> {
-    match env::tracked(name) {
-        None => Ok(false),
-        Some(value) if value == "1" => Ok(true),
-        Some(value) if value == "0" || value.is_empty() => Ok(false),
-        Some(value) => Err(Error::config(format!(
-            "`{name}={}` is not `1` or `0`",
-            value.to_string_lossy()
-        ))),
-    }
 }
 
 /// The largest image the build decompresses: `SASSKIT_MAX_IMAGE_SIZE` in bytes, else

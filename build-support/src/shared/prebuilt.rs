@@ -15,7 +15,7 @@ use sasskit_core::manifest::{MAX_MANIFEST_SIZE, PrebuiltInputs};
 
 use crate::error::{Error, ErrorKind};
 use crate::fs;
-use crate::prebuilt::{Folder, Mode, REFRESH_HINT};
+use crate::prebuilt::folder::{Folder, Mode, REFRESH_HINT, relative};
 
 /// The largest prebuilt bindings file a build reads.
 const MAX_BINDINGS_FILE: u64 = 64 << 20;
@@ -73,8 +73,8 @@ impl Bindings {
             let arg = match arg.strip_prefix("-I") {
                 Some(dir) => {
                     let dir = root.join(dir);
-                    let relative = crate::prebuilt::relative(&dir, &root)
-                        .unwrap_or_else(|| dir.display().to_string());
+                    let relative =
+                        relative(&dir, &root).unwrap_or_else(|| dir.display().to_string());
                     format!("-I{relative}")
                 }
                 None => arg.clone(),
@@ -92,8 +92,7 @@ impl Bindings {
 
     /// The header as the crate names it, for messages: `kernels/shape.h`.
     fn display(&self, header: &Path) -> String {
-        crate::prebuilt::relative(header, self.folder.crate_root())
-            .unwrap_or_else(|| header.display().to_string())
+        relative(header, self.folder.crate_root()).unwrap_or_else(|| header.display().to_string())
     }
 
     fn rust_path(&self, module: &str) -> PathBuf {
