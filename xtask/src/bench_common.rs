@@ -225,7 +225,7 @@ impl CandleCrate {
     }
 
     /// Removes sasskit's folder from every build script's `OUT_DIR`.
-    fn remove_outputs(&self) -> Result<()> {
+    pub(crate) fn remove_outputs(&self) -> Result<()> {
         let build = self.target.join("debug").join("build");
         if build.is_dir() {
             for entry in fs::read_dir(&build)? {

