@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use sasskit_core::family::FamilySettings;
 use sasskit_core::kernel::KernelSignature;
@@ -15,12 +14,11 @@ use sasskit_core::{Arch, FatBinary, Target, TargetList, Variant, out_dir};
 
 use crate::REQUIRE_TYPED_ENV;
 use crate::cache::Cache;
-use crate::command::display;
 use crate::error::{Error, ErrorKind};
 use crate::launcher::{self, Launcher};
 use crate::shared::Registry;
 use crate::toolkit::Nvcc;
-use crate::{config, crosscheck, deps, diagnostics, fs, key, replay, signature, verify};
+use crate::{config, crosscheck, deps, diagnostics, fs, key, nvcc_run, replay, signature, verify};
 
 /// What every file of one build shares.
 #[derive(Debug)]
@@ -439,30 +437,25 @@ impl Session {
                 .arg(&job.source);
             command
         };
-        let mut output = run(&mut command, &self.nvcc);
-        if let (Some(_), Ok(output)) = (&self.launcher, &mut output) {
-            output.stderr = launcher::name_the_source(&output.stderr, &job.source);
-        }
-        let bytes = match &output {
-            Ok(output) if output.status.success() => fs::read(&tmp),
-            Ok(output) => Err(compile_error(
-                &job.source.display().to_string(),
-                &command,
-                output,
-            )),
-            Err(_) => Ok(Vec::new()),
-        };
-        let _ = std::fs::remove_file(&tmp);
+        let launched = self.launcher.is_some();
+        let written =
+            nvcc_run::run_to_file(&mut command, &self.nvcc, &tmp, &job.source, |stderr| {
+                if launched {
+                    launcher::name_the_source(&stderr, &job.source)
+                } else {
+                    stderr
+                }
+            });
         let kept = keep_dir.as_deref().map(kept_translation_unit);
         if let Some(dir) = &keep_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
-        let output = output?;
+        let written = written?;
         Ok(Unit {
             targets: unit.to_vec(),
-            bytes: bytes?,
+            bytes: written.bytes,
             preprocessed: kept.transpose()?,
-            warnings: diagnostics::normalize(&String::from_utf8_lossy(&output.stderr)),
+            warnings: diagnostics::normalize(&String::from_utf8_lossy(&written.stderr)),
         })
     }
 
@@ -572,15 +565,7 @@ impl Session {
             .arg("-gencode")
             .arg(Target::Sass(arch).gencode())
             .arg(&job.source);
-        let output = run(&mut command, &self.nvcc)?;
-        if !output.status.success() {
-            return Err(compile_error(
-                &job.source.display().to_string(),
-                &command,
-                &output,
-            ));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        nvcc_run::preprocessed(&mut command, &self.nvcc, &job.source)
     }
 }
 
@@ -790,32 +775,6 @@ fn used_shared_types(kernels: &[KernelSignature], shared: &Registry) -> Vec<Shar
         }
     }
     used
-}
-
-pub(crate) fn run(command: &mut std::process::Command, nvcc: &Nvcc) -> Result<Output, Error> {
-    command.output().map_err(|source| {
-        Error::new(ErrorKind::Spawn {
-            program: nvcc.tool.path().to_owned(),
-            source,
-        })
-    })
-}
-
-pub(crate) fn compile_error(
-    source: &str,
-    command: &std::process::Command,
-    output: &Output,
-) -> Error {
-    let mut lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
-    lines.extend(diagnostics::normalize(&String::from_utf8_lossy(
-        &output.stdout,
-    )));
-    Error::new(ErrorKind::Compile(format!(
-        "nvcc failed to compile `{source}` ({}):\n  {}\ncommand: {}",
-        output.status,
-        lines.join("\n  "),
-        display(command)
-    )))
 }
 
 /// The module name for a source file: its stem as a Rust identifier (`saxpy-v2.cu` → `saxpy_v2`).

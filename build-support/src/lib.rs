@@ -73,6 +73,7 @@ mod key;
 mod launcher;
 mod library;
 mod native;
+mod nvcc_run;
 mod parallel;
 mod plan;
 mod prebuilt;

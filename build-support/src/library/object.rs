@@ -9,9 +9,9 @@ use sasskit_core::library::{HostFunction, LibraryManifest, ObjectInfo, ObjectInp
 use sasskit_core::manifest::{CacheStatus, ImageInfo};
 use sasskit_core::{Arch, Image, Target, TargetList, out_dir};
 
-use crate::compile::{Job, Session, compile_error, run};
+use crate::compile::{Job, Session};
 use crate::error::{Error, ErrorKind};
-use crate::{deps, diagnostics, fs, key, replay, signature};
+use crate::{deps, diagnostics, fs, key, nvcc_run, replay, signature};
 
 /// What every file of one library shares.
 #[derive(Debug)]
@@ -289,26 +289,24 @@ impl Context<'_> {
             .arg("-o")
             .arg(&tmp)
             .arg(&job.source);
-        let output = run(&mut command, &self.session.nvcc);
-        let bytes = match &output {
-            Ok(output) if output.status.success() => fs::read(&tmp),
-            Ok(output) => Err(compile_error(
-                &job.source.display().to_string(),
-                &command,
-                output,
-            )),
-            Err(_) => Ok(Vec::new()),
-        };
-        let _ = std::fs::remove_file(&tmp);
-        let output = output?;
+        let written = nvcc_run::run_to_file(
+            &mut command,
+            &self.session.nvcc,
+            &tmp,
+            &job.source,
+            |stderr| stderr,
+        )?;
         // One run for every target: nvcc prints a device-side warning once per target.
         let targets = job
             .targets
             .iter()
             .map(|target| target.to_string())
             .collect();
-        let lines = diagnostics::normalize(&String::from_utf8_lossy(&output.stderr));
-        Ok((bytes?, diagnostics::once_per_file(&[(targets, lines)])))
+        let lines = diagnostics::normalize(&String::from_utf8_lossy(&written.stderr));
+        Ok((
+            written.bytes,
+            diagnostics::once_per_file(&[(targets, lines)]),
+        ))
     }
 
     /// `nvcc -E` for the device pass of `arch`, or, with `host`, for the host pass
@@ -325,15 +323,7 @@ impl Context<'_> {
             command.arg("-U__CUDA_ARCH__");
         }
         command.arg(&job.source);
-        let output = run(&mut command, &self.session.nvcc)?;
-        if !output.status.success() {
-            return Err(compile_error(
-                &job.source.display().to_string(),
-                &command,
-                &output,
-            ));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        nvcc_run::preprocessed(&mut command, &self.session.nvcc, &job.source)
     }
 }
 

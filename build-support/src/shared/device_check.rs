@@ -4,8 +4,9 @@
 
 use sasskit_core::{Arch, Target};
 
-use crate::compile::{Session, compile_error, run};
+use crate::compile::Session;
 use crate::error::{Error, ErrorKind};
+use crate::nvcc_run::{compile_error, run};
 use crate::{diagnostics, fs, key};
 
 impl Session {
