@@ -19,10 +19,18 @@ impl Tool {
         &self.path
     }
 
-    /// A command for this program with no arguments yet.
+    /// A command for this program with no arguments yet, in the environment of the build
+    /// (the process's, with the build's overrides applied).
     #[allow(clippy::disallowed_methods)] // The one constructor of external commands.
     pub(crate) fn command(&self) -> Command {
-        Command::new(&self.path)
+        let mut command = Command::new(&self.path);
+        for (name, value) in crate::env::Overrides::current().iter() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        command
     }
 }
 

@@ -1,6 +1,10 @@
 //! Compiling one `.cu` file: preprocess, extract signatures, build the fat binary, verify it,
 //! write it and its manifest.
 
+mod session;
+
+pub(crate) use session::Session;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -12,43 +16,11 @@ use sasskit_core::manifest::{
 use sasskit_core::shared::SharedType;
 use sasskit_core::{Arch, FatBinary, Target, TargetList, Variant, out_dir};
 
-use crate::REQUIRE_TYPED_ENV;
-use crate::cache::Cache;
 use crate::error::{Error, ErrorKind};
-use crate::launcher::{self, Launcher};
+use crate::launcher;
+use crate::settings::REQUIRE_TYPED_ENV;
 use crate::shared::Registry;
-use crate::toolkit::Nvcc;
 use crate::{config, crosscheck, deps, diagnostics, fs, key, nvcc_run, replay, signature, verify};
-
-/// What every file of one build shares.
-#[derive(Debug)]
-pub(crate) struct Session {
-    pub(crate) nvcc: Nvcc,
-    /// The types generated from shared headers.
-    pub(crate) shared: Registry,
-    /// `-I`, `-D` and user flags, in that order.
-    pub(crate) flags: Vec<String>,
-    /// The host compiler nvcc should use, if the `cc` crate found one.
-    pub(crate) ccbin: Option<PathBuf>,
-    /// The host compiler's `--version` line, part of the build key.
-    pub(crate) host_compiler: String,
-    /// The shared build cache, if one is configured.
-    pub(crate) cache: Option<Cache>,
-    /// A compiler launcher (sccache) for the fat binary compilations, if one is configured.
-    pub(crate) launcher: Option<Launcher>,
-    /// Whether a kernel that cannot be typed fails the build instead of warning.
-    pub(crate) require_typed: bool,
-    /// How the compiled code is read back: C's `long` on the target, the image ceiling.
-    pub(crate) reading: crosscheck::Reading,
-    /// nvcc's own environment variables that are set, `NAME=value`, for the build key.
-    pub(crate) nvcc_environment: Vec<String>,
-    /// The folders the build key names paths relative to.
-    pub(crate) roots: key::Roots,
-    /// Compile the plain SASS targets of a file with one front end (the lowest target's
-    /// virtual architecture): cicc once, ptxas per target (`Build::single_front_end`).
-    pub(crate) single_front_end: bool,
-    pub(crate) out_dir: PathBuf,
-}
 
 /// One file to compile.
 #[derive(Debug, Clone)]
@@ -72,17 +44,7 @@ pub(crate) struct Compiled {
     pub(crate) warnings: Vec<String>,
 }
 
-impl Session {
-    pub(crate) fn base_args(&self) -> Vec<String> {
-        let mut args = Vec::new();
-        if let Some(ccbin) = &self.ccbin {
-            args.push("-ccbin".to_owned());
-            args.push(ccbin.display().to_string());
-        }
-        args.extend(self.flags.iter().cloned());
-        args
-    }
-
+impl Session<'_> {
     /// Everything before nvcc compiles: preprocessing per architecture, signatures, the build
     /// key, and this build's previous output or a cache entry when one has the key.
     ///
@@ -115,9 +77,10 @@ impl Session {
     /// Whether `job` compiles without a lookup: no cache, no launcher (which caches whole
     /// command lines, and `-keep` would change them), and no previous output of this build.
     fn defers_preprocessing(&self, job: &Job) -> bool {
-        self.cache.is_none()
-            && self.launcher.is_none()
+        self.settings.cache.is_none()
+            && self.settings.launcher.is_none()
             && !self
+                .settings
                 .out_dir
                 .join(out_dir::manifest_file(&job.module))
                 .exists()
@@ -134,7 +97,7 @@ impl Session {
             .iter()
             .map(|(targets, text)| signature::Pass {
                 targets: targets.clone(),
-                extracted: signature::extract(text, &self.shared),
+                extracted: signature::extract(text, &self.settings.shared),
             })
             .collect();
         let extracted = signature::merge(passes).map_err(|message| {
@@ -158,7 +121,7 @@ impl Session {
                 )
             })
             .collect();
-        if self.require_typed && !untyped.is_empty() {
+        if self.settings.require_typed && !untyped.is_empty() {
             return Err(Error::new(ErrorKind::Signature(format!(
                 "cannot generate Rust wrappers for `{source}` (every kernel must be typed: \
                  `Build::require_typed_kernels(true)` or {REQUIRE_TYPED_ENV}=1):\n  {}",
@@ -178,6 +141,7 @@ impl Session {
         }
         // A launched nvcc may name the source its own way, which `__FILE__` shows.
         let launched = self
+            .settings
             .launcher
             .as_ref()
             .map(|launcher| launcher.key_args(&job.source, &args));
@@ -217,6 +181,7 @@ impl Session {
             analysis,
             found,
         } = prepared;
+        let settings = self.settings;
         let source = job.source.display().to_string();
         let what = format!("`{source}`");
         let analysis = match (analysis, &compiled) {
@@ -246,7 +211,7 @@ impl Session {
                 warnings.extend(nvcc_warnings.iter().cloned());
                 Found {
                     bytes,
-                    cache: if self.cache.is_some() {
+                    cache: if settings.cache.is_some() {
                         CacheStatus::Miss
                     } else {
                         CacheStatus::Off
@@ -261,18 +226,18 @@ impl Session {
                 )));
             }
         };
-        let fatbin_path = self.out_dir.join(out_dir::fatbin_file(&job.module));
-        let manifest_path = self.out_dir.join(out_dir::manifest_file(&job.module));
+        let fatbin_path = settings.out_dir.join(out_dir::fatbin_file(&job.module));
+        let manifest_path = settings.out_dir.join(out_dir::manifest_file(&job.module));
         let fatbin = verify::verify(&bytes, &job.targets, &what)?;
         if !cross_checked {
-            crosscheck::check(&fatbin, &kernels, &self.shared, self.reading, &what)?;
+            crosscheck::check(&fatbin, &kernels, &settings.shared, settings.reading, &what)?;
         }
         // Only verified and cross-checked bytes enter the shared cache.
-        if let (CacheStatus::Miss, Some(store)) = (cache, &self.cache) {
+        if let (CacheStatus::Miss, Some(store)) = (cache, &settings.cache) {
             let portable = replay::portable(&nvcc_warnings, &job.source);
             store.store(&build_key, &bytes, &portable)?;
         }
-        let types = used_shared_types(&kernels, &self.shared);
+        let types = used_shared_types(&kernels, &settings.shared);
         let manifest = Manifest {
             format: FORMAT,
             module: ModuleInfo {
@@ -298,10 +263,8 @@ impl Session {
             families: job.families.clone(),
         };
         // The fat binary first: a manifest never names bytes that are not in place yet.
-        replay::store(
-            &self.out_dir.join(out_dir::warnings_file(&job.module)),
-            &nvcc_warnings,
-        )?;
+        let warnings_path = settings.out_dir.join(out_dir::warnings_file(&job.module));
+        replay::store(&warnings_path, &nvcc_warnings)?;
         fs::write_atomic(&fatbin_path, &bytes)?;
         fs::write_atomic(&manifest_path, manifest.to_toml().as_bytes())?;
         Ok(Compiled {
@@ -327,12 +290,17 @@ impl Session {
         warnings: &mut Vec<String>,
     ) -> Option<Found> {
         if let Some(mut previous) = self.previous_output(job, build_key) {
-            let stored = replay::load(&self.out_dir.join(out_dir::warnings_file(&job.module)));
+            let stored = replay::load(
+                &self
+                    .settings
+                    .out_dir
+                    .join(out_dir::warnings_file(&job.module)),
+            );
             warnings.extend(replay::marked(&stored, replay::FROM_PREVIOUS));
             previous.nvcc_warnings = stored;
             return Some(previous);
         }
-        let cache = self.cache.as_ref()?;
+        let cache = self.settings.cache.as_ref()?;
         let bytes = cache.lookup(build_key)?;
         let what = format!("`{}`", job.source.display());
         let Some(mismatch) = self.entry_mismatch(&bytes, job, kernels, &what) else {
@@ -374,7 +342,13 @@ impl Session {
         let checked = verify::verify(bytes, &job.targets, what)
             .and_then(|fatbin| verify::exactly(&fatbin, &job.targets, what).map(|()| fatbin))
             .and_then(|fatbin| {
-                crosscheck::check(&fatbin, kernels, &self.shared, self.reading, what)
+                crosscheck::check(
+                    &fatbin,
+                    kernels,
+                    &self.settings.shared,
+                    self.settings.reading,
+                    what,
+                )
             });
         checked.err().map(|error| error.to_string())
     }
@@ -383,13 +357,17 @@ impl Session {
     /// it still verifies: cargo reruns the build script for every file when one header changes,
     /// and only the files whose key changed need nvcc.
     fn previous_output(&self, job: &Job, build_key: &str) -> Option<Found> {
-        let text =
-            std::fs::read_to_string(self.out_dir.join(out_dir::manifest_file(&job.module))).ok()?;
+        let text = std::fs::read_to_string(
+            self.settings
+                .out_dir
+                .join(out_dir::manifest_file(&job.module)),
+        )
+        .ok()?;
         let manifest = Manifest::from_toml(&text).ok()?;
         if manifest.module.build_key != build_key {
             return None;
         }
-        let bytes = std::fs::read(self.out_dir.join(&manifest.module.fatbin)).ok()?;
+        let bytes = std::fs::read(self.settings.out_dir.join(&manifest.module.fatbin)).ok()?;
         verify::verify(&bytes, &job.targets, "the previous output").ok()?;
         Some(Found {
             bytes,
@@ -415,7 +393,12 @@ impl Session {
     ) -> Result<Unit, Error> {
         let mut args = self.base_args();
         args.extend(gencode_args(unit));
-        let tmp = fs::temporary_sibling(&self.out_dir.join(out_dir::fatbin_file(&job.module)));
+        let tmp = fs::temporary_sibling(
+            &self
+                .settings
+                .out_dir
+                .join(out_dir::fatbin_file(&job.module)),
+        );
         let keep_dir = keep.then(|| tmp.with_extension("keep"));
         if let Some(dir) = &keep_dir {
             fs::create_dir_all(dir)?;
@@ -425,7 +408,7 @@ impl Session {
                 dir.display().to_string(),
             ]);
         }
-        let mut command = if let Some(launcher) = &self.launcher {
+        let mut command = if let Some(launcher) = &self.settings.launcher {
             launcher.fatbin_command(self.nvcc.tool.path(), &args, &tmp, &job.source)
         } else {
             let mut command = self.nvcc.tool.command();
@@ -437,7 +420,7 @@ impl Session {
                 .arg(&job.source);
             command
         };
-        let launched = self.launcher.is_some();
+        let launched = self.settings.launcher.is_some();
         let written =
             nvcc_run::run_to_file(&mut command, &self.nvcc, &tmp, &job.source, |stderr| {
                 if launched {
@@ -502,7 +485,7 @@ impl Session {
             .iter()
             .filter(|target| !target.is_ptx() && target.arch().variant == Variant::Plain)
             .collect();
-        if !self.single_front_end || shared.len() < 2 {
+        if !self.settings.single_front_end || shared.len() < 2 {
             return job.targets.iter().map(|target| vec![target]).collect();
         }
         let mut units = vec![shared.clone()];

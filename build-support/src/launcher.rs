@@ -207,7 +207,7 @@ fn configured_tool(builder: Option<&Path>) -> Option<Tool> {
 /// A bare program name is looked up on `PATH`, so messages can name the file that runs.
 fn resolve(program: PathBuf) -> PathBuf {
     if program.components().count() == 1 {
-        which::which(&program).unwrap_or(program)
+        env::which(&program).unwrap_or(program)
     } else {
         program
     }

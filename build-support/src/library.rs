@@ -35,15 +35,18 @@ use sasskit_core::library::{FORMAT, HostFunction, LibraryInfo, LibraryManifest};
 use sasskit_core::manifest::{Origin, ToolkitInfo};
 use sasskit_core::out_dir;
 
-use crate::compile::Session;
+use crate::compile::{Job, Session};
 use crate::error::{Error, ErrorKind};
+use crate::options::Options;
 use crate::prebuilt::folder::{self, Folder, Mode, REFRESH_HINT};
-use crate::{Build, Setup, cargo_output, claims, config, fs, parallel, signature};
+use crate::settings::Settings;
+use crate::{cargo_output, claims, config, env, fs, parallel, signature};
 
 pub use link::Cudart;
 
 /// A static library of `.cu` files whose host code launches their kernels; made by
-/// [`Build::static_library`], which takes the files, targets and flags of the [`Build`].
+/// [`Build::static_library`](crate::Build::static_library), which takes the files, targets and
+/// flags of the [`Build`](crate::Build).
 ///
 /// ```no_run
 /// // build.rs
@@ -61,7 +64,7 @@ pub use link::Cudart;
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct StaticLibrary {
-    build: Build,
+    options: Options,
     name: String,
     marks: signature::Marks,
     cudart: Cudart,
@@ -79,26 +82,18 @@ pub struct Library {
     inputs: Vec<PathBuf>,
 }
 
-impl Build {
-    /// Compiles the files into the static library `lib<name>.a` instead of fat binaries: for
-    /// `.cu` files whose kernels are launched from C++ host code, called from Rust through FFI.
-    /// See [`StaticLibrary`].
-    ///
-    /// Every setting of the `Build` applies (targets, `include`, `define`, `flag`, `cache_dir`,
-    /// `cache_mode`, the cargo output switches); each file becomes one object with one
-    /// `-gencode arch=compute_XY,code=sm_XY` per target, compiled position-independent.
-    pub fn static_library(&self, name: &str) -> StaticLibrary {
+impl StaticLibrary {
+    /// The library `name` of a build's files and settings.
+    pub(crate) fn new(options: Options, name: &str) -> StaticLibrary {
         StaticLibrary {
-            build: self.clone(),
+            options,
             name: name.to_owned(),
             marks: signature::Marks::default(),
             cudart: Cudart::Static,
             optional: false,
         }
     }
-}
 
-impl StaticLibrary {
     /// Marks a pointer parameter of a host function as pointing to host memory: the wrapper
     /// takes a raw `*const T`/`*mut T` for it instead of a device buffer. Parameters that
     /// are not marked and are pointers take device buffers. `function` `"*"` marks the
@@ -182,8 +177,8 @@ impl StaticLibrary {
 
     /// Builds the library and returns what it produced, or the first error.
     pub fn try_compile(&self) -> Result<Library, Error> {
-        let result = self.try_compile_inner();
-        self.build.cargo_output.flush();
+        let result = env::Overrides::new(&self.options.env).scope(|| self.try_compile_inner());
+        self.options.cargo_output.flush();
         result
     }
 
@@ -191,7 +186,7 @@ impl StaticLibrary {
         whole::check_name(&self.name)?;
         let target = link::TargetFacts::from_cargo();
         target.check_supported()?;
-        let setup = self.build.setup()?;
+        let setup = Settings::resolve(&self.options)?;
         whole::check_one_target_list(&setup.jobs)?;
         let Some(first) = setup.jobs.first() else {
             return Err(Error::config(format!(
@@ -237,7 +232,7 @@ impl StaticLibrary {
                 }
             }
         }
-        let nvcc = match self.build.find_nvcc() {
+        let nvcc = match setup.find_nvcc() {
             Ok(nvcc) => nvcc,
             Err(missing) => {
                 return Err(match (&prebuilt, stale) {
@@ -255,16 +250,15 @@ impl StaticLibrary {
             }
         };
         if let (Some(prebuilt), Some(reason)) = (&prebuilt, &stale) {
-            self.build.cargo_output.warning(&format!(
+            setup.cargo_output.warning(&format!(
                 "the prebuilt library `{}` in `{}` is stale ({reason}): building it with nvcc; \
                  {REFRESH_HINT}",
                 self.name,
                 prebuilt.display()
             ));
         }
-        let session = self
-            .build
-            .library_session(&setup, nvcc, mode == Mode::Refresh)?;
+        let jobs: Vec<&Job> = setup.jobs.iter().collect();
+        let session = Session::new(&setup, nvcc, &jobs, mode == Mode::Refresh)?;
         let library = self.build_with_nvcc(&session, &setup, &target, &manifest_path)?;
         if let (Mode::Refresh, Some(prebuilt), Some(folder)) = (mode, &prebuilt, folder) {
             self.write_prebuilt(prebuilt, folder, &library, &session, &setup, &settings)?;
@@ -279,16 +273,11 @@ impl StaticLibrary {
         prebuilt: &prebuilt::Prebuilt<'_>,
         folder: &Folder,
         library: &Library,
-        session: &Session,
-        setup: &Setup,
+        session: &Session<'_>,
+        setup: &Settings,
         settings: &[String],
     ) -> Result<(), Error> {
-        let (owned, excluded) = self.build.crate_files(
-            &setup.jobs,
-            setup.manifest_dir.as_deref(),
-            &setup.out_root,
-            Some(&link::toolkit_root(&session.nvcc)),
-        );
+        let (owned, excluded) = setup.crate_files(Some(&link::toolkit_root(&session.nvcc)));
         let recorded = folder.record_inputs(&library.inputs, settings, &owned, &excluded)?;
         let runtime = match self.cudart {
             Cudart::Static => self
@@ -305,22 +294,16 @@ impl StaticLibrary {
             recorded,
         )?;
         for line in folder::size_report(folder, &[(self.name.clone(), size)]) {
-            self.build.cargo_output.warning(&line);
+            setup.cargo_output.warning(&line);
         }
         Ok(())
     }
 
     /// The settings a prebuilt library records besides its files: those of its objects, the
     /// files themselves, the target, the runtime and the parameter marks.
-    fn prebuilt_settings(&self, setup: &Setup, target: &link::TargetFacts) -> Vec<String> {
+    fn prebuilt_settings(&self, setup: &Settings, target: &link::TargetFacts) -> Vec<String> {
         let manifest_dir = setup.manifest_dir.as_deref();
-        let mut settings = self.build.prebuilt_settings(
-            &setup.jobs[0],
-            &setup.flags,
-            setup.reading.long,
-            setup.single_front_end,
-            manifest_dir,
-        );
+        let mut settings = setup.prebuilt_key(&setup.jobs[0]);
         settings.push(format!("library={}", self.name));
         for job in &setup.jobs {
             let source = manifest_dir
@@ -354,11 +337,11 @@ impl StaticLibrary {
         prebuilt: &prebuilt::Prebuilt<'_>,
         found: prebuilt::Found,
         mode: Mode,
-        setup: &Setup,
+        setup: &Settings,
         target: &link::TargetFacts,
         manifest_path: &Path,
     ) -> Result<Library, Error> {
-        let nvcc = || self.build.find_nvcc().ok();
+        let nvcc = || setup.find_nvcc().ok();
         if mode == Mode::Check
             && let Some(nvcc) = nvcc().filter(|nvcc| nvcc.version != found.nvcc_version())
         {
@@ -405,10 +388,10 @@ impl StaticLibrary {
             .collect();
         warnings.extend(functions::unmarked_streams(&installed.manifest.functions));
         for warning in &warnings {
-            self.build.cargo_output.warning(warning);
+            setup.cargo_output.warning(warning);
         }
         let archive = setup.out_dir.join(out_dir::archive_file(&self.name));
-        if self.build.cargo_output.metadata {
+        if setup.cargo_output.metadata {
             let lines = link::lines(
                 &setup.out_dir,
                 &self.name,
@@ -433,8 +416,8 @@ impl StaticLibrary {
     /// archives the objects, writes the manifest and prints the link lines.
     fn build_with_nvcc(
         &self,
-        session: &Session,
-        setup: &Setup,
+        session: &Session<'_>,
+        setup: &Settings,
         target: &link::TargetFacts,
         manifest_path: &Path,
     ) -> Result<Library, Error> {
@@ -466,12 +449,15 @@ impl StaticLibrary {
         let objects: Vec<object::Built> = objects.into_iter().flatten().collect();
 
         let functions = functions::merge(&objects, &self.marks)?;
-        let archive_path = session.out_dir.join(out_dir::archive_file(&self.name));
+        let archive_path = session
+            .settings
+            .out_dir
+            .join(out_dir::archive_file(&self.name));
         let object_paths: Vec<&Path> = objects.iter().map(|built| built.path.as_path()).collect();
         archive::create(&archive_path, &object_paths)?;
         let runtime_dir = self.cudart.toolkit_dir(&session.nvcc)?;
         let link_lines = link::lines(
-            &session.out_dir,
+            &session.settings.out_dir,
             &self.name,
             self.cudart,
             target,
@@ -491,7 +477,7 @@ impl StaticLibrary {
         }
         warnings.extend(functions::unmarked_streams(&functions));
         for warning in &warnings {
-            self.build.cargo_output.warning(warning);
+            setup.cargo_output.warning(warning);
         }
         let manifest = LibraryManifest {
             format: FORMAT,
@@ -517,7 +503,7 @@ impl StaticLibrary {
         };
         // The archive is in place before the manifest that names it.
         fs::write_atomic(manifest_path, manifest.to_toml().as_bytes())?;
-        if self.build.cargo_output.metadata {
+        if setup.cargo_output.metadata {
             for line in link_lines {
                 println!("{line}");
             }

@@ -23,6 +23,8 @@ pub(crate) fn run_all<'a, J: Sync, R: Send>(
     }
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let extra = jobs.len().min(cores.max(1)) - 1;
+    // The build's environment overrides hold on every worker, as on this thread.
+    let overrides = crate::env::Overrides::current();
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<R>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let remaining = || next.load(Ordering::Relaxed) < jobs.len();
@@ -52,7 +54,7 @@ pub(crate) fn run_all<'a, J: Sync, R: Send>(
             for _ in 0..extra {
                 helper.request_token();
             }
-            let (remaining, drain) = (&remaining, &drain);
+            let (remaining, drain, overrides) = (&remaining, &drain, &overrides);
             scope.spawn(move || {
                 let mut started = 0;
                 while started < extra && remaining() {
@@ -61,7 +63,7 @@ pub(crate) fn run_all<'a, J: Sync, R: Send>(
                             started += 1;
                             scope.spawn(move || {
                                 let _token = token;
-                                drain();
+                                overrides.scope(drain);
                             });
                         }
                         Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => return,

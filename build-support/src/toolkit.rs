@@ -224,7 +224,7 @@ pub fn nvcc_candidates(target_triple: Option<&str>) -> Vec<NvccCandidate> {
             let path = PathBuf::from(value);
             // A bare name is looked up on PATH, as a shell would.
             let path = if path.components().count() == 1 {
-                which::which(&path).unwrap_or(path)
+                env::which(&path).unwrap_or(path)
             } else {
                 path
             };
@@ -246,7 +246,7 @@ pub fn nvcc_candidates(target_triple: Option<&str>) -> Vec<NvccCandidate> {
     }
     // `PATH` itself is not a rerun trigger: shells and editors change it for unrelated reasons,
     // and a rerun preprocesses every file. The nvcc found is one (`rerun-if-changed`).
-    if let Ok(path) = which::which("nvcc") {
+    if let Some(path) = env::which("nvcc") {
         candidates.push(NvccCandidate {
             origin: "`PATH`".to_owned(),
             path,

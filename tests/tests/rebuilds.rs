@@ -151,27 +151,6 @@ fn a_cold_build_preprocesses_nothing_and_records_the_keys_a_rerun_computes() {
 }
 
 #[test]
-fn per_file_targets_win_over_the_crate_list() {
-    let Some(nvcc) = require_or_skip("rebuilds: per-file targets", Tool::Nvcc) else {
-        return;
-    };
-    let root = scratch("per_file");
-    let metadata = "archs = [\"sm_100\"]\nfiles = { \"kernels/b.cu\" = [\"sm_90a\"] }";
-    let krate = two_kernel_crate(&root, "per_file_crate", &nvcc, &shared_target(), metadata);
-    let build = krate.build_ok(&[("SASSKIT_ARCHS", "sm_121")]);
-    assert_eq!(
-        krate.module(&build, "a").images,
-        ["sass sm_121"],
-        "env wins over the crate list"
-    );
-    assert_eq!(
-        krate.module(&build, "b").images,
-        ["sass sm_90a"],
-        "the file's own list wins"
-    );
-}
-
-#[test]
 fn changing_targets_rebuilds_and_switching_back_is_a_verified_cache_hit() {
     let Some(nvcc) = require_or_skip("rebuilds: SASSKIT_ARCHS and the cache", Tool::Nvcc) else {
         return;
@@ -373,84 +352,6 @@ fn cache_entry(cache: &Path, key: &str) -> PathBuf {
 const READ_ONLY: (&str, &str) = ("SASSKIT_CACHE_MODE", "read-only");
 const NO_LINE_INFO: (&str, &str) = ("CARGO_PROFILE_DEV_DEBUG", "false");
 
-#[test]
-fn a_read_only_build_uses_its_hits_and_writes_nothing() {
-    let Some(nvcc) = require_or_skip("rebuilds: read-only hit", Tool::Nvcc) else {
-        return;
-    };
-    let root = scratch("read_only_hit");
-    let cache = root.join("cache");
-    let cache_str = cache.to_str().unwrap();
-    let krate = two_kernel_crate(
-        &root,
-        "read_only_hit",
-        &nvcc,
-        &shared_target(),
-        "archs = [\"sm_90\"]",
-    );
-    let writer = [("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO];
-    let build = krate.build_ok(&writer);
-    assert_eq!(cache_status(&krate, &build, "a"), "miss");
-    let before = cache_snapshot(&cache);
-    assert_eq!(before.len(), 4, "two entries in their shards: {before:#?}");
-
-    forget_previous_outputs(&krate, "read_only_hit");
-    let compiles = krate.fatbin_compiles().len();
-    let build = krate.build_ok(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO, READ_ONLY]);
-    for module in ["a", "b"] {
-        assert_eq!(cache_status(&krate, &build, module), "hit", "{module}");
-        assert_eq!(krate.module(&build, module).images, ["sass sm_90"]);
-    }
-    assert_eq!(
-        krate.fatbin_compiles().len(),
-        compiles,
-        "hits need no nvcc --fatbin"
-    );
-    assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
-}
-
-#[test]
-fn a_read_only_build_that_misses_compiles_locally_and_leaves_the_cache_alone() {
-    let Some(nvcc) = require_or_skip("rebuilds: read-only miss", Tool::Nvcc) else {
-        return;
-    };
-    let root = scratch("read_only_miss");
-    let cache = root.join("cache");
-    let cache_str = cache.to_str().unwrap();
-    let krate = two_kernel_crate(
-        &root,
-        "read_only_miss",
-        &nvcc,
-        &shared_target(),
-        "archs = [\"sm_90\"]",
-    );
-    krate.build_ok(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO]);
-    let before = cache_snapshot(&cache);
-
-    // A header byte: `a` has a key no entry has.
-    std::fs::write(
-        krate.dir().join("kernels/common.cuh"),
-        HEADER.replace("2.0f", "6.0f"),
-    )
-    .unwrap();
-    forget_previous_outputs(&krate, "read_only_miss");
-    let compiles = krate.fatbin_compiles().len();
-    let build = krate.build_ok(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO, READ_ONLY]);
-    assert_eq!(cache_status(&krate, &build, "a"), "miss");
-    assert_eq!(cache_status(&krate, &build, "b"), "hit");
-    let new = &krate.fatbin_compiles()[compiles..];
-    assert!(
-        new.len() == 1 && new[0].contains("kernels/a.cu"),
-        "a compiles locally: {new:?}"
-    );
-    assert_eq!(krate.module(&build, "a").images, ["sass sm_90"]);
-    assert_eq!(
-        cache_snapshot(&cache),
-        before,
-        "nothing stored, nothing touched"
-    );
-}
-
 /// Anyone who can write to the cache can put another well-formed fat binary under a key: one
 /// whose kernel takes other parameters is rejected with a warning naming the entry and
 /// rebuilt; a read-only build leaves the entry, a read-write build replaces it.
@@ -649,48 +550,6 @@ fn a_read_only_static_library_build_reads_objects_and_writes_none() {
     assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
 }
 
-#[test]
-fn an_invalid_environment_setting_names_the_variable() {
-    let Some(nvcc) = require_or_skip("rebuilds: invalid SASSKIT_ARCHS", Tool::Nvcc) else {
-        return;
-    };
-    let root = scratch("invalid_env");
-    let krate = Throwaway::new(
-        &root,
-        "invalid_env_crate",
-        &shared_target(),
-        &nvcc,
-        &[("kernels/b.cu", KERNEL_B)],
-        "",
-    );
-    let build = krate.build(&[("SASSKIT_ARCHS", "sm90a1")]);
-    assert!(!build.status.success());
-    let stderr = String::from_utf8_lossy(&build.stderr);
-    assert!(
-        stderr.contains("`sm90a1`") && stderr.contains("SASSKIT_ARCHS"),
-        "{stderr}"
-    );
-
-    let cache = root.join("cache");
-    let build = krate.build(&[
-        ("SASSKIT_CACHE_DIR", cache.to_str().unwrap()),
-        ("SASSKIT_CACHE_MODE", "readonly"),
-    ]);
-    assert!(!build.status.success());
-    let stderr = String::from_utf8_lossy(&build.stderr);
-    assert!(
-        [
-            "SASSKIT_CACHE_MODE",
-            "`readonly`",
-            "`read-write`",
-            "`read-only`"
-        ]
-        .iter()
-        .all(|part| stderr.contains(part)),
-        "{stderr}"
-    );
-}
-
 /// Two clones of one crate at different paths, with their own target folders, share one cache:
 /// the second builds every module from it without nvcc compiling anything, and a header change
 /// misses for exactly the files that include it, in both. With line information (cargo's dev
@@ -827,98 +686,6 @@ fn cache_status(krate: &Throwaway, build: &std::process::Output, module: &str) -
         .module
         .cache
         .to_string()
-}
-
-/// With a compiler launcher (sccache), nvcc gets the same command line in every checkout:
-/// sccache hashes the arguments of each cicc (PTX) step, and nvcc gives cicc the path of its
-/// input, so a command naming the checkout would miss every PTX step in a clone elsewhere
-/// (`cargo xtask sccache` measures that with sccache and Redis). The fat binaries are the ones
-/// nvcc builds without a launcher, byte for byte.
-#[cfg(unix)]
-#[test]
-fn a_launched_nvcc_names_no_checkout_and_builds_the_same_fat_binaries() {
-    let Some(nvcc) = require_or_skip("rebuilds: launched nvcc", Tool::Nvcc) else {
-        return;
-    };
-    let root = scratch("launcher");
-    let first = two_kernel_crate(
-        &root.join("alice"),
-        "launched",
-        &nvcc,
-        &shared_target(),
-        "archs = [\"sm_90\"]",
-    );
-    let second = two_kernel_crate(
-        &root.join("ci").join("runner-3"),
-        "launched",
-        &nvcc,
-        &workspace_root()
-            .join("target")
-            .join("throwaway-rebuilds-second"),
-        "archs = [\"sm_90\"]",
-    );
-    let no_line_info = ("CARGO_PROFILE_DEV_DEBUG", "false");
-    let direct = first.build_ok(&[no_line_info]);
-    // Read now: the launched build below writes to the same `OUT_DIR`.
-    let plain: Vec<_> = ["a", "b"]
-        .map(|module| first.module(&direct, module))
-        .into_iter()
-        .collect();
-    let launched = |krate: &Throwaway, name: &str| {
-        let (script, log) = logging_launcher(&root, name);
-        let build = krate.build_ok(&[
-            no_line_info,
-            ("SASSKIT_NVCC_LAUNCHER", script.to_str().unwrap()),
-        ]);
-        let mut calls: Vec<String> = std::fs::read_to_string(&log)
-            .unwrap()
-            .lines()
-            .map(|line| {
-                let (cwd, args) = line.split_once('|').unwrap();
-                assert_eq!(Path::new(cwd), krate.dir(), "nvcc runs in the crate root");
-                // Without nvcc's own path (the test's logging wrapper in the crate) and the
-                // temporary output in the target folder, nothing may differ.
-                let mut words = args.split(' ').skip(1);
-                let mut kept = Vec::new();
-                while let Some(word) = words.next() {
-                    kept.push(word);
-                    if word == "-o" {
-                        words.next();
-                    }
-                }
-                kept.join(" ")
-            })
-            .collect();
-        calls.sort();
-        (build, calls)
-    };
-    let (first_build, first_calls) = launched(&first, "first");
-    let (second_build, second_calls) = launched(&second, "second");
-    assert_eq!(
-        first_calls.len(),
-        2,
-        "one launched nvcc per file: {first_calls:?}"
-    );
-    assert!(
-        first_calls[0].ends_with("-include kernels/a.cu -x cu /dev/null"),
-        "{first_calls:?}"
-    );
-    assert_eq!(
-        first_calls, second_calls,
-        "the same command in both checkouts"
-    );
-    for (module, plain) in ["a", "b"].into_iter().zip(&plain) {
-        let from_first = first.module(&first_build, module);
-        assert_eq!(
-            from_first.fatbin, plain.fatbin,
-            "{module}: launched = plain"
-        );
-        assert_ne!(
-            from_first.manifest.module.build_key, plain.manifest.module.build_key,
-            "{module}: the launched form is keyed (__FILE__ is relative there)"
-        );
-        assert_eq!(second.module(&second_build, module).fatbin, plain.fatbin);
-    }
 }
 
 /// A nvcc compile error through a launcher names the source at file:line, as without one.

@@ -2,7 +2,7 @@
 //!
 //! `--fast` is the developer's loop: every crate's unit tests (`--lib --bins`) and the
 //! integration tests that run in process or call nvcc on a few small files (`build_errors`,
-//! `fatbin_golden`, `runtime_dependencies`); no throwaway cargo builds, no candle corpus, no
+//! `fatbin_golden`, `in_process`, `runtime_dependencies`); no throwaway cargo builds, no candle corpus, no
 //! trybuild. Without `--fast`: everything `cargo xtask ci` tests (`cargo test --workspace`
 //! with the candle sources), with the toolchain required, as CI runs it.
 
@@ -16,8 +16,12 @@ use crate::project_root;
 use crate::toolchain;
 
 /// The integration tests of `tests/tests/` in the fast tier: none of them builds a crate.
-pub(crate) const FAST_INTEGRATION_TESTS: [&str; 3] =
-    ["build_errors", "fatbin_golden", "runtime_dependencies"];
+pub(crate) const FAST_INTEGRATION_TESTS: [&str; 4] = [
+    "build_errors",
+    "fatbin_golden",
+    "in_process",
+    "runtime_dependencies",
+];
 
 /// `cargo xtask test [--fast]`.
 pub(crate) fn run(args: &[String]) -> Result<()> {

@@ -16,7 +16,7 @@ use crate::{deps, diagnostics, fs, key, nvcc_run, replay, signature};
 /// What every file of one library shares.
 #[derive(Debug)]
 pub(super) struct Context<'a> {
-    pub(super) session: &'a Session,
+    pub(super) session: &'a Session<'a>,
     pub(super) library: &'a str,
     /// Flags for objects on this target (`-Xcompiler -fPIC`).
     pub(super) extra_args: Vec<String>,
@@ -69,6 +69,7 @@ impl Context<'_> {
     pub(super) fn prepare<'j>(&self, job: &'j Job) -> Result<Prepared<'j>, Error> {
         let path = self
             .session
+            .settings
             .out_dir
             .join(out_dir::object_file(self.library, &job.module));
         if let Some(unchanged) = self.unchanged(job, &path) {
@@ -93,8 +94,12 @@ impl Context<'_> {
                     .crate_root
                     .is_some_and(|root| Path::new(file).starts_with(root))
         };
-        let extracted =
-            signature::extract_host_functions(&host, &self.session.shared, &own_file, self.marks);
+        let extracted = signature::extract_host_functions(
+            &host,
+            &self.session.settings.shared,
+            &own_file,
+            self.marks,
+        );
         passes.push(host);
         let build_key = key::build_key(
             passes.iter().map(String::as_str),
@@ -205,14 +210,14 @@ impl Context<'_> {
         } else {
             let (bytes, nvcc_warnings) = self.compile(job, &prepared.path)?;
             warnings.extend(nvcc_warnings.iter().cloned());
-            let status = match &self.session.cache {
+            let status = match &self.session.settings.cache {
                 Some(_) => CacheStatus::Miss,
                 None => CacheStatus::Off,
             };
             (bytes, status, nvcc_warnings)
         };
         let images = embedded_images(&bytes, &job.targets, &what)?;
-        if let (CacheStatus::Miss, Some(store)) = (cache, &self.session.cache) {
+        if let (CacheStatus::Miss, Some(store)) = (cache, &self.session.settings.cache) {
             let portable = replay::portable(&nvcc_warnings, &job.source);
             store.store(&prepared.build_key, &bytes, &portable)?;
         }
@@ -257,7 +262,7 @@ impl Context<'_> {
             let stored = replay::load(stored_warnings);
             return Some((bytes, previous.cache, stored, replay::FROM_PREVIOUS));
         }
-        let cache = self.session.cache.as_ref()?;
+        let cache = self.session.settings.cache.as_ref()?;
         let bytes = cache.lookup(&prepared.build_key)?;
         if embedded_images(&bytes, &job.targets, "a cache entry").is_ok() {
             let stored = replay::localized(&cache.warnings(&prepared.build_key), &job.source);
@@ -275,7 +280,7 @@ impl Context<'_> {
     /// `nvcc -c` into a temporary file next to the object, which is removed again.
     fn compile(&self, job: &Job, object: &Path) -> Result<(Vec<u8>, Vec<String>), Error> {
         let tmp = fs::temporary_sibling(object);
-        let mut command = match &self.session.launcher {
+        let mut command = match &self.session.settings.launcher {
             Some(launcher) => {
                 let mut command = launcher.command();
                 command.arg(self.session.nvcc.tool.path());

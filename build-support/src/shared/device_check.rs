@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind};
 use crate::nvcc_run::{compile_error, run};
 use crate::{diagnostics, fs, key};
 
-impl Session {
+impl Session<'_> {
     /// Compiles each shared header's layout probe (device code for every architecture in
     /// `archs`, with this build's flags; PTX only, no ptxas), so that a type nvcc lays out
     /// differently from what bindgen saw on the host fails the build. The probe stays in the
@@ -23,9 +23,15 @@ impl Session {
             .map(|arch| Target::Ptx(*arch).to_string())
             .collect();
         let args = self.base_args();
-        for probe in self.shared.probes() {
-            let source = self.out_dir.join(format!("{}.layout.cu", probe.module));
-            let stamp = self.out_dir.join(format!("{}.layout.ok", probe.module));
+        for probe in self.settings.shared.probes() {
+            let source = self
+                .settings
+                .out_dir
+                .join(format!("{}.layout.cu", probe.module));
+            let stamp = self
+                .settings
+                .out_dir
+                .join(format!("{}.layout.ok", probe.module));
             let probe_key =
                 key::layout_probe_key(&probe.source, &probe.inputs, &self.nvcc, &args, archs);
             if std::fs::read_to_string(&stamp).is_ok_and(|passed| passed == probe_key) {
@@ -34,7 +40,10 @@ impl Session {
             let _ = std::fs::remove_file(&stamp);
             fs::write_atomic(&source, probe.source.as_bytes())?;
             let fatbin = fs::temporary_sibling(
-                &self.out_dir.join(format!("{}.layout.fatbin", probe.module)),
+                &self
+                    .settings
+                    .out_dir
+                    .join(format!("{}.layout.fatbin", probe.module)),
             );
             let mut command = self.nvcc.tool.command();
             command.arg("--fatbin").args(&args);
