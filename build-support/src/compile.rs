@@ -1,6 +1,7 @@
 //! Compiling one `.cu` file: preprocess, extract signatures, build the fat binary, verify it,
 //! write it and its manifest.
 
+mod layout_check;
 mod session;
 
 pub(crate) use session::Session;
@@ -8,41 +9,19 @@ pub(crate) use session::Session;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use sasskit_core::family::FamilySettings;
 use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{
     CacheStatus, FORMAT, ImageInfo, Manifest, ModuleInfo, Origin, ToolkitInfo,
 };
 use sasskit_core::shared::SharedType;
-use sasskit_core::{Arch, FatBinary, Target, TargetList, Variant, out_dir};
+use sasskit_core::{Arch, FatBinary, Target, Variant, out_dir};
 
 use crate::error::{Error, ErrorKind};
+use crate::job::{Compiled, Job};
 use crate::launcher;
 use crate::settings::REQUIRE_TYPED_ENV;
 use crate::shared::Registry;
 use crate::{config, crosscheck, deps, diagnostics, fs, key, nvcc_run, replay, signature, verify};
-
-/// One file to compile.
-#[derive(Debug, Clone)]
-pub(crate) struct Job {
-    pub(crate) source: PathBuf,
-    pub(crate) module: String,
-    pub(crate) targets: TargetList,
-    /// How `kernels!` groups the kernels into families; recorded in the manifest.
-    pub(crate) families: FamilySettings,
-}
-
-/// The result of compiling one file.
-#[derive(Debug)]
-pub(crate) struct Compiled {
-    pub(crate) manifest: Manifest,
-    pub(crate) fatbin_path: PathBuf,
-    pub(crate) manifest_path: PathBuf,
-    /// The source and every header it includes.
-    pub(crate) inputs: Vec<PathBuf>,
-    /// Warnings for the user (kernels that get no wrapper, nvcc warnings).
-    pub(crate) warnings: Vec<String>,
-}
 
 impl Session<'_> {
     /// Everything before nvcc compiles: preprocessing per architecture, signatures, the build
@@ -760,38 +739,9 @@ fn used_shared_types(kernels: &[KernelSignature], shared: &Registry) -> Vec<Shar
     used
 }
 
-/// The module name for a source file: its stem as a Rust identifier (`saxpy-v2.cu` → `saxpy_v2`).
-pub(crate) fn module_name(source: &Path) -> String {
-    let stem = source
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut name: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn module_names_are_identifiers() {
-        assert_eq!(module_name(Path::new("kernels/saxpy.cu")), "saxpy");
-        assert_eq!(module_name(Path::new("Tiled-MatMul.cu")), "tiled_matmul");
-        assert_eq!(module_name(Path::new("3d.cu")), "_3d");
-    }
 
     #[test]
     fn a_host_launched_file_gets_one_warning_that_names_static_library() {

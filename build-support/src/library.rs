@@ -35,10 +35,11 @@ use sasskit_core::library::{FORMAT, HostFunction, LibraryInfo, LibraryManifest};
 use sasskit_core::manifest::{Origin, ToolkitInfo};
 use sasskit_core::out_dir;
 
-use crate::compile::{Job, Session};
+use crate::compile::Session;
 use crate::error::{Error, ErrorKind};
+use crate::job::Job;
 use crate::options::Options;
-use crate::prebuilt::folder::{self, Folder, Mode, REFRESH_HINT};
+use crate::prebuilt_folder::{self, Folder, Mode, REFRESH_HINT};
 use crate::settings::Settings;
 use crate::{cargo_output, claims, config, env, fs, parallel, signature};
 
@@ -293,7 +294,7 @@ impl StaticLibrary {
             runtime.as_deref(),
             recorded,
         )?;
-        for line in folder::size_report(folder, &[(self.name.clone(), size)]) {
+        for line in prebuilt_folder::size_report(folder, &[(self.name.clone(), size)]) {
             setup.cargo_output.warning(&line);
         }
         Ok(())
@@ -307,7 +308,7 @@ impl StaticLibrary {
         settings.push(format!("library={}", self.name));
         for job in &setup.jobs {
             let source = manifest_dir
-                .and_then(|root| folder::relative(&job.source, root))
+                .and_then(|root| prebuilt_folder::relative(&job.source, root))
                 .unwrap_or_else(|| job.source.display().to_string());
             settings.push(format!("source={source}"));
         }

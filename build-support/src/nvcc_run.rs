@@ -1,7 +1,7 @@
 //! Running nvcc and reading what it did: the one place that turns a finished nvcc process into
 //! bytes, text, warnings or a compile error naming the file and the command, for the fat-binary
 //! compiles (`compile`), a static library's objects (`library::object`) and the layout probes
-//! (`shared::device_check`).
+//! (`compile::layout_check`).
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -25,9 +25,10 @@ use sasskit_core::kernel::KernelSignature;
 use sasskit_core::manifest::{Manifest, Origin};
 
 use crate::cargo_output;
-use crate::compile::{Job, Session};
+use crate::compile::Session;
 use crate::error::Error;
-use crate::prebuilt::{self, Folder, Mode};
+use crate::job::Job;
+use crate::prebuilt_folder::{self, Folder, Mode};
 use crate::settings::Settings;
 
 use self::schedule::Produced;
@@ -109,7 +110,7 @@ fn refresh(settings: &Settings, folder: &Folder, produced: &[Produced]) -> Resul
         let size = folder.write(compiled, &settings.prebuilt_key(job), &owned, &excluded)?;
         sizes.push((job.module.clone(), size));
     }
-    for line in prebuilt::folder::size_report(folder, &sizes) {
+    for line in prebuilt_folder::size_report(folder, &sizes) {
         settings.cargo_output.warning(&line);
     }
     Ok(())

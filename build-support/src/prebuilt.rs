@@ -24,34 +24,11 @@ use std::path::{Path, PathBuf};
 use sasskit_core::manifest::{MAX_MANIFEST_SIZE, Manifest, Origin};
 use sasskit_core::out_dir;
 
-pub(crate) mod folder;
-
-pub use self::folder::PREBUILD_ENV;
-use self::folder::relative;
-pub(crate) use self::folder::{Folder, Mode, REFRESH_HINT};
-use crate::compile::{Compiled, Job};
 use crate::error::{Error, ErrorKind};
+use crate::job::{Compiled, Job};
+use crate::prebuilt_folder::{Folder, REFRESH_HINT, relative};
 use crate::shared::Registry;
-use crate::{crosscheck, env, fs, verify};
-
-/// Set to `1` for a metadata-only build (`DOCS_RS` implies it): with no nvcc and no current
-/// prebuilt fat binary, the build still succeeds and the wrappers are generated, but loading the
-/// module is an error.
-pub const METADATA_ONLY_ENV: &str = "SASSKIT_METADATA_ONLY";
-
-/// Whether this is a metadata-only build: `DOCS_RS` is set, or `SASSKIT_METADATA_ONLY=1`.
-pub(crate) fn metadata_only() -> Result<bool, Error> {
-    if env::tracked("DOCS_RS").is_some() {
-        return Ok(true);
-    }
-    env::switch(METADATA_ONLY_ENV)
-}
-
-/// Whether nvcc may run at all: not on docs.rs, whose builds have no toolkit and should not
-/// spend minutes on one.
-pub(crate) fn nvcc_allowed() -> bool {
-    env::cargo("DOCS_RS").is_none()
-}
+use crate::{crosscheck, fs, verify};
 
 /// What the folder offers one module.
 #[derive(Debug)]

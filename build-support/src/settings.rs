@@ -18,12 +18,12 @@ use sasskit_core::kernel::LongSize;
 use crate::cache::Cache;
 use crate::cargo_output::CargoOutput;
 use crate::command::Tool;
-use crate::compile::Job;
 use crate::crosscheck::Reading;
 use crate::error::{self, Error};
+use crate::job::Job;
 use crate::launcher::Launcher;
 use crate::options::Options;
-use crate::prebuilt::{self, Folder, Mode, PREBUILD_ENV};
+use crate::prebuilt_folder::{self, Folder, Mode, PREBUILD_ENV};
 use crate::shared::{self, Registry};
 use crate::toolkit::Nvcc;
 use crate::{claims, config, env, fs};
@@ -226,7 +226,7 @@ fn prebuilt_folder(
 
 /// Whether nvcc may run in this build: not on docs.rs. Without it, the error to report.
 pub(crate) fn nvcc_forbidden() -> Option<Error> {
-    (!prebuilt::nvcc_allowed()).then(|| {
+    (!prebuilt_folder::nvcc_allowed()).then(|| {
         Error::new(error::ErrorKind::NvccNotFound(
             "docs.rs builds run no nvcc".to_owned(),
         ))

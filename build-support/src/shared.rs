@@ -8,7 +8,6 @@
 //! A probe of `static_assert`s, compiled by nvcc with the build's flags, holds the device to
 //! every size, alignment and field offset clang computed.
 
-mod device_check;
 #[cfg(feature = "bindgen")]
 mod generate;
 #[cfg(feature = "bindgen")]

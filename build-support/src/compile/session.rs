@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use sasskit_core::{Arch, Target};
 
-use crate::compile::Job;
 use crate::error::Error;
+use crate::job::Job;
 use crate::settings::Settings;
 use crate::toolkit::{self, Nvcc};
 use crate::{cargo_output, key};

@@ -9,8 +9,9 @@ use sasskit_core::library::{HostFunction, LibraryManifest, ObjectInfo, ObjectInp
 use sasskit_core::manifest::{CacheStatus, ImageInfo};
 use sasskit_core::{Arch, Image, Target, TargetList, out_dir};
 
-use crate::compile::{Job, Session};
+use crate::compile::Session;
 use crate::error::{Error, ErrorKind};
+use crate::job::Job;
 use crate::{deps, diagnostics, fs, key, nvcc_run, replay, signature};
 
 /// What every file of one library shares.

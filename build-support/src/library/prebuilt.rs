@@ -26,7 +26,7 @@ use sasskit_core::{Image, TargetList, out_dir};
 use super::Cudart;
 use crate::error::{Error, ErrorKind};
 use crate::fs;
-use crate::prebuilt::folder::{Folder, REFRESH_HINT, relative};
+use crate::prebuilt_folder::{Folder, REFRESH_HINT, relative};
 
 /// The first bytes of every `ar` archive.
 const ARCHIVE_MAGIC: &[u8] = b"!<arch>\n";

@@ -4,8 +4,8 @@
 use sasskit_core::manifest::{CacheStatus, ImageInfo};
 
 use super::object::Built;
-use crate::compile::Job;
 use crate::error::Error;
+use crate::job::Job;
 
 /// A library name becomes `lib<name>.a`, a `-l` option and a Rust module: a C identifier.
 pub(super) fn check_name(name: &str) -> Result<(), Error> {

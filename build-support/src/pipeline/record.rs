@@ -3,7 +3,7 @@
 
 use sasskit_core::manifest::Manifest;
 
-use crate::compile::Job;
+use crate::job::Job;
 use crate::prebuilt::Found;
 
 /// One `.cu` file of the build, and where its fat binary comes from.

@@ -11,10 +11,12 @@ use std::sync::{Mutex, PoisonError};
 
 use sasskit_core::Target;
 
-use crate::compile::{self, Compiled, Job, Session};
+use crate::compile::{self, Session};
 use crate::error::Error;
+use crate::job::{Compiled, Job};
 use crate::parallel;
-use crate::prebuilt::{Folder, Found};
+use crate::prebuilt::Found;
+use crate::prebuilt_folder::Folder;
 use crate::settings::Settings;
 
 use super::record::{Record, Source};

@@ -3,7 +3,8 @@
 //! nowhere; and whether nvcc is needed at all.
 
 use crate::error::{Error, ErrorKind};
-use crate::prebuilt::{Folder, Lookup, METADATA_ONLY_ENV, Mode, REFRESH_HINT};
+use crate::prebuilt::Lookup;
+use crate::prebuilt_folder::{Folder, METADATA_ONLY_ENV, Mode, REFRESH_HINT};
 use crate::settings::{self, Settings};
 use crate::toolkit::Nvcc;
 
@@ -128,7 +129,7 @@ pub(super) fn warn_stale(settings: &Settings, records: &[Record]) {
 /// With no nvcc: in a metadata-only build, every module that needs one is marked
 /// unavailable; otherwise the build fails, naming what made the prebuilt folder stale.
 fn without_nvcc(settings: &Settings, records: &mut [Record], missing: Error) -> Result<(), Error> {
-    let metadata_only = crate::prebuilt::metadata_only()?;
+    let metadata_only = crate::prebuilt_folder::metadata_only()?;
     let why = missing.to_string();
     let folder = settings.folder.as_ref();
     for record in records.iter_mut() {

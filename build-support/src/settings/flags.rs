@@ -3,9 +3,9 @@
 
 use std::ffi::OsString;
 
-use crate::compile::Job;
 use crate::error::Error;
-use crate::{config, env, prebuilt};
+use crate::job::Job;
+use crate::{config, env, prebuilt_folder};
 
 use super::Settings;
 
@@ -92,7 +92,7 @@ impl Settings {
         let mut key = vec![format!("targets={}", config::names(&job.targets).join(","))];
         for dir in &self.includes {
             let relative = manifest_dir
-                .and_then(|root| prebuilt::folder::relative(&root.join(dir), root))
+                .and_then(|root| prebuilt_folder::relative(&root.join(dir), root))
                 .unwrap_or_else(|| dir.display().to_string());
             key.push(format!("include={relative}"));
         }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use sasskit_core::family::{DeclaredFamily, FamilySettings};
 
-use crate::compile::{Job, module_name};
 use crate::config::{self, Origin, Targets};
 use crate::error::Error;
+use crate::job::{Job, module_name};
 use crate::options::Options;
 use crate::{cargo_output, shared};
 

@@ -15,7 +15,7 @@ use sasskit_core::manifest::{MAX_MANIFEST_SIZE, PrebuiltInputs};
 
 use crate::error::{Error, ErrorKind};
 use crate::fs;
-use crate::prebuilt::folder::{Folder, Mode, REFRESH_HINT, relative};
+use crate::prebuilt_folder::{Folder, Mode, REFRESH_HINT, relative};
 
 /// The largest prebuilt bindings file a build reads.
 const MAX_BINDINGS_FILE: u64 = 64 << 20;

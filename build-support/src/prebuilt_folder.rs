@@ -22,6 +22,25 @@ pub const PREBUILD_ENV: &str = "SASSKIT_PREBUILD";
 pub(crate) const REFRESH_HINT: &str = "refresh the folder on a machine with nvcc: `cargo sasskit \
      prebuild` (`cargo install cargo-sasskit`), or `SASSKIT_PREBUILD=refresh cargo build`";
 
+/// Set to `1` for a metadata-only build (`DOCS_RS` implies it): with no nvcc and no current
+/// prebuilt fat binary, the build still succeeds and the wrappers are generated, but loading the
+/// module is an error.
+pub const METADATA_ONLY_ENV: &str = "SASSKIT_METADATA_ONLY";
+
+/// Whether this is a metadata-only build: `DOCS_RS` is set, or `SASSKIT_METADATA_ONLY=1`.
+pub(crate) fn metadata_only() -> Result<bool, Error> {
+    if env::tracked("DOCS_RS").is_some() {
+        return Ok(true);
+    }
+    env::switch(METADATA_ONLY_ENV)
+}
+
+/// Whether nvcc may run at all: not on docs.rs, whose builds have no toolkit and should not
+/// spend minutes on one.
+pub(crate) fn nvcc_allowed() -> bool {
+    env::cargo("DOCS_RS").is_none()
+}
+
 /// What the build does with the prebuilt folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {

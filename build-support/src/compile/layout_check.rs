@@ -4,7 +4,7 @@
 
 use sasskit_core::{Arch, Target};
 
-use crate::compile::Session;
+use super::Session;
 use crate::error::{Error, ErrorKind};
 use crate::nvcc_run::{compile_error, run};
 use crate::{diagnostics, fs, key};
