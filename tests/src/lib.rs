@@ -11,12 +11,14 @@
 //! * [`cudarc_features`]: throwaway crates with another crate's cudarc features next to sasskit
 //!   (candle's, cudarc's defaults);
 //! * [`prebuilt_crate`]: a crate that ships prebuilt fat binaries, refreshed, packaged and
-//!   built without nvcc.
+//!   built without nvcc;
+//! * [`snapshot`]: a folder's files and modification times, to prove a build left them alone.
 
 pub mod cudarc_features;
 pub mod cuobjdump;
 pub mod prebuilt_crate;
 pub mod process;
+pub mod snapshot;
 pub mod stub_libs;
 pub mod throwaway;
 pub mod toolchain;

@@ -6,9 +6,7 @@
 //! Every test has its own folder and its own overrides: `Build::env` holds on the thread that
 //! runs the build and on the workers it starts, so the tests run in parallel.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use sasskit_build::Build;
 use sasskit_core::manifest::{CacheStatus, Origin};
@@ -116,27 +114,6 @@ fn module<'o>(output: &'o sasskit_build::Output, name: &str) -> &'o sasskit_buil
         .unwrap()
 }
 
-/// Every file under `dir` with its bytes and modification time: what a read-only build must
-/// leave exactly as it was.
-fn cache_snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
-    let mut files = BTreeMap::new();
-    let mut folders = vec![dir.to_owned()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
-            let path = entry.path();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                folders.push(path.clone());
-                files.insert(path, (Vec::new(), meta.modified().unwrap()));
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                files.insert(path, (bytes, meta.modified().unwrap()));
-            }
-        }
-    }
-    files
-}
-
 /// Each variable's bad value fails before anything is compiled, naming the variable and, where
 /// there are few, the accepted values. No nvcc is needed: the settings are resolved first.
 #[test]
@@ -220,7 +197,7 @@ fn a_read_only_build_uses_its_hits_and_writes_nothing() {
         module(&output, "a").manifest().module.cache,
         CacheStatus::Miss
     );
-    let before = cache_snapshot(&cache);
+    let before = sasskit_tests::snapshot::files(&cache);
     assert_eq!(before.len(), 4, "two entries in their shards: {before:#?}");
 
     // Without this build's previous outputs, the next one looks in the cache.
@@ -241,7 +218,11 @@ fn a_read_only_build_uses_its_hits_and_writes_nothing() {
         compiles,
         "hits need no nvcc --fatbin"
     );
-    assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
+    assert_eq!(
+        sasskit_tests::snapshot::files(&cache),
+        before,
+        "files and mtimes unchanged"
+    );
 }
 
 #[cfg(unix)]
@@ -254,7 +235,7 @@ fn a_read_only_build_that_misses_compiles_locally_and_leaves_the_cache_alone() {
     let (nvcc, log) = logging_wrapper(&dir, "nvcc", Some(&nvcc));
     let cache = dir.join("cache");
     build(&dir, &nvcc).cache_dir(&cache).try_compile().unwrap();
-    let before = cache_snapshot(&cache);
+    let before = sasskit_tests::snapshot::files(&cache);
 
     // A header byte: `a` has a key no entry has.
     std::fs::write(
@@ -284,7 +265,7 @@ fn a_read_only_build_that_misses_compiles_locally_and_leaves_the_cache_alone() {
     );
     assert_eq!(images(module(&output, "a")), ["sass sm_90"]);
     assert_eq!(
-        cache_snapshot(&cache),
+        sasskit_tests::snapshot::files(&cache),
         before,
         "nothing stored, nothing touched"
     );

@@ -1,9 +1,7 @@
 //! Rebuild triggers and caches that never serve the wrong architecture: throwaway crates built
 //! with cargo and real nvcc behind a wrapper that logs every invocation.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use sasskit_tests::throwaway::Throwaway;
 use sasskit_tests::toolchain::{Tool, require_or_skip, workspace_root};
@@ -301,27 +299,6 @@ fn concurrent_builds_share_a_cache_and_a_corrupt_entry_is_rebuilt() {
     assert_eq!(rewritten.len(), bytes.len());
 }
 
-/// Every file under `dir` with its bytes and modification time: what a read-only build must
-/// leave exactly as it was.
-fn cache_snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
-    let mut files = BTreeMap::new();
-    let mut folders = vec![dir.to_owned()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
-            let path = entry.path();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                folders.push(path.clone());
-                files.insert(path, (Vec::new(), meta.modified().unwrap()));
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                files.insert(path, (bytes, meta.modified().unwrap()));
-            }
-        }
-    }
-    files
-}
-
 /// Removes the outputs of `krate`'s last builds, so that its next build looks in the cache
 /// instead of reusing them.
 fn forget_previous_outputs(krate: &Throwaway, name: &str) {
@@ -532,12 +509,15 @@ fn a_read_only_static_library_build_reads_objects_and_writes_none() {
 
     check(&read_only);
     assert_eq!(object_compiles(), 1, "a miss compiles the object");
-    assert!(cache_snapshot(&cache).is_empty(), "and stores nothing");
+    assert!(
+        sasskit_tests::snapshot::files(&cache).is_empty(),
+        "and stores nothing"
+    );
 
     forget_previous_outputs(&krate, "read_only_library");
     check(&[("SASSKIT_CACHE_DIR", cache_str), NO_LINE_INFO]);
     assert_eq!(object_compiles(), 2);
-    let before = cache_snapshot(&cache);
+    let before = sasskit_tests::snapshot::files(&cache);
     assert_eq!(
         before.len(),
         2,
@@ -547,7 +527,11 @@ fn a_read_only_static_library_build_reads_objects_and_writes_none() {
     forget_previous_outputs(&krate, "read_only_library");
     check(&read_only);
     assert_eq!(object_compiles(), 2, "a hit runs no nvcc -c");
-    assert_eq!(cache_snapshot(&cache), before, "files and mtimes unchanged");
+    assert_eq!(
+        sasskit_tests::snapshot::files(&cache),
+        before,
+        "files and mtimes unchanged"
+    );
 }
 
 /// Two clones of one crate at different paths, with their own target folders, share one cache:
