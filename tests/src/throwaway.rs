@@ -84,6 +84,10 @@ impl Throwaway {
             cu_files.join(", ")
         );
         write(&dir.join("Cargo.toml"), &cargo_toml);
+        // The workspace's versions of every dependency they share: the same builds in the
+        // shared target folder, and no resolution against a newer index.
+        std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock"))
+            .expect("the workspace's Cargo.lock is readable");
         write(&dir.join("build.rs"), &build_rs);
         write(&dir.join("src/main.rs"), "fn main() {}\n");
         for (path, contents) in files {
