@@ -5,8 +5,7 @@
 //! `SASSKIT_REQUIRE_TOOLCHAIN=1` so that tests needing either fail instead of skipping, the lint
 //! of `tests/candle` (a crate outside the workspace), the check of the release binary's
 //! embedded kernels, sccache with a Redis backend across two checkouts (`sccache`), and
-//! sccache-dist with a scheduler and two build servers on loopback (`sccache-dist`, on
-//! [`CI_FILES`](crate::sccache::dist::CI_FILES)).
+//! sccache-dist with a scheduler and two build servers on loopback (`sccache-dist`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -110,9 +109,7 @@ pub(crate) fn run() -> Result<()> {
     steps.run("sccache", crate::sccache::run)?;
     // After `sccache`, which installed the pinned release with `sccache-dist` beside it. The
     // local reference build may come from the per-user cache; the distributed one never does.
-    steps.run("sccache-dist", || {
-        crate::sccache::dist::run(&crate::sccache::dist::CI_FILES, Some(&cache))
-    })?;
+    steps.run("sccache-dist", || crate::sccache::dist::run(Some(&cache)))?;
     steps.summary(None);
     Ok(())
 }

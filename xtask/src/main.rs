@@ -79,7 +79,6 @@ tasks:
                         two build servers started here on loopback (root; apt-get install
                         bubblewrap if missing); fail unless every cicc and ptxas step ran on
                         a server, both took work, and the fat binaries equal a local build's
-                        (`ci` sends candle's four smallest PTX-set files)
   gpu-bundle            build the GPU tests, the load-cost measurement, the example, the
                         candle checks and a crate with candle's cudarc features in release into
                         target/gpu-bundle with a run.sh for a GPU machine
@@ -122,8 +121,7 @@ fn run(args: &[String]) -> Result<()> {
             ),
         },
         "sccache" => no_args(task, rest).and_then(|()| sccache::run()),
-        "sccache-dist" => no_args(task, rest)
-            .and_then(|()| sccache::dist::run(&bench_common::corpus::PTX_FILES, None)),
+        "sccache-dist" => no_args(task, rest).and_then(|()| sccache::dist::run(None)),
         "gpu-bundle" => no_args(task, rest).and_then(|()| gpu_bundle::run()),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -45,16 +45,9 @@ const REGISTER_TIMEOUT: Duration = Duration::from_secs(60);
 
 const PACKAGE: &str = "sasskit-sccache-dist";
 
-/// The files `cargo xtask ci` sends through the cluster: candle's four smallest PTX-set files,
-/// 24 device steps. Any set proves that every step is distributed and the fat binaries are
-/// the local build's; the whole set (`cargo xtask sccache-dist`) is the measurement, and takes
-/// minutes more on a cold machine.
-pub(crate) const CI_FILES: [&str; 4] = ["affine", "fill", "sort", "ternary"];
-
-/// `cargo xtask sccache-dist`: `files` (stems of candle's PTX set, all of them by default);
-/// `reference_cache`, when given, is the sasskit build cache the local reference build may take
-/// its fat binaries from (CI's per-user cache).
-pub(crate) fn run(files: &[&str], reference_cache: Option<&Path>) -> Result<()> {
+/// `cargo xtask sccache-dist`; `reference_cache`, when given, is the sasskit build cache the
+/// local reference build may take its fat binaries from (CI's per-user cache).
+pub(crate) fn run(reference_cache: Option<&Path>) -> Result<()> {
     let toolchain = toolchain::ensure()?;
     let root = project_root();
     let work = root.join("target").join("sccache-dist");
@@ -62,7 +55,7 @@ pub(crate) fn run(files: &[&str], reference_cache: Option<&Path>) -> Result<()> 
     let sccache = install(&root.join("target").join("sccache"))?;
     let dist = sccache.with_file_name("sccache-dist");
     let sources = candle::sources()?;
-    let build_rs = build_script(files);
+    let build_rs = build_script();
     let krate = CandleCrate::create(
         &work,
         PACKAGE,
@@ -96,19 +89,11 @@ pub(crate) fn run(files: &[&str], reference_cache: Option<&Path>) -> Result<()> 
 
     let report = Report::parse(&stats);
     println!(
-        "\nsccache-dist {}: {} for {} through a scheduler and {SERVERS} build servers on \
-         loopback, {:.1} s (the local build: {:.1} s{})\n  {}\n  distributed compiles: {}; \
-         failed: {}",
+        "\nsccache-dist {}: candle's {} PTX-set files for {} through a scheduler and {SERVERS} \
+         build servers on loopback, {:.1} s (the local build: {:.1} s{})\n  {}\n  \
+         distributed compiles: {}; failed: {}",
         super::PIN.trim_start_matches("sccache=="),
-        if files.len() == PTX_FILES.len() {
-            format!("candle's {} PTX-set files", files.len())
-        } else {
-            format!(
-                "{} of candle's PTX-set files ({})",
-                files.len(),
-                files.join(", ")
-            )
-        },
+        PTX_FILES.len(),
         ARCHS.join(", "),
         elapsed.as_secs_f64(),
         local_time.as_secs_f64(),
@@ -121,7 +106,7 @@ pub(crate) fn run(files: &[&str], reference_cache: Option<&Path>) -> Result<()> 
         report.servers_line(),
         report.failed
     );
-    report.check(files.len() * ARCHS.len())?;
+    report.check(PTX_FILES.len() * ARCHS.len())?;
     same_and_verified(&reference, &built)?;
     println!(
         "ok: every cicc and ptxas step ran on a build server, both servers took work, and the \
@@ -131,9 +116,9 @@ pub(crate) fn run(files: &[&str], reference_cache: Option<&Path>) -> Result<()> 
     Ok(())
 }
 
-/// The crate's build script: `files` of candle's PTX set, with candle's flags.
-fn build_script(files: &[&str]) -> String {
-    let files: Vec<String> = files
+/// The crate's build script: candle's PTX set with candle's flags.
+fn build_script() -> String {
+    let files: Vec<String> = PTX_FILES
         .iter()
         .map(|stem| format!("\"kernels/{stem}.cu\""))
         .collect();
