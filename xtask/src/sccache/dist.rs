@@ -329,6 +329,9 @@ impl Cluster {
             &scheduler_conf,
             &work.join("scheduler.log"),
         )?;
+        // A client that finds no scheduler at its first try reports `NotConnected` until a
+        // compile makes it retry (sccache 0.16), so nothing connects before it listens.
+        wait_for_listener(&scheduler_addr, &work.join("scheduler.log"))?;
         for n in 1..=SERVERS {
             let addr = format!("127.0.0.1:{}", free_port()?);
             let server_token = Cmd::new(dist)
@@ -441,6 +444,23 @@ impl Drop for Cluster {
             let _ = child.wait();
         }
     }
+}
+
+/// Waits until something accepts connections on `addr`, a process started just before whose
+/// log is `log`.
+fn wait_for_listener(addr: &str, log: &Path) -> Result<()> {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        if started.elapsed() > REGISTER_TIMEOUT {
+            bail!(
+                "nothing listens on {addr} {} s after it was started; see {}",
+                REGISTER_TIMEOUT.as_secs(),
+                log.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
