@@ -5,9 +5,9 @@
 //! build facts, as an [`EmbeddedModule`]. [`load`] puts such a module on a device, but
 //! first decides which image the driver would run there:
 //!
-//! * **SASS for the device** (native code): the driver is handed a container holding only the
-//!   SASS image it would run, so it cannot JIT-compile anything, not even from its per-user
-//!   cache;
+//! * **SASS for the device** (native code): the driver is handed the SASS image it would run
+//!   alone (its cubin, or a container of only its entry when it is stored compressed), so it
+//!   cannot JIT-compile anything, not even from its per-user cache;
 //! * **only PTX** fits: the load is refused with [`LoadError::JitRefused`], unless the caller
 //!   passed [`LoadPolicy::AllowJit`] or the environment sets [`ALLOW_JIT_ENV`]`=1`;
 //! * **nothing** fits: [`LoadError::NoCompatibleImage`], without asking the driver, naming the

@@ -29,11 +29,12 @@ pub struct LoadedModule {
 /// Loads `module` on the device of `ctx`, refusing to let the driver JIT-compile PTX unless
 /// `policy` (or the [`ALLOW_JIT_ENV`](crate::ALLOW_JIT_ENV) override) allows it.
 ///
-/// The decision is [`check`]'s: SASS for the device is loaded from a container holding only
-/// the chosen SASS image, so no JIT can happen; a module with only PTX for the device is refused
-/// ([`LoadError::JitRefused`]); a module with nothing for it fails with
-/// [`LoadError::NoCompatibleImage`] before the driver is asked. A JIT that the policy allows
-/// and that fails because a newer toolkit built the PTX is [`LoadError::PtxTooNew`].
+/// The decision is [`check`]'s: SASS for the device is handed to the driver alone (the chosen
+/// image's cubin, or a container of only its entry when it is stored compressed), so no JIT can
+/// happen; a module with only PTX for the device is refused ([`LoadError::JitRefused`]); a
+/// module with nothing for it fails with [`LoadError::NoCompatibleImage`] before the driver is
+/// asked. A JIT that the policy allows and that fails because a newer toolkit built the PTX is
+/// [`LoadError::PtxTooNew`].
 ///
 /// On success the [`LoadReport`] is logged at `info` level, or at `warn` after a JIT.
 ///
@@ -42,11 +43,13 @@ pub struct LoadedModule {
 /// cudarc, which the driver normally serves from its JIT cache; with `CUDA_CACHE_DISABLE=1` the
 /// PTX is compiled twice. SASS loads go straight to the driver once.
 ///
-/// The container is handed to the driver through cudarc's `load_module`, the only way to get
-/// a [`CudaModule`] cudarc can launch from. It copies the bytes into a fresh `Vec<u8>`, which
-/// the system allocator aligns to 16 bytes on Linux and Windows; the driver has accepted
-/// fat binaries at any alignment in our measurements, and a misaligned buffer (possible with a
-/// custom global allocator) is logged at `debug` level.
+/// The bytes reach the driver through cudarc's `load_module`, the only way to get a
+/// [`CudaModule`] cudarc can launch from. It takes an owned `Vec<u8>`, so the chosen image is
+/// copied once (an uncompressed cubin straight out of the embedded fat binary; nothing else is
+/// copied or built for it). The system allocator aligns the copy to 16 bytes on Linux and
+/// Windows; the driver has accepted cubins and fat binaries at any alignment in our
+/// measurements, and a misaligned buffer (possible with a custom global allocator) is logged at
+/// `debug` level.
 pub fn load(
     ctx: &Arc<CudaContext>,
     module: &EmbeddedModule,
@@ -152,7 +155,7 @@ impl LoadedModule {
     }
 }
 
-/// Hands the planned container to the driver. `spent` is the time already spent on the load
+/// Hands the planned bytes to the driver. `spent` is the time already spent on the load
 /// (device queries, parsing, selection), for the report.
 pub(crate) fn load_plan(
     ctx: &Arc<CudaContext>,
@@ -179,7 +182,7 @@ pub(crate) fn load_plan(
         None
     };
     // cudarc loads only from an owned `Vec`: the one copy of a load.
-    let image = plan.image.to_vec();
+    let image = plan.image().to_vec();
     if image.as_ptr().align_offset(8) != 0 {
         log::debug!(
             "sasskit: the fat binary of module `{}` is handed to the driver at the misaligned \

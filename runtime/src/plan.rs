@@ -11,7 +11,7 @@ use crate::embedded::EmbeddedModule;
 use crate::error::LoadError;
 use crate::policy::LoadPolicy;
 use crate::report::Chosen;
-use crate::selection;
+use crate::selection::{self, Handoff};
 
 /// What [`load`](crate::load) hands the driver for one device, decided by [`check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct Plan {
     pub(crate) image_match: ImageMatch,
     pub(crate) embedded: Arc<[String]>,
     pub(crate) build: BuildFacts,
-    pub(crate) image: Arc<[u8]>,
+    pub(crate) image: Handoff,
 }
 
 /// Decides how `module` loads on `device` under `policy`, without calling the driver.
@@ -36,9 +36,10 @@ pub struct Plan {
 ///   nothing else is parsed (the build facts are constants).
 /// * The image the driver would run is chosen by NVIDIA's compatibility rules: compatible SASS
 ///   always wins over PTX.
-/// * SASS chosen: the plan's [image](Plan::image) is a new container holding only that SASS
-///   entry, so the driver cannot JIT-compile anything (and reads a third of the bytes of a
-///   three-target module).
+/// * SASS chosen: the plan's [image](Plan::image) holds that SASS image alone, so the driver
+///   cannot JIT-compile anything (and reads a third of the bytes of a three-target module):
+///   the image's cubin in place in the embedded fat binary when it is stored uncompressed, or
+///   a new container of that one entry when it is compressed (the driver decompresses it).
 /// * Only PTX fits: [`LoadError::JitRefused`] under [`LoadPolicy::SassOnly`]; under
 ///   [`LoadPolicy::AllowJit`] the image is the whole container and the match is
 ///   [`ImageMatch::Jit`].
@@ -92,8 +93,8 @@ pub fn check(
             static_library: false,
         });
     };
-    let image = match (image_match, policy, &selection.sass_only) {
-        (ImageMatch::Exact | ImageMatch::Compatible, _, Some(sass_only)) => Arc::clone(sass_only),
+    let image = match (image_match, policy, &selection.sass) {
+        (ImageMatch::Exact | ImageMatch::Compatible, _, Some(sass)) => sass.clone(),
         (ImageMatch::Jit, LoadPolicy::SassOnly, _) => {
             return Err(LoadError::JitRefused {
                 module: module.name.to_owned(),
@@ -105,9 +106,9 @@ pub fn check(
             });
         }
         // A JIT hands the driver the whole container. (A SASS choice always comes with its
-        // container, `selection::compute`, so this arm is only the JIT.)
+        // bytes, `selection::compute`, so this arm is only the JIT.)
         (ImageMatch::Jit, LoadPolicy::AllowJit, _)
-        | (ImageMatch::Exact | ImageMatch::Compatible, _, None) => Arc::from(module.fatbin),
+        | (ImageMatch::Exact | ImageMatch::Compatible, _, None) => Handoff::Embedded(module.fatbin),
     };
     Ok(Plan {
         module: module.name,
@@ -152,10 +153,11 @@ impl Plan {
         &self.embedded
     }
 
-    /// The fat binary container the driver will be handed: only the chosen SASS entry, or the
-    /// whole embedded container for a JIT.
+    /// The bytes the driver will be handed: the chosen SASS image's cubin (in place in the
+    /// embedded fat binary) when it is stored uncompressed, a fat binary container of only
+    /// that entry when it is compressed, or the whole embedded container for a JIT.
     pub fn image(&self) -> &[u8] {
-        &self.image
+        self.image.bytes()
     }
 
     /// The nvcc version the build recorded (`unknown` for a hand-made module).

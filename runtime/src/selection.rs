@@ -1,13 +1,14 @@
 //! The image selection for one embedded module and one compute capability, made once per
-//! process: the fat binary is parsed, the image chosen and the container of that one SASS image
-//! built the first time a module is checked for a capability, and every later load (again, or on another
-//! device of the same capability) reuses them.
+//! process: the fat binary is parsed, the image chosen and the bytes the driver gets for it
+//! found the first time a module is checked for a capability, and every later load (again, or
+//! on another device of the same capability) reuses them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use sasskit_core::{
-    ComputeCapability, FatBinary, FatbinError, ImageKind, ImageMatch, Target, select_image,
+    Compression, ComputeCapability, FatBinary, FatbinError, ImageKind, ImageMatch, Target,
+    select_image,
 };
 
 use crate::embedded::EmbeddedModule;
@@ -19,10 +20,32 @@ pub(crate) struct Selection {
     pub(crate) embedded: Arc<[String]>,
     /// The image the driver would run, its version and how it fits; `None` when none fits.
     pub(crate) choice: Option<(Target, (u16, u16), ImageMatch)>,
-    /// The container with only the chosen SASS entry, when the choice is SASS: no PTX the
-    /// driver could JIT, and a third of the bytes to copy and for the driver to read when the
-    /// module has three targets (measured: `tests/examples/load_cost.rs`, BENCHMARKS.md).
-    pub(crate) sass_only: Option<Arc<[u8]>>,
+    /// What the driver is handed when the choice is SASS; `None` otherwise.
+    pub(crate) sass: Option<Handoff>,
+}
+
+/// The bytes a load hands the driver. For SASS they hold the chosen image alone: no PTX the
+/// driver could JIT, and a third of the bytes of a three-target module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Handoff {
+    /// The chosen SASS image's cubin, in place in the embedded fat binary: stored
+    /// uncompressed, it is what the driver would read there itself, so nothing is built.
+    Cubin(&'static [u8]),
+    /// A new fat binary container holding only the chosen SASS entry, still compressed: the
+    /// driver decompresses it as it would in the embedded container.
+    Container(Arc<[u8]>),
+    /// The whole embedded container, for a JIT the policy allows.
+    Embedded(&'static [u8]),
+}
+
+impl Handoff {
+    /// The bytes themselves.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Handoff::Cubin(bytes) | Handoff::Embedded(bytes) => bytes,
+            Handoff::Container(bytes) => bytes,
+        }
+    }
 }
 
 /// Embedded fat binaries are `'static`: their address and length identify them.
@@ -51,7 +74,7 @@ pub(crate) fn select(
     Ok(selection)
 }
 
-fn compute(bytes: &[u8], cc: ComputeCapability) -> Result<Selection, FatbinError> {
+fn compute(bytes: &'static [u8], cc: ComputeCapability) -> Result<Selection, FatbinError> {
     let fatbin = FatBinary::parse(bytes)?;
     let images = fatbin.images();
     let selected = select_image(images, cc);
@@ -59,18 +82,23 @@ fn compute(bytes: &[u8], cc: ComputeCapability) -> Result<Selection, FatbinError
         let image = &images[choice.index];
         Some((image.target()?, image.version, choice.image_match))
     });
-    let sass_only = match (selected, choice) {
+    let sass = match (selected, choice) {
         (Some(selected), Some((_, _, ImageMatch::Exact | ImageMatch::Compatible))) => {
-            let chosen_offset = images[selected.index].offset;
-            Some(Arc::from(fatbin.filter(|image| {
-                image.kind == ImageKind::Sass && image.offset == chosen_offset
-            })))
+            let chosen = &images[selected.index];
+            match (chosen.compression, fatbin.payload(chosen)) {
+                (Compression::None, Some(cubin)) => Some(Handoff::Cubin(cubin)),
+                // Compressed, or (in a container that parsed) a payload out of bounds, which
+                // the driver is left to reject in a container of its own.
+                _ => Some(Handoff::Container(Arc::from(fatbin.filter(|image| {
+                    image.kind == ImageKind::Sass && image.offset == chosen.offset
+                })))),
+            }
         }
         _ => None,
     };
     Ok(Selection {
         embedded: images.iter().map(ToString::to_string).collect(),
         choice,
-        sass_only,
+        sass,
     })
 }

@@ -12,6 +12,8 @@ const SM90: &[u8] = include_bytes!("../../tests/fixtures/scale_sm90.fatbin");
 const SM90_COMPUTE90: &[u8] = include_bytes!("../../tests/fixtures/scale_sm90_compute90.fatbin");
 const COMPUTE80: &[u8] = include_bytes!("../../tests/fixtures/scale_compute80.fatbin");
 const COMPUTE80_ISA95: &[u8] = include_bytes!("../../tests/fixtures/scale_compute80_isa95.fatbin");
+/// `scale.cu` built with `--compress-mode=size`: its one SASS entry is zstd-compressed.
+const SM90_COMPRESSED: &[u8] = include_bytes!("../../tests/fixtures/scale_compressed_sm90.fatbin");
 const SM100_COMPUTE100: &[u8] =
     include_bytes!("../../tests/fixtures/scale_sm100_compute100.fatbin");
 
@@ -45,9 +47,19 @@ fn decide(fatbin: &'static [u8], cc: (u32, u32), policy: LoadPolicy) -> Result<P
     check(&module(fatbin), &device(cc.0, cc.1), policy)
 }
 
-/// The images of the container a plan hands the driver.
-fn handed(plan: &Plan) -> Vec<String> {
-    FatBinary::parse(plan.image())
+/// The images a plan hands the driver: the one whose payload it hands in place inside `fatbin`
+/// (the embedded container), or those of the container it hands.
+fn handed(plan: &Plan, fatbin: &[u8]) -> Vec<String> {
+    let bytes = plan.image();
+    let embedded = FatBinary::parse(fatbin).unwrap();
+    if let Some(image) = embedded.images().iter().find(|image| {
+        embedded
+            .payload(image)
+            .is_some_and(|payload| std::ptr::eq(payload, bytes))
+    }) {
+        return vec![image.to_string()];
+    }
+    FatBinary::parse(bytes)
         .unwrap()
         .images()
         .iter()
@@ -87,19 +99,58 @@ const A: u64 = 0x10_0000;
 const F: u64 = 0x20_0000;
 
 #[test]
-fn exact_sass_is_loaded_from_a_sass_only_container() {
+fn exact_sass_is_chosen_and_handed_over_alone() {
     let plan = decide(SM90, (9, 0), LoadPolicy::SassOnly).unwrap();
     assert_eq!(plan.chosen().to_string(), "sm_90");
     assert_eq!(plan.chosen_label().to_string(), "sass sm_90");
     assert_eq!(plan.image_match(), ImageMatch::Exact);
     assert!(!plan.is_jit());
     assert_eq!(plan.embedded(), ["sass sm_90"]);
-    assert_eq!(handed(&plan), ["sass sm_90"]);
-    assert_eq!(plan.image(), SM90);
+    assert_eq!(handed(&plan, SM90), ["sass sm_90"]);
     assert_eq!(plan.module(), "scale");
     assert_eq!(
         plan.device().compute_capability,
         ComputeCapability::new(9, 0)
+    );
+}
+
+/// An uncompressed cubin is handed over where it lies: nothing is built, and the bytes are the
+/// ELF image itself, which the driver loads like a `.cubin` file.
+#[test]
+fn uncompressed_sass_is_handed_over_in_place_as_a_bare_cubin() {
+    let plan = decide(SM90_COMPUTE90, (9, 0), LoadPolicy::SassOnly).unwrap();
+    let embedded = SM90_COMPUTE90.as_ptr_range();
+    assert!(embedded.contains(&plan.image().as_ptr()));
+    assert!(plan.image().starts_with(b"\x7fELF"));
+    let contents = FatBinary::parse(SM90_COMPUTE90).unwrap();
+    let sm90 = contents
+        .images()
+        .iter()
+        .find(|image| image.to_string() == "sass sm_90")
+        .unwrap();
+    assert_eq!(&*contents.contents(sm90).unwrap(), plan.image());
+}
+
+/// A compressed cubin is handed over in a container of its own entry, still compressed: the
+/// driver decompresses it, as it would in the embedded container.
+#[test]
+fn compressed_sass_is_handed_over_in_a_container_of_its_entry() {
+    let plan = decide(SM90_COMPRESSED, (9, 0), LoadPolicy::SassOnly).unwrap();
+    assert_eq!(plan.embedded(), ["sass sm_90 (zstd)"]);
+    let handed = FatBinary::parse(plan.image()).unwrap();
+    assert_eq!(
+        handed
+            .images()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["sass sm_90 (zstd)"]
+    );
+    assert!(
+        handed
+            .contents(&handed.images()[0])
+            .unwrap()
+            .starts_with(b"\x7fELF")
     );
 }
 
@@ -109,7 +160,7 @@ fn ptx_next_to_sass_is_never_handed_to_the_driver() {
         let plan = decide(SM90_COMPUTE90, (9, 0), policy).unwrap();
         assert_eq!(plan.embedded(), ["ptx compute_90 (zstd)", "sass sm_90"]);
         assert_eq!(plan.image_match(), ImageMatch::Exact);
-        assert_eq!(handed(&plan), ["sass sm_90"], "{policy:?}");
+        assert_eq!(handed(&plan, SM90_COMPUTE90), ["sass sm_90"], "{policy:?}");
         assert!(plan.image().len() < SM90_COMPUTE90.len());
     }
 }
@@ -119,7 +170,7 @@ fn older_minor_sass_is_compatible() {
     let plan = decide(SM100_COMPUTE100, (10, 3), LoadPolicy::SassOnly).unwrap();
     assert_eq!(plan.chosen_label().to_string(), "sass sm_100");
     assert_eq!(plan.image_match(), ImageMatch::Compatible);
-    assert_eq!(handed(&plan), ["sass sm_100"]);
+    assert_eq!(handed(&plan, SM100_COMPUTE100), ["sass sm_100"]);
 }
 
 #[test]
@@ -234,7 +285,7 @@ fn arch_specific_sass_runs_only_on_its_own_capability() {
     let plan = decide(fatbin, (9, 0), LoadPolicy::SassOnly).unwrap();
     assert_eq!(plan.chosen_label().to_string(), "sass sm_90a");
     // The driver is handed the chosen image only.
-    assert_eq!(handed(&plan), ["sass sm_90a"]);
+    assert_eq!(handed(&plan, fatbin), ["sass sm_90a"]);
 
     let only_a = synthetic(&[(SASS, 100, A)]);
     let error = decide(only_a, (10, 3), LoadPolicy::AllowJit).unwrap_err();
@@ -277,9 +328,9 @@ fn lto_ir_and_empty_containers_have_nothing_to_run() {
 fn the_driver_gets_the_chosen_sass_image_alone() {
     let fatbin = synthetic(&[(PTX, 90, 0), (SASS, 90, 0), (LTO, 90, 0), (SASS, 100, 0)]);
     let plan = decide(fatbin, (9, 0), LoadPolicy::AllowJit).unwrap();
-    assert_eq!(handed(&plan), ["sass sm_90"]);
+    assert_eq!(handed(&plan, fatbin), ["sass sm_90"]);
     let plan = decide(fatbin, (10, 0), LoadPolicy::SassOnly).unwrap();
-    assert_eq!(handed(&plan), ["sass sm_100"]);
+    assert_eq!(handed(&plan, fatbin), ["sass sm_100"]);
 }
 
 #[test]
@@ -326,7 +377,7 @@ fn the_selection_is_computed_once_per_module_and_capability() {
     let first = decide(SM90_COMPUTE90, (9, 0), LoadPolicy::SassOnly).unwrap();
     let again = decide(SM90_COMPUTE90, (9, 0), LoadPolicy::SassOnly).unwrap();
     assert!(std::sync::Arc::ptr_eq(&first.embedded, &again.embedded));
-    assert!(std::sync::Arc::ptr_eq(&first.image, &again.image));
+    assert!(std::ptr::eq(first.image(), again.image()));
     let other = decide(SM90_COMPUTE90, (9, 2), LoadPolicy::SassOnly).unwrap();
     assert!(!std::sync::Arc::ptr_eq(&first.embedded, &other.embedded));
     assert_eq!(first.image(), other.image());
