@@ -234,6 +234,58 @@ mod gpu {
         });
     }
 
+    /// `sasskit::doctor` on this GPU says, without loading, what the loads above find: SASS for
+    /// the sm_90 module, a JIT for the one with only PTX for Hopper, nothing for Blackwell's.
+    #[test]
+    #[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
+    fn doctor_on_this_gpu_agrees_with_the_loads() {
+        use sasskit::{Outcome, Severity};
+        let ctx = context();
+        let report = sasskit::doctor(&[
+            &saxpy_sm90::EMBEDDED,
+            &saxpy_blackwell_ptx90::EMBEDDED,
+            &saxpy_blackwell_only::EMBEDDED,
+        ]);
+        println!("{report}");
+        let on_device_0 = |module: &str| {
+            report
+                .findings()
+                .iter()
+                .find(|finding| finding.module == module && finding.device.starts_with("device 0"))
+                .map(|finding| finding.outcome.clone())
+                .unwrap_or_else(|| panic!("no finding for {module} on device 0:\n{report}"))
+        };
+        assert!(
+            matches!(
+                on_device_0("saxpy_sm90"),
+                Outcome::Sass {
+                    image_match: ImageMatch::Exact,
+                    ..
+                }
+            ),
+            "{report}"
+        );
+        assert!(
+            matches!(on_device_0("saxpy_blackwell_ptx90"), Outcome::Jit { .. }),
+            "{report}"
+        );
+        assert!(
+            matches!(on_device_0("saxpy_blackwell_only"), Outcome::NoImage { .. }),
+            "{report}"
+        );
+        assert_eq!(report.severity(), Severity::Fails, "{report}");
+        // The verdict matches what the loads do.
+        saxpy_sm90::Module::load(&ctx).unwrap();
+        assert!(matches!(
+            saxpy_blackwell_ptx90::Module::load(&ctx),
+            Err(LoadError::JitRefused { .. })
+        ));
+        assert!(matches!(
+            saxpy_blackwell_only::Module::load(&ctx),
+            Err(LoadError::NoCompatibleImage { .. })
+        ));
+    }
+
     #[test]
     #[ignore = "requires a CUDA device: run with --ignored on a GPU machine (cargo xtask gpu-bundle)"]
     fn ptx_only_for_this_device_is_refused_unless_jit_is_allowed() {

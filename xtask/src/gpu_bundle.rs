@@ -62,6 +62,22 @@ else
     step "candle start-up: medians (no PTX in the bundle: run the candle corpus test first)" \
         ./candle_checks startup median
 fi
+# How candle's modules are stored against how fast they first load: every compress mode, each
+# 11 modules read from files, five fresh processes per mode and way, interleaved.
+if [ -f embedding.tar.gz ]; then
+    tar -xzf embedding.tar.gz
+    echo; echo "==> candle's 11 modules, bytes per compress mode"; cat embedding/sizes.txt
+    for round in 1 2 3 4 5; do
+        for mode in none speed balance size; do
+            for way in sasskit raw; do
+                step "candle first load from files ($round): $mode, $way" \
+                    ./candle_checks startup file "embedding/$mode" "$way"
+            done
+        done
+    done
+fi
+step "doctor: the example" ./cargo-sasskit doctor ./sasskit-example
+step "doctor: candle's modules and static library" ./cargo-sasskit doctor ./candle_checks
 step "a crate's prebuilt SASS, packaged and built without nvcc, against the CPU" ./prebuilt_kernels
 step "saxpy in a crate with candle's cudarc features (dynamic-linking)" \
     env LD_LIBRARY_PATH="/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ./candle_features
@@ -76,6 +92,7 @@ pub(crate) fn run() -> Result<()> {
     let root = project_root();
     let cargo = |args: &[&str]| Cmd::cargo().args(args).dir(&root).envs(toolchain.envs());
     cargo(&["build", "--release", "-p", EXAMPLE]).run()?;
+    cargo(&["build", "--release", "-p", "cargo-sasskit"]).run()?;
     cargo(&[
         "build",
         "--release",
@@ -137,6 +154,7 @@ pub(crate) fn run() -> Result<()> {
     let examples = release_binary(EXAMPLE).with_file_name("examples");
     for (from, name) in [
         (release_binary(EXAMPLE), EXAMPLE),
+        (release_binary("cargo-sasskit"), "cargo-sasskit"),
         (gpu_tests, "gpu"),
         (examples.join("load_cost"), "load_cost"),
         (examples.join("gpu_bench"), "gpu_bench"),
@@ -153,6 +171,7 @@ pub(crate) fn run() -> Result<()> {
         .run()
         .context("compressing the candle checks (gzip is needed on PATH)")?;
     bundle_candle_ptx(&root, &bundle)?;
+    bundle_embedding_variants(&toolchain.nvcc, &root, &bundle)?;
     let run_sh = bundle.join("run.sh");
     fs::write(&run_sh, RUN_SH).with_context(|| format!("writing {}", run_sh.display()))?;
     make_executable(&run_sh)?;
@@ -229,6 +248,29 @@ fn bundle_candle_ptx(root: &Path, bundle: &Path) -> Result<()> {
         .arg(".")
         .run()
         .context("packing candle's PTX (tar and gzip are needed on PATH)")?;
+    fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))
+}
+
+/// candle's 11 modules in every compress mode (`embedding_variants`), as `embedding.tar.gz`
+/// with `embedding/sizes.txt`, for the size against first-load measurement.
+fn bundle_embedding_variants(nvcc: &Path, root: &Path, bundle: &Path) -> Result<()> {
+    let prebuilt = root.join("ports/candle/candle-kernels/prebuilt");
+    let staging = bundle.join("embedding");
+    let totals = crate::embedding_variants::write(nvcc, &prebuilt, &staging)?;
+    let mut sizes = String::from("mode      bytes (11 modules, sm_90 + sm_100 + sm_121)\n");
+    for (mode, bytes) in &totals {
+        sizes.push_str(&format!("{mode:<9} {bytes}\n"));
+    }
+    print!("gpu-bundle: {sizes}");
+    fs::write(staging.join("sizes.txt"), sizes)?;
+    Cmd::new("tar")
+        .arg("-czf")
+        .arg(bundle.join("embedding.tar.gz"))
+        .arg("-C")
+        .arg(bundle)
+        .arg("embedding")
+        .run()
+        .context("packing the compress-mode variants (tar and gzip are needed on PATH)")?;
     fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))
 }
 

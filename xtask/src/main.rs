@@ -10,6 +10,7 @@ mod candle_port;
 mod ci;
 mod cmd;
 mod demo;
+mod embedding_variants;
 mod gpu_bundle;
 mod libclang;
 mod sccache;

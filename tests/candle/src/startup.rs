@@ -4,6 +4,9 @@
 //!
 //! `candle_checks startup first <generated|sasskit|raw|raw-copy>` times the first load of all
 //! 11 in a fresh process (run once per way, each in its own process);
+//! `candle_checks startup file <folder> <sasskit|raw>` does the same for the 11 fat binaries
+//! `<module>.fatbin` of a folder, read into memory first (untimed): the same kernels stored
+//! another way, such as another `--compress-mode` (`cargo xtask gpu-bundle` packs them);
 //! `candle_checks startup median [<ptx folder>]` times repeated loads (medians) and
 //! `load_on_every_device`, and the cold JIT of the PTX files in the folder, if one is given
 //! (run it with `CUDA_CACHE_DISABLE=1`).
@@ -40,9 +43,18 @@ type Way<'a> = (&'static str, &'a dyn Fn() -> Result<(), String>);
 /// Runs `candle_checks startup …`; `Err` is a message for the user.
 pub(crate) fn run(ctx: &Arc<CudaContext>, args: &[String]) -> Result<(), String> {
     match args {
+        [mode, folder, way] if mode == "file" => from_files(ctx, Path::new(folder), way),
         [mode, way] if mode == "first" => {
             let spent = match way.as_str() {
-                "generated" => timed(|| generated(ctx))?,
+                "generated" => {
+                    let mut split = Split::default();
+                    let spent = timed(|| generated(ctx, &mut split))?;
+                    println!(
+                        "  in sasskit before the driver: {:.2?}; copy and cuModuleLoadData: {:.2?}",
+                        split.setup, split.load
+                    );
+                    spent
+                }
                 "sasskit" => timed(|| through_sasskit(ctx))?,
                 "raw" => timed(|| raw(ctx, false))?,
                 "raw-copy" => timed(|| raw(ctx, true))?,
@@ -56,6 +68,7 @@ pub(crate) fn run(ctx: &Arc<CudaContext>, args: &[String]) -> Result<(), String>
         }
         _ => Err(
             "usage: candle_checks startup first <generated|sasskit|raw|raw-copy> | \
+             candle_checks startup file <folder> <sasskit|raw> | \
              candle_checks startup median [<ptx folder>]"
                 .to_owned(),
         ),
@@ -68,8 +81,71 @@ fn timed(load: impl FnOnce() -> Result<(), String>) -> Result<Duration, String> 
     Ok(started.elapsed())
 }
 
+/// Where the time of loads went, from their reports.
+#[derive(Debug, Default)]
+struct Split {
+    /// Before the driver: device queries, the fat binary read, the image chosen.
+    setup: Duration,
+    /// The copy cudarc needs and `cuModuleLoadData`.
+    load: Duration,
+}
+
+impl Split {
+    fn add(&mut self, report: &sasskit::LoadReport) {
+        self.setup += report.setup_time;
+        self.load += report.load_time;
+    }
+}
+
+/// The first load of all 11 modules as stored in `folder` (`<module>.fatbin`, read first and
+/// untimed), through `sasskit::load` or raw `cuModuleLoadData`.
+fn from_files(ctx: &Arc<CudaContext>, folder: &Path, way: &str) -> Result<(), String> {
+    let mut modules = Vec::new();
+    let mut bytes = 0;
+    for module in MODULES {
+        let path = folder.join(format!("{}.fatbin", module.name));
+        let fatbin = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        bytes += fatbin.len();
+        modules.push(EmbeddedModule {
+            name: module.name,
+            // Lives as long as the process, as an embedded fat binary does.
+            fatbin: Vec::leak(fatbin),
+            build: module.build,
+        });
+    }
+    let mut split = Split::default();
+    let spent = match way {
+        "sasskit" => timed(|| {
+            for module in &modules {
+                let loaded = sasskit::load(ctx, module, LoadPolicy::SassOnly)
+                    .map_err(|e| e.to_string())?;
+                split.add(loaded.report());
+            }
+            Ok(())
+        })?,
+        "raw" => timed(|| {
+            ctx.bind_to_thread().map_err(|e| e.to_string())?;
+            modules
+                .iter()
+                .try_for_each(|module| load_and_unload(module.fatbin))
+        })?,
+        other => return Err(format!("unknown way `{other}`")),
+    };
+    println!(
+        "first load of candle's 11 modules in this process, {} ({bytes} bytes), {way}: {spent:.2?}",
+        folder.display()
+    );
+    if way == "sasskit" {
+        println!(
+            "  in sasskit before the driver: {:.2?}; copy and cuModuleLoadData: {:.2?}",
+            split.setup, split.load
+        );
+    }
+    Ok(())
+}
+
 /// The generated `Module::load` of every module (dropped, so unloaded, at the end).
-fn generated(ctx: &Arc<CudaContext>) -> Result<(), String> {
+fn generated(ctx: &Arc<CudaContext>, split: &mut Split) -> Result<(), String> {
     let error = |error: sasskit::LoadError| error.to_string();
     let loaded = (
         affine::Module::load(ctx).map_err(error)?,
@@ -84,6 +160,21 @@ fn generated(ctx: &Arc<CudaContext>) -> Result<(), String> {
         ternary::Module::load(ctx).map_err(error)?,
         unary::Module::load(ctx).map_err(error)?,
     );
+    for report in [
+        loaded.0.loaded().report(),
+        loaded.1.loaded().report(),
+        loaded.2.loaded().report(),
+        loaded.3.loaded().report(),
+        loaded.4.loaded().report(),
+        loaded.5.loaded().report(),
+        loaded.6.loaded().report(),
+        loaded.7.loaded().report(),
+        loaded.8.loaded().report(),
+        loaded.9.loaded().report(),
+        loaded.10.loaded().report(),
+    ] {
+        split.add(report);
+    }
     drop(loaded);
     Ok(())
 }
@@ -123,7 +214,9 @@ fn load_and_unload(bytes: &[u8]) -> Result<(), String> {
 
 fn median(ctx: &Arc<CudaContext>, ptx: Option<&Path>) -> Result<(), String> {
     let ways: [Way<'_>; 4] = [
-        ("(a) generated Module::load", &|| generated(ctx)),
+        ("(a) generated Module::load", &|| {
+            generated(ctx, &mut Split::default())
+        }),
         ("(a') sasskit::load", &|| through_sasskit(ctx)),
         ("(b) raw cuModuleLoadData, embedded bytes", &|| {
             raw(ctx, false)
