@@ -114,7 +114,7 @@ impl Metadata {
     }
 
     /// The `Cargo.toml` and the value of `key` in its `[package.metadata.sasskit]`.
-    fn get(&self, key: &str) -> Option<(&Path, &toml::Value)> {
+    pub(crate) fn get(&self, key: &str) -> Option<(&Path, &toml::Value)> {
         let (path, sasskit) = self.found.as_ref()?;
         Some((path.as_path(), sasskit.as_ref()?.get(key)?))
     }

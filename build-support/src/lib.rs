@@ -62,6 +62,7 @@ mod cargo_output;
 mod claims;
 mod command;
 mod compile;
+mod compress_mode;
 mod config;
 mod crosscheck;
 mod deps;
@@ -91,6 +92,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 pub use cache::{CACHE_DIR_ENV, CACHE_MODE_ENV, CacheMode};
+pub use compress_mode::{COMPRESS_MODE_ENV, CompressMode};
 pub use config::ARCHS_ENV;
 pub use error::Error;
 pub use launcher::LAUNCHER_ENV;
@@ -196,6 +198,26 @@ impl Build {
     /// warnings); on by default. They stay available from [`Module::warnings`].
     pub fn cargo_warnings(&mut self, emit: bool) -> &mut Build {
         self.options.cargo_output.warnings = emit;
+        self
+    }
+
+    /// How the fat binaries store their SASS images (nvcc's `--compress-mode`):
+    /// [`CompressMode::DEFAULT`] unless set here, by [`COMPRESS_MODE_ENV`] or by
+    /// `compress-mode = "size"` in `[package.metadata.sasskit]`.
+    ///
+    /// Compression shrinks the binary several times over; the driver decompresses the image it
+    /// loads. nvcc before 12.8 has no `--compress-mode`: it builds the default uncompressed and
+    /// fails a build that asks for a mode. A `--compress-mode` given with [`Build::flag`] wins
+    /// over this setting. Prebuilt outputs are always `size`: they ship in the crate.
+    ///
+    /// ```no_run
+    /// sasskit_build::Build::new()
+    ///     .file("kernels/saxpy.cu")
+    ///     .compress_mode(sasskit_build::CompressMode::Size)
+    ///     .compile();
+    /// ```
+    pub fn compress_mode(&mut self, mode: CompressMode) -> &mut Build {
+        self.options.compress_mode = Some(mode);
         self
     }
 

@@ -50,6 +50,8 @@ pub(crate) struct Options {
     pub(crate) prebuilt: Option<PathBuf>,
     /// `cargo_metadata`, `emit_rerun_if_env_changed`, `cargo_warnings`.
     pub(crate) cargo_output: CargoOutput,
+    /// `compress_mode`.
+    pub(crate) compress_mode: Option<crate::compress_mode::CompressMode>,
     /// `debug`.
     pub(crate) debug: Option<bool>,
     /// `kernel_families`.

@@ -18,6 +18,7 @@ use sasskit_core::kernel::LongSize;
 use crate::cache::Cache;
 use crate::cargo_output::CargoOutput;
 use crate::command::Tool;
+use crate::compress_mode::Compression;
 use crate::crosscheck::Reading;
 use crate::error::{self, Error};
 use crate::job::Job;
@@ -66,6 +67,9 @@ pub(crate) struct Settings {
     pub(crate) defines: Vec<(String, Option<String>)>,
     /// The user's nvcc flags, checked.
     pub(crate) user_flags: Vec<String>,
+    /// `Build::compress_mode`, else `SASSKIT_COMPRESS_MODE`, else the metadata, else the
+    /// default; prebuilt outputs are always `size`.
+    pub(crate) compression: Compression,
     /// `Build::debug`: line information asked for (or refused) whatever the profile.
     pub(crate) line_info: Option<bool>,
     /// How the compiled code is read back: C's `long` on the target, the image ceiling.
@@ -123,6 +127,7 @@ impl Settings {
             includes: options.includes.clone(),
             defines: options.defines.clone(),
             user_flags,
+            compression: Compression::resolve(options.compress_mode, &metadata)?,
             line_info: options.debug,
             reading: Reading {
                 long: long_size(),

@@ -53,7 +53,17 @@ impl<'s> Session<'s> {
                 nvcc.tool.path(),
                 &settings.out_dir,
             ),
-            flags: settings.nvcc_flags(for_prebuilt),
+            flags: {
+                let mut flags = settings.nvcc_flags(for_prebuilt);
+                if !for_prebuilt {
+                    flags.extend(
+                        settings
+                            .compression
+                            .nvcc_flags(&nvcc.version, &settings.user_flags)?,
+                    );
+                }
+                flags
+            },
             nvcc_environment: toolkit::nvcc_environment(),
             settings,
             nvcc,
