@@ -25,11 +25,13 @@ pub enum CompressMode {
     /// SASS stored raw, as nvcc stores it without `--compress-mode` (PTX is compressed
     /// either way).
     None,
-    /// `--compress-mode=speed`: the fastest to decompress, the least smaller.
+    /// `--compress-mode=speed`: LZ4, the fastest to decompress and the largest of the three
+    /// (candle's 11 modules: 5.4 MB, against 31.8 MB raw).
     Speed,
-    /// `--compress-mode=balance`.
+    /// `--compress-mode=balance`: zstd (candle's 11 modules: 2.6 MB).
     Balance,
-    /// `--compress-mode=size`: the smallest.
+    /// `--compress-mode=size`: zstd at a higher level, the smallest (candle's 11 modules:
+    /// 2.0 MB).
     Size,
 }
 

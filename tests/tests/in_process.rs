@@ -62,6 +62,7 @@ fn build(dir: &Path, nvcc: &Path) -> Build {
         "SASSKIT_NVCC_LAUNCHER",
         "SASSKIT_PREBUILD",
         "SASSKIT_SINGLE_FRONT_END",
+        "SASSKIT_COMPRESS_MODE",
         "RUSTC_WRAPPER",
     ] {
         build.env_remove(name);
@@ -147,10 +148,55 @@ fn an_invalid_environment_setting_names_the_variable() {
         switch.contains("`SASSKIT_SINGLE_FRONT_END=yes` is not `1` or `0`"),
         "{switch}"
     );
+    let compress = error("SASSKIT_COMPRESS_MODE", "smallest");
+    assert!(
+        compress.contains("SASSKIT_COMPRESS_MODE=smallest")
+            && compress.contains("none, speed, balance or size"),
+        "{compress}"
+    );
     let prebuild = error("SASSKIT_PREBUILD", "check");
     assert!(
         prebuild.contains("asks for a prebuilt folder") && prebuild.contains("Build::prebuilt"),
         "{prebuild}"
+    );
+}
+
+/// The compress mode comes from the builder, else the environment, else the crate's metadata,
+/// and the fat binaries store their SASS as it says: LZ4 for `speed`, zstd for `size`, raw
+/// for `none`.
+#[test]
+fn the_compress_mode_comes_from_the_builder_the_environment_or_the_metadata() {
+    let Some(nvcc) = require_or_skip("in_process: compress mode", Tool::Nvcc) else {
+        return;
+    };
+    let dir = krate(
+        "compress_mode",
+        "archs = [\"sm_90\"]\ncompress-mode = \"speed\"",
+    );
+    let output = build(&dir, &nvcc).try_compile().unwrap();
+    assert_eq!(
+        images(module(&output, "a")),
+        ["sass sm_90 (lz4)"],
+        "metadata"
+    );
+    let output = build(&dir, &nvcc)
+        .env("SASSKIT_COMPRESS_MODE", "size")
+        .try_compile()
+        .unwrap();
+    assert_eq!(
+        images(module(&output, "a")),
+        ["sass sm_90 (zstd)"],
+        "env over metadata"
+    );
+    let output = build(&dir, &nvcc)
+        .env("SASSKIT_COMPRESS_MODE", "size")
+        .compress_mode(sasskit_build::CompressMode::None)
+        .try_compile()
+        .unwrap();
+    assert_eq!(
+        images(module(&output, "a")),
+        ["sass sm_90"],
+        "builder over env"
     );
 }
 
