@@ -252,8 +252,10 @@ mod gpu {
                 .findings()
                 .iter()
                 .find(|finding| finding.module == module && finding.device.starts_with("device 0"))
-                .map(|finding| finding.outcome.clone())
-                .unwrap_or_else(|| panic!("no finding for {module} on device 0:\n{report}"))
+                .map_or_else(
+                    || panic!("no finding for {module} on device 0:\n{report}"),
+                    |finding| finding.outcome,
+                )
         };
         assert!(
             matches!(

@@ -14,6 +14,7 @@
 //! with cudarc's bindings for CUDA 13.0, and `run.sh` starts it with the toolkit's `lib64` on
 //! `LD_LIBRARY_PATH`, where the real libcublas.so.13 and its siblings are.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -191,20 +192,7 @@ pub(crate) fn run() -> Result<()> {
         .run()
         .context("compressing the candle checks (gzip is needed on PATH)")?;
     bundle_candle_ptx(&root, &bundle)?;
-    // A second bundle: with the first, it would not fit the machine's transfer limit.
-    let embedding = root.join("target").join("gpu-bundle-embedding");
-    let _ = fs::remove_dir_all(&embedding);
-    fs::create_dir_all(&embedding).with_context(|| format!("creating {}", embedding.display()))?;
-    fs::copy(
-        bundle.join("candle_checks.gz"),
-        embedding.join("candle_checks.gz"),
-    )
-    .context("copying the candle checks into the second bundle")?;
-    bundle_embedding_variants(&toolchain.nvcc, &root, &embedding)?;
-    let run_embedding = embedding.join("run.sh");
-    fs::write(&run_embedding, RUN_EMBEDDING_SH)
-        .with_context(|| format!("writing {}", run_embedding.display()))?;
-    make_executable(&run_embedding)?;
+    let embedding = embedding_bundle(&toolchain.nvcc, &root, &bundle)?;
     let run_sh = bundle.join("run.sh");
     fs::write(&run_sh, RUN_SH).with_context(|| format!("writing {}", run_sh.display()))?;
     make_executable(&run_sh)?;
@@ -289,6 +277,26 @@ fn bundle_candle_ptx(root: &Path, bundle: &Path) -> Result<()> {
     fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))
 }
 
+/// The second bundle, `target/gpu-bundle-embedding` (with the first, it would not fit the
+/// machine's transfer limit): the candle checks of `bundle`, candle's modules in every compress
+/// mode and its `run.sh`.
+fn embedding_bundle(nvcc: &Path, root: &Path, bundle: &Path) -> Result<PathBuf> {
+    let embedding = root.join("target").join("gpu-bundle-embedding");
+    let _ = fs::remove_dir_all(&embedding);
+    fs::create_dir_all(&embedding).with_context(|| format!("creating {}", embedding.display()))?;
+    fs::copy(
+        bundle.join("candle_checks.gz"),
+        embedding.join("candle_checks.gz"),
+    )
+    .context("copying the candle checks into the second bundle")?;
+    bundle_embedding_variants(nvcc, root, &embedding)?;
+    let run_sh = embedding.join("run.sh");
+    fs::write(&run_sh, RUN_EMBEDDING_SH)
+        .with_context(|| format!("writing {}", run_sh.display()))?;
+    make_executable(&run_sh)?;
+    Ok(embedding)
+}
+
 /// candle's 11 modules in every compress mode (`embedding_variants`), as `embedding.tar.gz`
 /// with `embedding/sizes.txt`, for the size against first-load measurement.
 fn bundle_embedding_variants(nvcc: &Path, root: &Path, bundle: &Path) -> Result<()> {
@@ -297,7 +305,7 @@ fn bundle_embedding_variants(nvcc: &Path, root: &Path, bundle: &Path) -> Result<
     let totals = crate::embedding_variants::write(nvcc, &prebuilt, &staging)?;
     let mut sizes = String::from("mode      bytes (11 modules, sm_90 + sm_100 + sm_121)\n");
     for (mode, bytes) in &totals {
-        sizes.push_str(&format!("{mode:<9} {bytes}\n"));
+        writeln!(sizes, "{mode:<9} {bytes}").expect("writing to a String");
     }
     print!("gpu-bundle: {sizes}");
     fs::write(staging.join("sizes.txt"), sizes)?;
