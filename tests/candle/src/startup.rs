@@ -117,8 +117,8 @@ fn from_files(ctx: &Arc<CudaContext>, folder: &Path, way: &str) -> Result<(), St
     let spent = match way {
         "sasskit" => timed(|| {
             for module in &modules {
-                let loaded = sasskit::load(ctx, module, LoadPolicy::SassOnly)
-                    .map_err(|e| e.to_string())?;
+                let loaded =
+                    sasskit::load(ctx, module, LoadPolicy::SassOnly).map_err(|e| e.to_string())?;
                 split.add(loaded.report());
             }
             Ok(())
