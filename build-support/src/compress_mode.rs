@@ -17,8 +17,9 @@ pub const COMPRESS_MODE_ENV: &str = "SASSKIT_COMPRESS_MODE";
 /// compressed, not only the large ones).
 ///
 /// A compressed image is decompressed by the driver when the module loads; the runtime hands
-/// it over still compressed. Which one is the default, and why, is measured in the README's
-/// "Compressed fat binaries" section.
+/// it over still compressed. The README's "Compressed fat binaries" section gives the sizes and
+/// the rule that picks the default from the first-load measurement on the GPU machine; until
+/// that measurement exists the default is [`CompressMode::None`], as nvcc builds without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CompressMode {
