@@ -75,6 +75,13 @@ pub enum LaunchError {
     },
 }
 
+/// The CUDA runtime's errors of a graph capture that waited on work from outside it:
+/// `cudaErrorStreamCaptureInvalidated` (901), `cudaErrorStreamCaptureIsolation` (905) and
+/// `cudaErrorCapturedEvent` (907). A capturing stream made to wait on an event recorded before
+/// the capture began (as cudarc's event tracking does, measured on an H100) fails with the
+/// first and ends its capture with the second.
+const CAPTURE_BROKEN_BY_OUTSIDE_WORK: [i32; 3] = [901, 905, 907];
+
 impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -122,6 +129,20 @@ impl fmt::Display for LaunchError {
                 "`{function}` of the optional static library `{library}` is unavailable on device \
                  {device} ({reason}); ask `Library::is_available_on({device})` before calling, and \
                  take another path there, or build the library for that device"
+            ),
+            LaunchError::Runtime {
+                library,
+                function,
+                code,
+                name,
+            } if CAPTURE_BROKEN_BY_OUTSIDE_WORK.contains(code) => write!(
+                f,
+                "`{function}` of static library `{library}` left the CUDA runtime error {name} \
+                 ({code}): its stream is capturing a CUDA graph, and the capture depends on work \
+                 from outside it; with cudarc's event tracking on (the default once a context \
+                 has several streams) the buffers make the stream wait on their earlier uses, so \
+                 turn it off before capturing (`unsafe {{ ctx.disable_event_tracking() }}`, and \
+                 order the streams yourself)"
             ),
             LaunchError::Runtime {
                 library,

@@ -110,6 +110,12 @@ fn calls_on_unchecked_devices_and_runtime_errors_name_the_fix() {
          cudaErrorInvalidConfiguration (9); check its arguments and launch sizes against the \
          function's contract"
     );
+    let capture = checked.finish("launch", 901, name).unwrap_err().to_string();
+    assert!(
+        capture.contains("capturing a CUDA graph")
+            && capture.contains("ctx.disable_event_tracking()"),
+        "{capture}"
+    );
     let unchecked = LaunchError::UncheckedDevice {
         library: "moe".into(),
         function: "launch".into(),
