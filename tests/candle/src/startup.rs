@@ -144,38 +144,20 @@ fn from_files(ctx: &Arc<CudaContext>, folder: &Path, way: &str) -> Result<(), St
     Ok(())
 }
 
-/// The generated `Module::load` of every module (dropped, so unloaded, at the end).
+/// The generated `Module::load` of every module, each dropped (so unloaded) before the next
+/// loads, as the other ways do.
 fn generated(ctx: &Arc<CudaContext>, split: &mut Split) -> Result<(), String> {
     let error = |error: sasskit::LoadError| error.to_string();
-    let loaded = (
-        affine::Module::load(ctx).map_err(error)?,
-        binary::Module::load(ctx).map_err(error)?,
-        cast::Module::load(ctx).map_err(error)?,
-        conv::Module::load(ctx).map_err(error)?,
-        fill::Module::load(ctx).map_err(error)?,
-        indexing::Module::load(ctx).map_err(error)?,
-        quantized::Module::load(ctx).map_err(error)?,
-        reduce::Module::load(ctx).map_err(error)?,
-        sort::Module::load(ctx).map_err(error)?,
-        ternary::Module::load(ctx).map_err(error)?,
-        unary::Module::load(ctx).map_err(error)?,
-    );
-    for report in [
-        loaded.0.loaded().report(),
-        loaded.1.loaded().report(),
-        loaded.2.loaded().report(),
-        loaded.3.loaded().report(),
-        loaded.4.loaded().report(),
-        loaded.5.loaded().report(),
-        loaded.6.loaded().report(),
-        loaded.7.loaded().report(),
-        loaded.8.loaded().report(),
-        loaded.9.loaded().report(),
-        loaded.10.loaded().report(),
-    ] {
-        split.add(report);
+    macro_rules! load_and_drop {
+        ($($module:ident),*) => {$(
+            let loaded = $module::Module::load(ctx).map_err(error)?;
+            split.add(loaded.loaded().report());
+            drop(loaded);
+        )*};
     }
-    drop(loaded);
+    load_and_drop!(
+        affine, binary, cast, conv, fill, indexing, quantized, reduce, sort, ternary, unary
+    );
     Ok(())
 }
 
