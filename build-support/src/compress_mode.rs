@@ -18,16 +18,18 @@ pub const COMPRESS_MODE_ENV: &str = "SASSKIT_COMPRESS_MODE";
 ///
 /// A compressed image is decompressed by the driver when the module loads; the runtime hands
 /// it over still compressed. The README's "Compressed fat binaries" section gives the sizes, the
-/// first-load times and the rule that picked the default, [`CompressMode::Speed`]: a sixth of
-/// the bytes, and a first load no slower than the raw images' (candle's 11 modules on an H100).
+/// first-load times and the rule that picked the default, [`CompressMode::None`]: no mode kept
+/// the first load of candle's 11 modules within 1.1x of the raw images' (H200 and H100, 25 and
+/// 10 fresh processes: `speed` 1.17x for a sixth of the bytes, `balance` and `size` 1.5–1.6x).
+/// Choose [`CompressMode::Speed`] where bytes matter more than about 2 ms per 11 modules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CompressMode {
     /// SASS stored raw, as nvcc stores it without `--compress-mode` (PTX is compressed
     /// either way).
     None,
-    /// `--compress-mode=speed`, the default: LZ4, the fastest to decompress and the largest of
-    /// the three (candle's 11 modules: 5.4 MB, against 31.8 MB raw).
+    /// `--compress-mode=speed`: LZ4, the fastest to decompress and the largest of the three
+    /// (candle's 11 modules: 5.4 MB, against 31.8 MB raw).
     Speed,
     /// `--compress-mode=balance`: zstd (candle's 11 modules: 2.6 MB).
     Balance,
@@ -38,7 +40,7 @@ pub enum CompressMode {
 
 impl CompressMode {
     /// The mode of a build that sets none.
-    pub const DEFAULT: CompressMode = CompressMode::Speed;
+    pub const DEFAULT: CompressMode = CompressMode::None;
 
     /// Every mode, in the order of the documentation.
     pub const ALL: [CompressMode; 4] = [

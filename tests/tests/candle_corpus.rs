@@ -214,13 +214,10 @@ fn check_file(manifest: &Manifest, entries: &[String]) -> Vec<String> {
             manifest.module.targets
         ));
     }
-    // A prebuilt fat binary (the port ships its modules so) is compressed as small as nvcc
-    // can; one built here as the default compress mode (`speed`) says.
+    // A prebuilt fat binary (the port ships its modules so) is compressed as well.
     let mut expected: Vec<&str> = FLAGS.to_vec();
     if manifest.module.origin == Origin::Prebuilt {
         expected.push("--compress-mode=size");
-    } else {
-        expected.extend(["-Xfatbin=-compress-all", "--compress-mode=speed"]);
     }
     if manifest.toolkit.flags != expected {
         problems.push(format!(

@@ -53,8 +53,9 @@ step "load cost: checked load vs raw cuModuleLoadData" ./load_cost
 step "start-up and launch costs" env CUDA_CACHE_DISABLE=1 ./gpu_bench
 step "candle kernels through the wrappers against the CPU" \
     sh -c 'gzip -dc candle_checks.gz > candle_checks && chmod +x candle_checks && ./candle_checks'
-# Five fresh processes per way, interleaved: a first load is one sample, and noisy.
-for round in 1 2 3 4 5; do
+# Fresh processes per way, interleaved: a first load is one sample, and noisy; 25 by default
+# (five were too few to tell 10 % apart), ROUNDS=N for another count.
+for round in $(seq 1 "${ROUNDS:-25}"); do
     for way in generated sasskit raw-copy raw; do
         step "candle start-up, first load in a process ($round): $way" \
             ./candle_checks startup first "$way"
@@ -79,7 +80,7 @@ printf '%s\n' "${status[@]}"
 "#;
 
 /// `run.sh` of the second bundle: how candle's modules are stored against how fast they first
-/// load, every compress mode, the 11 modules read from files, five fresh processes per mode and
+/// load, every compress mode, the 11 modules read from files, 25 fresh processes per mode and
 /// way, interleaved.
 const RUN_EMBEDDING_SH: &str = r#"#!/usr/bin/env bash
 # candle's 11 modules in every compress mode: first load in a fresh process, through sasskit and
@@ -94,7 +95,8 @@ step() {
 gzip -dc candle_checks.gz > candle_checks && chmod +x candle_checks
 tar -xzf embedding.tar.gz
 echo "==> candle's 11 modules, bytes per compress mode"; cat embedding/sizes.txt
-for round in 1 2 3 4 5; do
+# 25 fresh processes per mode and way by default, ROUNDS=N for another count.
+for round in $(seq 1 "${ROUNDS:-25}"); do
     for mode in none speed balance size; do
         for way in sasskit raw; do
             step "candle first load from files ($round): $mode, $way" \
